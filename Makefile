@@ -1,0 +1,31 @@
+# The two commands of the README. Each creates .venv when it is missing and installs from the lock;
+# the stamp makes them fast when nothing changed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lock
+
+run: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
+
+# Exit 5 is pytest's "no tests collected".
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# torch==2.13.0 resolves to the local CPU wheel on machines whose pip finds it (find-links), with no CUDA download.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.lock 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -c "import torch, apache_beam, lightning, mlflow, dvc, music21, note_seq, symusic"
+	touch $(STAMP)
+
+# Re-pin every dependency (needs uv). The CPU wheel's metadata keeps CUDA packages out of the lock.
+lock:
+	uv pip compile pyproject.toml --extra test --python-version 3.11 --find-links /opt/wheels \
+		--override <(echo "torch==2.13.0+cpu") --no-header --output-file requirements.lock
+	sed -i 's/^torch==2.13.0+cpu$$/torch==2.13.0/' requirements.lock

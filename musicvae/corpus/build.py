@@ -1,0 +1,146 @@
+"""The `corpus` stage: a folder of standard MIDI files shaped like a Lakh folder, plus a report.
+
+With `corpus.source: embedded` it renders the folk-tune collections of the music21 wheel; with a path or
+glob it validates and indexes the user's own MIDI files in place."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import os
+import re
+import shutil
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterator
+
+from tqdm import tqdm
+
+from musicvae.corpus import abc
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def _reason(error: Exception) -> str:
+    # Object addresses would make the report differ between identical builds.
+    return f"{type(error).__name__}: " + re.sub(r"0x[0-9a-f]+|id\(\)=\d+", "", str(error)).strip()
+
+
+def _render(tune: abc.Tune) -> tuple[bytes, int] | str:
+    try:
+        return abc.to_midi(tune)
+    except Exception as e:  # one bad tune never stops the corpus
+        return _reason(e)
+
+
+def _inspect(path: str) -> tuple[str, int, int, int] | str:
+    import symusic
+
+    try:
+        data = Path(path).read_bytes()
+        score = symusic.Score.from_midi(data)
+        return hashlib.md5(data).hexdigest(), len(data), len(score.tracks), sum(len(t.notes) for t in score.tracks)
+    except Exception as e:
+        return _reason(e)
+
+
+def _parallel(fn: Callable, items: list, workers: int, what: str) -> Iterator:
+    """Results in input order, so the output never depends on the worker count."""
+    if workers <= 1:
+        yield from tqdm(map(fn, items), total=len(items), desc=what, unit="file")
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from tqdm(pool.map(fn, items, chunksize=8), total=len(items), desc=what, unit="file")
+
+
+def lakh_path(root: Path, md5: str) -> Path:
+    """LMD-full's layout: files named by MD5, in 16 folders by the first hex digit."""
+    return root / md5[0] / f"{md5}.mid"
+
+
+def build_embedded(params: dict, out: Path, workers: int) -> dict:
+    collections = list(params["collections"])
+    tunes = abc.read_tunes(collections)
+    in_meter = abc.select(tunes, params["meters"], None, 0)
+    chosen = abc.select(tunes, params["meters"], params["max_pieces"], params["seed"])
+    per = {c: Counter() for c in collections}
+    for group, key in ((tunes, "tunes"), (in_meter, "in_meter"), (chosen, "selected")):
+        for t in group:
+            per[t.collection][key] += 1
+    rows, failures, seen = [], [], set()
+    for tune, result in zip(chosen, _parallel(_render, chosen, workers, "render tunes")):
+        if isinstance(result, str):
+            per[tune.collection]["failed"] += 1
+            failures.append({"tune": tune.id, "number": tune.number, "title": tune.title, "reason": result})
+            continue
+        midi, notes = result
+        md5 = hashlib.md5(midi).hexdigest()
+        if md5 in seen:
+            per[tune.collection]["duplicates"] += 1
+            continue
+        seen.add(md5)
+        path = lakh_path(out, md5)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(midi)
+        per[tune.collection]["written"] += 1
+        rows.append({"md5": md5, "path": str(path.relative_to(out)), "collection": tune.collection,
+                     "book": tune.book, "number": tune.number, "title": tune.title, "meter": tune.meter,
+                     "notes": notes})
+    _write_index(out, rows)
+    totals = sum(per.values(), Counter())
+    keys = ("tunes", "in_meter", "selected", "written", "duplicates", "failed")
+    return {
+        "source": "embedded",
+        **{k: totals[k] for k in keys},
+        "collections": {c: {k: per[c][k] for k in keys} for c in collections},
+        "failure_reasons": dict(sorted(Counter(f["reason"].split(":")[0] for f in failures).items())),
+        "failures": failures,
+    }
+
+
+def index_user(source: str, out: Path, workers: int) -> dict:
+    pattern = os.path.join(source, "**", "*") if os.path.isdir(source) else source
+    paths = sorted(p for p in glob.glob(pattern, recursive=True)
+                   if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
+    if not paths:
+        raise FileNotFoundError(f"corpus.source {source!r} matches no .mid/.midi file")
+    rows, failures, seen, duplicates = [], [], set(), 0
+    for path, result in zip(paths, _parallel(_inspect, paths, workers, "index MIDI")):
+        if isinstance(result, str):
+            failures.append({"path": path, "reason": result})
+            continue
+        md5, size, tracks, notes = result
+        duplicates += md5 in seen
+        seen.add(md5)
+        rows.append({"md5": md5, "path": os.path.abspath(path), "bytes": size, "tracks": tracks, "notes": notes})
+    _write_index(out, rows)
+    return {
+        "source": source,
+        "files": len(paths),
+        "valid": len(rows),
+        "duplicates": duplicates,
+        "failed": len(failures),
+        "failure_reasons": dict(sorted(Counter(f["reason"].split(":")[0] for f in failures).items())),
+        "failures": failures,
+    }
+
+
+def _write_index(out: Path, rows: list[dict]) -> None:
+    if not rows:
+        raise ValueError("the corpus is empty: no file survived (see the failures in the report)")
+    with open(out / "index.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def build(params: dict, out: Path, workers: int) -> dict:
+    """Build the corpus folder from scratch; returns the report."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    if params["source"] == "embedded":
+        return build_embedded(params, out, workers)
+    return index_user(str(params["source"]), out, workers)
