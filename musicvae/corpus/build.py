@@ -21,6 +21,7 @@ from tqdm import tqdm
 from musicvae.corpus import abc
 
 MIDI_SUFFIXES = (".mid", ".midi")
+RENDER_COUNTS = ("selected", "written", "duplicates", "failed")
 
 
 def _reason(error: Exception) -> str:
@@ -65,37 +66,44 @@ def build_embedded(params: dict, out: Path, workers: int) -> dict:
     tunes = abc.read_tunes(collections)
     in_meter = abc.select(tunes, params["meters"], None, 0)
     chosen = abc.select(tunes, params["meters"], params["max_pieces"], params["seed"])
-    per = {c: Counter() for c in collections}
-    for group, key in ((tunes, "tunes"), (in_meter, "in_meter"), (chosen, "selected")):
+    report = render_tunes(chosen, out, workers)
+    per = {c: {"tunes": 0, "in_meter": 0, **dict.fromkeys(RENDER_COUNTS, 0), **report["collections"].get(c, {})}
+           for c in collections}
+    for group, key in ((tunes, "tunes"), (in_meter, "in_meter")):
         for t in group:
             per[t.collection][key] += 1
+    return {"source": "embedded", "tunes": len(tunes), "in_meter": len(in_meter), **report, "collections": per}
+
+
+def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> dict:
+    """Write each tune as `out/<h>/<md5>.mid` plus `out/index.csv`; count and list the tunes that fail."""
+    per = {t.collection: dict.fromkeys(RENDER_COUNTS, 0) for t in tunes}
     rows, failures, seen = [], [], set()
-    for tune, result in zip(chosen, _parallel(_render, chosen, workers, "render tunes")):
+    for tune, result in zip(tunes, _parallel(_render, tunes, workers, "render tunes")):
+        counts = per[tune.collection]
+        counts["selected"] += 1
         if isinstance(result, str):
-            per[tune.collection]["failed"] += 1
+            counts["failed"] += 1
             failures.append({"tune": tune.id, "number": tune.number, "title": tune.title, "reason": result})
             continue
         midi, notes = result
         md5 = hashlib.md5(midi).hexdigest()
         if md5 in seen:
-            per[tune.collection]["duplicates"] += 1
+            counts["duplicates"] += 1
             continue
         seen.add(md5)
         path = lakh_path(out, md5)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(midi)
-        per[tune.collection]["written"] += 1
+        counts["written"] += 1
         rows.append({"md5": md5, "path": str(path.relative_to(out)), "collection": tune.collection,
                      "book": tune.book, "number": tune.number, "title": tune.title, "meter": tune.meter,
                      "notes": notes})
     _write_index(out, rows)
-    totals = sum(per.values(), Counter())
-    keys = ("tunes", "in_meter", "selected", "written", "duplicates", "failed")
     return {
-        "source": "embedded",
-        **{k: totals[k] for k in keys},
-        "collections": {c: {k: per[c][k] for k in keys} for c in collections},
-        "failure_reasons": dict(sorted(Counter(f["reason"].split(":")[0] for f in failures).items())),
+        **{k: sum(c[k] for c in per.values()) for k in RENDER_COUNTS},
+        "collections": per,
+        "failure_reasons": _reasons(failures),
         "failures": failures,
     }
 
@@ -122,9 +130,13 @@ def index_user(source: str, out: Path, workers: int) -> dict:
         "valid": len(rows),
         "duplicates": duplicates,
         "failed": len(failures),
-        "failure_reasons": dict(sorted(Counter(f["reason"].split(":")[0] for f in failures).items())),
+        "failure_reasons": _reasons(failures),
         "failures": failures,
     }
+
+
+def _reasons(failures: list[dict]) -> dict[str, int]:
+    return dict(sorted(Counter(f["reason"].split(":")[0] for f in failures).items()))
 
 
 def _write_index(out: Path, rows: list[dict]) -> None:

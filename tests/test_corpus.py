@@ -1,0 +1,154 @@
+"""The corpus stage on real tunes from the music21 wheel and real MIDI from ../shared/midi."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import music21
+import pretty_midi
+import pytest
+import symusic
+import yaml
+
+from musicvae.corpus import abc
+from musicvae.corpus.build import build, lakh_path, render_tunes
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = {"source": "embedded", "collections": list(abc.COLLECTIONS), "meters": ["4/4", "2/2"],
+         "max_pieces": 12, "seed": 0}
+
+
+def read_index(out: Path) -> list[dict]:
+    with open(out / "index.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def source_pitches(tune: abc.Tune) -> Counter:
+    """Pitches the tune sounds, read independently of the renderer: repeats played, ties merged."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        score = music21.converter.parse(tune.abc, format="abc").expandRepeats().stripTies()
+    return Counter(p.midi for n in score.recurse().notes
+                   if not n.duration.isGrace and not isinstance(n, music21.harmony.ChordSymbol)
+                   for p in n.pitches)
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("corpus") / "corpus"
+    return out, build(SMALL, out, workers=2)
+
+
+def test_collections_hold_the_documented_tunes():
+    counts = Counter(t.collection for t in abc.read_tunes(list(abc.COLLECTIONS)))
+    assert counts == {"essen": 8514, "oneills": 2009, "aird": 1180, "ryans": 1059}
+
+
+def test_selection_is_stable_when_tunes_are_added():
+    tunes = abc.read_tunes(["aird"])
+    before = abc.select(tunes[:-100], None, 50, seed=3)
+    after = abc.select(tunes, None, 50, seed=3)
+    kept = {t.id for t in before} & {t.id for t in after}
+    assert len(after) == 50
+    # The added tunes may displace some, but a tune kept in both is never reordered or replaced otherwise.
+    assert {t.id for t in after} - kept <= {t.id for t in tunes[-100:]}
+    assert abc.select(tunes, None, 50, seed=4) != after
+
+
+def test_small_corpus_is_real_midi_matching_its_source_tunes(small_corpus):
+    out, report = small_corpus
+    rows = read_index(out)
+    assert report["written"] == len(rows) > 0
+    assert report["selected"] == report["written"] + report["duplicates"] + report["failed"] == 12
+    tunes = {t.id: t for t in abc.read_tunes(list(abc.COLLECTIONS))}
+    by_book = {(t.collection, t.book, t.number): t for t in tunes.values()}
+    for row in rows:
+        path = out / row["path"]
+        assert path == lakh_path(out, row["md5"])
+        data = path.read_bytes()
+        score = symusic.Score.from_midi(data)
+        pm = pretty_midi.PrettyMIDI(str(path))
+        expected = source_pitches(by_book[(row["collection"], row["book"], row["number"])])
+        assert sum(expected.values()) == int(row["notes"])
+        assert Counter(n.pitch for tr in score.tracks for n in tr.notes) == expected
+        assert sum(len(i.notes) for i in pm.instruments) == int(row["notes"])
+        ts = score.time_signatures[0]
+        assert (ts.numerator, ts.denominator) in {(4, 4), (2, 2)}
+
+
+def test_two_builds_are_byte_identical(small_corpus, tmp_path):
+    out, report = small_corpus
+    again = build(SMALL, tmp_path / "again", workers=1)
+    assert again == report
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*") if p.is_file())
+    for f in files:
+        assert (out / f).read_bytes() == (tmp_path / "again" / f).read_bytes()
+
+
+def test_a_bad_tune_is_listed_with_its_reason_and_the_rest_goes_on(tmp_path):
+    ryans = abc.read_tunes(["ryans"])
+    broken = next(t for t in ryans if t.book == "ScotchPatriotsReel.abc")  # malformed repeat marks
+    good = next(t for t in ryans if t.meter == "2/2" and t.book != broken.book)
+    report = render_tunes([broken, good], tmp_path, workers=1)
+    assert (report["written"], report["failed"]) == (1, 1)
+    assert report["failures"] == [{"tune": broken.id, "number": broken.number, "title": broken.title,
+                                   "reason": "ExpanderException: cannot expand Stream: badly formed repeats or "
+                                             "repeat expressions"}]
+    assert report["failure_reasons"] == {"ExpanderException": 1}
+    assert [r["book"] for r in read_index(tmp_path)] == [good.book]
+
+
+def test_user_corpus_is_validated_and_indexed_in_place(shared_midi, tmp_path):
+    folder = tmp_path / "mine"
+    shutil.copytree(shared_midi / "lakh", folder)
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")  # truncated header
+    (folder / "notes.txt").write_text("not a MIDI file, not indexed")
+    report = build({"source": str(folder)}, tmp_path / "out", workers=2)
+    rows = read_index(tmp_path / "out")
+    originals = sorted(p.name for p in (shared_midi / "lakh").glob("*.mid"))
+    assert sorted(Path(r["path"]).name for r in rows) == originals
+    assert all(int(r["notes"]) > 1000 and int(r["tracks"]) > 1 for r in rows)
+    assert (report["files"], report["valid"], report["failed"]) == (len(originals) + 1, len(originals), 1)
+    assert report["failures"][0]["path"].endswith("broken.mid")
+    assert report["failures"][0]["reason"]
+
+
+def test_user_corpus_that_matches_nothing_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="matches no .mid"):
+        build({"source": str(tmp_path / "*.mid")}, tmp_path / "out", workers=1)
+
+
+def dvc(repo: Path, *args: str) -> str:
+    # The stage runs `musicvae`, so the environment's scripts go first on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_dvc_repro_builds_the_corpus_once(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(ROOT / "musicvae", repo / "musicvae", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "dvc.yaml", repo)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["corpus"]["max_pieces"] = 6
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    dvc(repo, "init", "-q")
+    dvc(repo, "config", "core.analytics", "false")
+
+    first = dvc(repo, "repro", "corpus")
+    assert "Running stage 'corpus'" in first
+    report = json.loads((repo / "reports/corpus.json").read_text())
+    assert report["selected"] == 6 and len(list((repo / "data/corpus").rglob("*.mid"))) == report["written"]
+    second = dvc(repo, "repro", "corpus")
+    assert "Running stage" not in second and "didn't change" in second
+    assert "written" in dvc(repo, "metrics", "show")
