@@ -76,11 +76,6 @@ def select(tunes: list[Tune], meters: list[str] | None, max_pieces: int | None, 
     return kept
 
 
-def sounding_notes(score: music21.stream.Score) -> int:
-    """Notes a MIDI rendering of `score` must hold: tied notes count once, each chord tone counts."""
-    return sum(len(n.pitches) for n in score.stripTies().flatten().notes)
-
-
 def _unshare_time_signatures(score: music21.stream.Score) -> None:
     """music21's ABC reader reuses one TimeSignature object for every return to the main meter of a
     mixed-meter tune, and its MIDI writer then refuses the score; give each measure its own copy."""
@@ -92,22 +87,37 @@ def _unshare_time_signatures(score: music21.stream.Score) -> None:
             seen.add(id(ts))
 
 
-def to_midi(tune: Tune) -> tuple[bytes, int]:
-    """Render a tune as it is played: repeats expanded, grace notes and chord symbols dropped.
+def _open_implicit_repeats(score: music21.stream.Score) -> None:
+    """ABC's `:|` with no `|:` repeats from the previous section end (`:|`, `||` or the tune's start), but
+    music21 repeats from the tune's start, which multiplies tunes of several such sections (one grew 100-fold
+    and took minutes). Make each implied start explicit."""
+    for part in score.parts:
+        start, opened = None, False
+        for m in part.getElementsByClass(music21.stream.Measure):
+            if start is None and not m.getSpannerSites([music21.spanner.RepeatBracket]):
+                start = m  # a section starts at the first measure after the previous one's endings
+            left, right = m.leftBarline, m.rightBarline
+            opened |= isinstance(left, music21.bar.Repeat) and left.direction == "start"
+            if isinstance(right, music21.bar.Repeat) and right.direction == "end":
+                if not opened and start is not None:
+                    start.leftBarline = music21.bar.Repeat(direction="start")
+                start, opened = None, False
+            elif right is not None and right.type in ("double", "final"):
+                start, opened = None, False
 
-    music21 renders grace notes inconsistently and chord symbols not at all, so both are removed up front;
-    the MIDI then holds exactly `sounding_notes` notes, which tests check."""
+
+def to_midi(tune: Tune) -> bytes:
+    """Render a tune as it is played: music21's MIDI writer expands the repeats; grace notes and chord symbols
+    are dropped first, because music21 renders the former inconsistently and the latter not at all."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         score = music21.converter.parse(tune.abc, format="abc")
         if not score.recurse().notes:
             raise ValueError("no notes")
-        if score.recurse().getElementsByClass(music21.stream.Measure):  # unbarred tunes have no repeats
-            score = score.expandRepeats()
         _unshare_time_signatures(score)
+        _open_implicit_repeats(score)
         drop = [n for n in score.recurse().notes
                 if n.duration.isGrace or isinstance(n, music21.harmony.ChordSymbol)]
         for n in drop:
             n.activeSite.remove(n)
-        midi = music21.midi.translate.streamToMidiFile(score).writestr()
-    return midi, sounding_notes(score)
+        return music21.midi.translate.streamToMidiFile(score).writestr()

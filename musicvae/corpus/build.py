@@ -1,21 +1,29 @@
 """The `corpus` stage: a folder of standard MIDI files shaped like a Lakh folder, plus a report.
 
 With `corpus.source: embedded` it renders the folk-tune collections of the music21 wheel; with a path or
-glob it validates and indexes the user's own MIDI files in place."""
+glob it validates and indexes the user's own MIDI files in place.
+
+    python -m musicvae.corpus.build --params params.yaml --out data/corpus --report reports/corpus.json
+"""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import glob
 import hashlib
+import json
 import os
 import re
 import shutil
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator
 
+import symusic
+import yaml
 from tqdm import tqdm
 
 from musicvae.corpus import abc
@@ -31,14 +39,13 @@ def _reason(error: Exception) -> str:
 
 def _render(tune: abc.Tune) -> tuple[bytes, int] | str:
     try:
-        return abc.to_midi(tune)
+        midi = abc.to_midi(tune)
+        return midi, sum(len(t.notes) for t in symusic.Score.from_midi(midi).tracks)
     except Exception as e:  # one bad tune never stops the corpus
         return _reason(e)
 
 
 def _inspect(path: str) -> tuple[str, int, int, int] | str:
-    import symusic
-
     try:
         data = Path(path).read_bytes()
         score = symusic.Score.from_midi(data)
@@ -156,3 +163,23 @@ def build(params: dict, out: Path, workers: int) -> dict:
     if params["source"] == "embedded":
         return build_embedded(params, out, workers)
     return index_user(str(params["source"]), out, workers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="reads its `corpus` section")
+    parser.add_argument("--out", type=Path, required=True, help="corpus folder to (re)create")
+    parser.add_argument("--report", type=Path, required=True, help="JSON report: counts and every failure")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes; the output does not depend on it")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    report = build(yaml.safe_load(args.params.read_text())["corpus"], args.out, args.workers)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    counts = {k: v for k, v in report.items() if isinstance(v, int)}
+    print(f"corpus: {counts} in {time.perf_counter() - start:.1f} s -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Named experiment configs and comparisons drawn from MLflow."""

@@ -1,0 +1,1 @@
+"""Lightning adapters: the MusicVAE LightningModule and the LightningDataModule over tensor shards."""

@@ -1,0 +1,32 @@
+"""The project's shape: the core's import direction, the console command, the README's two commands and CI."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_core_imports_neither_beam_nor_lightning():
+    modules = [f"musicvae.{'.'.join(p.relative_to(ROOT / 'musicvae').with_suffix('').parts)}"
+               for p in (ROOT / "musicvae").rglob("*.py") if p.name != "__init__.py"]
+    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('apache_beam', 'lightning', 'pytorch_lightning'))\n"
+            "assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_command_lists_its_commands():
+    result = subprocess.run([sys.executable, "-m", "musicvae.cli", "corpus", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "download" in result.stdout
+
+
+def test_readme_holds_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Two commands.*?```bash\n(.*?)```", readme, re.S)[1]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make run", "make test"]
+    ci = (ROOT / ".ci/run").read_text()
+    assert "MUSICVAE_REQUIRE_SHARED=1" in ci and re.search(r"^make test$", ci, re.M)
