@@ -66,8 +66,8 @@ def read_tunes(collections: list[str]) -> list[Tune]:
 def select(tunes: list[Tune], meters: list[str] | None, max_pieces: int | None, seed: int) -> list[Tune]:
     """Filter by meter, then keep the `max_pieces` tunes with the smallest seeded hash of their id.
 
-    Hash ranking (not random.sample) keeps a selection stable as collections grow: a tune never leaves it
-    because another tune was added."""
+    Hash ranking (not random.sample) keeps a selection stable as collections grow: added tunes can displace as
+    many kept tunes as were added, but never reshuffle the rest."""
     kept = [t for t in tunes if meters is None or t.meter in meters]
     if max_pieces is not None and len(kept) > max_pieces:
         rank = {t.id: hashlib.sha1(f"{seed}:{t.id}".encode()).hexdigest() for t in kept}
