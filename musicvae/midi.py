@@ -1,0 +1,120 @@
+"""MIDI in: a file or bytes to a compact note table with times in seconds, as note-seq sees them.
+
+symusic parses (100-500x faster than pretty_midi, which note-seq uses); the tempo map is applied the way
+pretty_midi applies it, float operation for float operation, so that quantizing gives Magenta's steps. Every
+rejection is a `MidiRejected` with a reason from `REASONS` and a detail naming what was wrong."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+REASONS = ("empty", "corrupt", "too_large", "too_many_notes", "too_long", "timeout")
+
+NOTE = np.dtype([("instrument", "i4"), ("program", "i2"), ("is_drum", "?"), ("pitch", "i2"), ("velocity", "i2"),
+                 ("start", "f8"), ("end", "f8")])
+
+
+class MidiRejected(ValueError):
+    def __init__(self, reason: str, detail: str):
+        assert reason in REASONS, reason
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file caps; Magenta's preprocessing drops files over 1800 s or 10,000 notes."""
+
+    max_bytes: int = 8 << 20
+    max_notes: int = 10_000
+    max_seconds: float = 1800.0
+    max_parse_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class NoteTable:
+    """Notes sorted by (start, -pitch) with the tempo and time-signature maps, all in seconds."""
+
+    notes: np.ndarray  # dtype NOTE
+    tempos: np.ndarray  # [(time, qpm)], the first at 0
+    time_signatures: np.ndarray  # [(time, numerator, denominator)]
+
+    @property
+    def total_time(self) -> float:
+        return float(self.notes["end"].max()) if len(self.notes) else 0.0
+
+
+def read_midi(source: bytes | str | Path, limits: Limits = Limits()) -> NoteTable:
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if not data:
+        raise MidiRejected("empty", "zero-length file")
+    if len(data) > limits.max_bytes:
+        raise MidiRejected("too_large", f"{len(data)} bytes > {limits.max_bytes}")
+    start = time.perf_counter()
+    try:
+        score = symusic.Score.from_midi(data)
+    except RuntimeError as e:  # symusic reports every malformed file this way
+        raise MidiRejected("corrupt", str(e).removeprefix("MiniMidi: ")) from None
+    tpq = score.ticks_per_quarter
+    if tpq <= 0:
+        raise MidiRejected("corrupt", f"{tpq} ticks per quarter (SMPTE or invalid division)")
+    n = score.note_num()
+    if n > limits.max_notes:
+        raise MidiRejected("too_many_notes", f"{n} notes > {limits.max_notes}")
+    table = _table(score, tpq)
+    if table.total_time > limits.max_seconds:
+        raise MidiRejected("too_long", f"{table.total_time:.0f} s > {limits.max_seconds:.0f} s")
+    elapsed = time.perf_counter() - start
+    if elapsed > limits.max_parse_seconds:
+        raise MidiRejected("timeout", f"parsing took {elapsed:.1f} s > {limits.max_parse_seconds} s")
+    return table
+
+
+def _tick_scales(score: symusic.Score, tpq: int) -> tuple[np.ndarray, np.ndarray]:
+    """pretty_midi's tempo map: seconds per tick from each change on; a change at tick 0 replaces the default
+    120 qpm, and a repeated tempo is no change."""
+    ticks, scales = [0], [60.0 / (120.0 * tpq)]
+    for tempo in score.tempos:
+        scale = 60.0 / ((6e7 / tempo.mspq) * tpq)
+        if tempo.time == 0:
+            ticks, scales = [0], [scale]
+        elif scale != scales[-1]:
+            ticks.append(tempo.time)
+            scales.append(scale)
+    return np.array(ticks, dtype=np.int64), np.array(scales)
+
+
+def _seconds(ticks: np.ndarray, map_ticks: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """pretty_midi's tick_to_time, vectorized with its exact float operations."""
+    bases = np.zeros(len(map_ticks))
+    for i in range(1, len(map_ticks)):
+        bases[i] = bases[i - 1] + scales[i - 1] * (map_ticks[i] - map_ticks[i - 1])
+    seg = np.searchsorted(map_ticks, ticks, side="right") - 1
+    return bases[seg] + scales[seg] * (ticks - map_ticks[seg])
+
+
+def _table(score: symusic.Score, tpq: int) -> NoteTable:
+    map_ticks, scales = _tick_scales(score, tpq)
+    parts = []
+    for i, track in enumerate(score.tracks):
+        arrays = track.notes.numpy()
+        keep = arrays["duration"] > 0  # pretty_midi drops notes that end where they start
+        part = np.zeros(int(keep.sum()), NOTE)
+        part["instrument"], part["program"], part["is_drum"] = i, track.program, track.is_drum
+        part["pitch"], part["velocity"] = arrays["pitch"][keep], arrays["velocity"][keep]
+        begin = arrays["time"][keep].astype(np.int64)
+        part["start"] = _seconds(begin, map_ticks, scales)
+        part["end"] = _seconds(begin + arrays["duration"][keep], map_ticks, scales)
+        parts.append(part)
+    notes = np.concatenate(parts) if parts else np.zeros(0, NOTE)
+    notes = notes[np.lexsort((-notes["pitch"], notes["start"]))]
+    tempos = np.stack([_seconds(map_ticks, map_ticks, scales), 60.0 / (scales * tpq)], axis=1)
+    ts = np.array([(t.time, t.numerator, t.denominator) for t in score.time_signatures], dtype=np.float64)
+    if len(ts):
+        ts[:, 0] = _seconds(ts[:, 0].astype(np.int64), map_ticks, scales)
+    return NoteTable(notes, tempos, ts.reshape(-1, 3))

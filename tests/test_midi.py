@@ -1,0 +1,104 @@
+"""MIDI in: typed rejections, and times identical to pretty_midi's (what note-seq reads) on real files."""
+
+import struct
+import time
+from collections import Counter
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from musicvae.midi import Limits, MidiRejected, read_midi
+from tests.midi_files import make_midi
+
+
+def header(tpq: int) -> bytes:
+    return b"MThd" + struct.pack(">IHHH", 6, 1, 1, tpq)
+
+
+def track(events: bytes) -> bytes:
+    return b"MTrk" + struct.pack(">I", len(events)) + events
+
+
+ONE_NOTE = b"\x00\x90\x3c\x40\x60\x80\x3c\x00\x00\xff\x2f\x00"
+
+
+def shared_files(shared_midi):
+    return sorted(shared_midi.rglob("*.mid"))
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("zero-length", b"", "empty"),
+    ("random bytes", bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8)), "corrupt"),
+    ("0 ticks per quarter", header(0) + track(ONE_NOTE), "corrupt"),
+    ("huge delta time", header(96) + track(b"\x00\x90\x3c\x40\x8f\xff\xff\x7f\x80\x3c\x00\x00\xff\x2f\x00"),
+     "too_long"),
+    ("10^6 notes", header(96) + track(b"\x00\x90\x3c\x40\x01\x80\x3c\x00" * 10**6 + b"\x00\xff\x2f\x00"),
+     "too_many_notes"),
+])
+def test_bad_input_is_a_typed_rejection_within_the_budget(name, data, reason):
+    start = time.perf_counter()
+    with pytest.raises(MidiRejected) as e:
+        read_midi(data)
+    assert e.value.reason == reason and e.value.detail
+    assert time.perf_counter() - start < Limits().max_parse_seconds
+
+
+def test_truncated_real_file_is_corrupt(shared_midi):
+    data = shared_files(shared_midi)[0].read_bytes()
+    with pytest.raises(MidiRejected, match="corrupt"):
+        read_midi(data[: len(data) // 2])
+
+
+def test_caps_are_parameters():
+    data = make_midi([(0, 96, 60), (96, 96, 62), (192, 96, 64)])
+    assert len(read_midi(data).notes) == 3
+    for limits, reason in [(Limits(max_bytes=10), "too_large"), (Limits(max_notes=2), "too_many_notes"),
+                           (Limits(max_seconds=1.0), "too_long"), (Limits(max_parse_seconds=0.0), "timeout")]:
+        with pytest.raises(MidiRejected) as e:
+            read_midi(data, limits)
+        assert e.value.reason == reason
+
+
+def test_tempo_map_and_sorting():
+    # 120 qpm for one quarter, then 60 qpm: the third note starts at 0.5 + 1.0 s.
+    table = read_midi(make_midi([(192, 96, 60), (0, 96, 64), (0, 96, 67), (96, 96, 62)],
+                                tempos=((0, 120.0), (96, 60.0)), meters=((0, 3, 4),)))
+    assert table.notes["start"].tolist() == [0.0, 0.0, 0.5, 1.5]
+    assert table.notes["pitch"].tolist() == [67, 64, 62, 60]  # simultaneous onsets: highest first
+    assert table.tempos.tolist() == [[0.0, 120.0], [0.5, 60.0]]
+    assert table.time_signatures.tolist() == [[0.0, 3.0, 4.0]]
+
+
+def overlapping_same_pitch(path) -> bool:
+    """A note starting while an earlier note of its pitch still sounds on the same track: pretty_midi ends both
+    at the first note-off, symusic pairs note-offs first in, first out."""
+    import symusic
+
+    for tr in symusic.Score(str(path)).tracks:
+        last_end = {}
+        for n in sorted(tr.notes, key=lambda n: n.time):
+            if n.duration and n.time < last_end.get(n.pitch, -1):
+                return True
+            last_end[n.pitch] = max(last_end.get(n.pitch, -1), n.end)
+    return False
+
+
+def test_times_match_pretty_midi_on_every_shared_file(shared_midi):
+    differing = total = 0
+    for path in shared_files(shared_midi):
+        table = read_midi(path, Limits(max_notes=10**6))
+        pm = pretty_midi.PrettyMIDI(str(path))
+        ours = Counter(zip(table.notes["pitch"].tolist(), table.notes["start"].tolist(), table.notes["end"].tolist()))
+        ref = Counter((n.pitch, n.start, n.end) for i in pm.instruments for n in i.notes)
+        times, qpms = pm.get_tempo_changes()
+        assert table.tempos[:, 0].tolist() == times.tolist() and table.tempos[:, 1].tolist() == qpms.tolist()
+        assert table.time_signatures.tolist() == [[t.time, t.numerator, t.denominator]
+                                                  for t in pm.time_signature_changes]
+        # Onsets are bit-identical everywhere; only ends of overlapping same-pitch notes may differ.
+        assert Counter((p, s) for p, s, _ in ours.elements()) == Counter((p, s) for p, s, _ in ref.elements())
+        if ours != ref:
+            assert overlapping_same_pitch(path), path
+            differing += sum((ours - ref).values())
+        total += sum(ref.values())
+    assert differing <= 0.01 * total
