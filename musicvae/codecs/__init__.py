@@ -1,0 +1,1 @@
+"""Codecs between quantized notes and MusicVAE tensors, with Magenta's extraction semantics."""

@@ -1,0 +1,100 @@
+"""Melodies: Magenta's extraction (melody_pipelines.extract_melodies with OneHotMelodyConverter's settings),
+bar-hop slicing and the 90-class one-hot vocabulary (0 = no event, 1 = note off, 2.. = pitches 21..108)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from musicvae.timing import Piece
+
+NO_EVENT, NOTE_OFF = -2, -1  # note-seq's event values; pitches are 0..127
+MIN_PITCH, MAX_PITCH = 21, 108
+CLASSES = 2 + MAX_PITCH - MIN_PITCH + 1
+STEPS_PER_BAR = 16
+MAX_STEPS = 100 * STEPS_PER_BAR  # the converter's max_bars=100 truncates longer melodies
+
+
+def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int, list[int]] | None:
+    """One monophonic melody from an instrument's notes, sorted by (start, -pitch), from the bar holding the
+    first onset at or after `search_start` until a rest of `gap_steps`; returns (start step, events)."""
+    notes = notes[notes["start"] >= search_start]
+    if not len(notes):
+        return None
+    first = int(notes["start"][0])
+    origin = first - (first - search_start) % STEPS_PER_BAR
+    events: list[int] = []
+    last_on = -1
+    for pitch, start, end in zip(notes["pitch"].tolist(), (notes["start"] - origin).tolist(),
+                                 (notes["end"] - origin).tolist()):
+        if events:
+            if start == last_on:  # simultaneous onsets: the highest pitch came first and wins
+                continue
+            if start - (len(events) - 1) >= gap_steps:  # rest since the last note-off ends the melody
+                break
+        if start >= len(events):
+            events.extend([NO_EVENT] * (start - len(events)))
+        else:
+            del events[start:]  # a new onset truncates a held note
+        events += [pitch] + [NO_EVENT] * (end - start - 1) + [NOTE_OFF]
+        last_on = start
+    events.pop()  # the final note-off goes, and comes back only if padding to the bar follows
+    padding = -len(events) % STEPS_PER_BAR
+    if padding:
+        events += [NOTE_OFF] + [NO_EVENT] * (padding - 1)
+    return origin, events
+
+
+def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[list[int]]:
+    """Every melody of every instrument of a quantized 16-steps-per-bar piece (drums excluded)."""
+    melodies = []
+    notes = notes[~notes["is_drum"]]
+    for instrument in np.unique(notes["instrument"]).tolist():
+        own = notes[notes["instrument"] == instrument]
+        own = own[np.lexsort((-own["pitch"], own["start"]))]
+        search = 0
+        while (found := _melody(own, search, gap_bars * STEPS_PER_BAR)) is not None:
+            origin, events = found
+            melodies.append(events[:MAX_STEPS])
+            end = origin + len(events)
+            search = end + (-end % STEPS_PER_BAR)
+    return melodies
+
+
+def slices(events: list[int], slice_bars: int) -> list[tuple[int, ...]]:
+    """Windows of `slice_bars` with a one-bar hop; note-offs before a window's first note become no-events."""
+    size = slice_bars * STEPS_PER_BAR
+    out = []
+    for end in range(size, len(events) + 1, STEPS_PER_BAR):
+        window = events[end - size:end]
+        lead = next((i for i, e in enumerate(window) if e >= 0), size)
+        out.append(tuple([NO_EVENT] * lead + window[lead:]))
+    return out
+
+
+def encode(events: tuple[int, ...] | list[int]) -> np.ndarray:
+    e = np.asarray(events, dtype=np.int16)
+    return np.where(e < 0, e + 2, e - MIN_PITCH + 2).astype(np.uint8)
+
+
+def decode(indices: np.ndarray) -> list[int]:
+    i = np.asarray(indices, dtype=np.int16)
+    return np.where(i < 2, i - 2, i + MIN_PITCH - 2).tolist()
+
+
+def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = None,
+                   gap_bars: float = 1.0) -> tuple[list[np.ndarray], Counter]:
+    """Distinct windows of one piece in order of first appearance, as class indices; counts why none came."""
+    if piece.steps_per_bar != STEPS_PER_BAR:
+        return [], Counter(not_16_steps_per_bar=1)
+    notes = piece.notes
+    keep = (notes["pitch"] >= MIN_PITCH) & (notes["pitch"] <= MAX_PITCH)
+    if programs is not None:
+        keep &= np.isin(notes["program"], list(programs))
+    seen: dict[tuple[int, ...], None] = {}
+    for melody in extract_melodies(notes[keep], gap_bars):
+        seen.update(dict.fromkeys(slices(melody, slice_bars)))
+    if not seen:
+        return [], Counter(no_extraction=1)
+    return [encode(w) for w in seen], Counter()
