@@ -16,37 +16,34 @@ STEPS_PER_BAR = 16
 MAX_STEPS = 100 * STEPS_PER_BAR  # the converter's max_bars=100 truncates longer melodies
 
 
-def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int, list[int]] | None:
+def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int, np.ndarray] | None:
     """One monophonic melody from an instrument's notes, sorted by (start, -pitch), from the bar holding the
-    first onset at or after `search_start` until a rest of `gap_steps`; returns (start step, events)."""
+    first onset at or after `search_start` until a rest of `gap_steps`; returns (start step, events).
+
+    Vectorized form of note-seq's Melody.from_quantized_sequence: of simultaneous onsets the first (highest)
+    wins; each onset cuts the note before it; a rest is measured from the previous note's own end."""
     notes = notes[notes["start"] >= search_start]
     if not len(notes):
         return None
     first = int(notes["start"][0])
     origin = first - (first - search_start) % STEPS_PER_BAR
-    events: list[int] = []
-    last_on = -1
-    for pitch, start, end in zip(notes["pitch"].tolist(), (notes["start"] - origin).tolist(),
-                                 (notes["end"] - origin).tolist()):
-        if events:
-            if start == last_on:  # simultaneous onsets: the highest pitch came first and wins
-                continue
-            if start - (len(events) - 1) >= gap_steps:  # rest since the last note-off ends the melody
-                break
-        if start >= len(events):
-            events.extend([NO_EVENT] * (start - len(events)))
-        else:
-            del events[start:]  # a new onset truncates a held note
-        events += [pitch] + [NO_EVENT] * (end - start - 1) + [NOTE_OFF]
-        last_on = start
-    events.pop()  # the final note-off goes, and comes back only if padding to the bar follows
+    notes = notes[np.r_[True, np.diff(notes["start"]) > 0]]
+    start, end = notes["start"] - origin, notes["end"] - origin
+    rests = np.flatnonzero(start[1:] - end[:-1] >= gap_steps)
+    n = int(rests[0]) + 1 if len(rests) else len(notes)
+    start, end = start[:n], end[:n]
+    events = np.full(int(end[-1]) + 1, NO_EVENT, np.int16)
+    ends_alone = np.r_[end[:-1] < start[1:], True]  # a note-off survives unless the next onset came first
+    events[end[ends_alone]] = NOTE_OFF
+    events[start] = notes["pitch"][:n]
+    events = events[:-1]  # the final note-off goes, and comes back only if padding to the bar follows
     padding = -len(events) % STEPS_PER_BAR
     if padding:
-        events += [NOTE_OFF] + [NO_EVENT] * (padding - 1)
+        events = np.r_[events, NOTE_OFF, np.full(padding - 1, NO_EVENT, np.int16)].astype(np.int16)
     return origin, events
 
 
-def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[list[int]]:
+def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[np.ndarray]:
     """Every melody of every instrument of a quantized 16-steps-per-bar piece (drums excluded)."""
     melodies = []
     notes = notes[~notes["is_drum"]]
@@ -62,14 +59,15 @@ def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[list[int]
     return melodies
 
 
-def slices(events: list[int], slice_bars: int) -> list[tuple[int, ...]]:
+def slices(events: np.ndarray, slice_bars: int) -> list[np.ndarray]:
     """Windows of `slice_bars` with a one-bar hop; note-offs before a window's first note become no-events."""
     size = slice_bars * STEPS_PER_BAR
     out = []
     for end in range(size, len(events) + 1, STEPS_PER_BAR):
-        window = events[end - size:end]
-        lead = next((i for i, e in enumerate(window) if e >= 0), size)
-        out.append(tuple([NO_EVENT] * lead + window[lead:]))
+        window = events[end - size:end].copy()
+        pitched = np.flatnonzero(window >= 0)
+        window[: pitched[0] if len(pitched) else size] = NO_EVENT
+        out.append(window)
     return out
 
 
@@ -92,9 +90,10 @@ def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = No
     keep = (notes["pitch"] >= MIN_PITCH) & (notes["pitch"] <= MAX_PITCH)
     if programs is not None:
         keep &= np.isin(notes["program"], list(programs))
-    seen: dict[tuple[int, ...], None] = {}
+    seen: dict[bytes, np.ndarray] = {}
     for melody in extract_melodies(notes[keep], gap_bars):
-        seen.update(dict.fromkeys(slices(melody, slice_bars)))
+        for window in slices(melody, slice_bars):
+            seen.setdefault(window.tobytes(), window)
     if not seen:
         return [], Counter(no_extraction=1)
-    return [encode(w) for w in seen], Counter()
+    return [encode(w) for w in seen.values()], Counter()
