@@ -30,7 +30,7 @@ def bar(events):
 
 
 def melodies(notes):
-    return [m.tolist() for m in extract_melodies(piece(notes).notes)]
+    return [m.tolist() for _, _, m in extract_melodies(piece(notes).notes)]
 
 
 def test_highest_pitch_wins_and_a_new_onset_truncates_a_held_note():
@@ -55,23 +55,24 @@ def test_melody_starts_at_the_bar_of_its_first_onset_and_each_instrument_is_sepa
 
 def test_long_melody_is_truncated_to_100_bars():
     notes = [(i, i + 1, 60 + i % 2) for i in range(0, 1700)]
-    (events,) = extract_melodies(piece(notes).notes)
+    ((_, _, events),) = extract_melodies(piece(notes).notes)
     assert len(events) == melody.MAX_STEPS
 
 
 def test_windows_hop_one_bar_and_a_held_note_appears_as_silence():
     events = np.array(bar([60, _, X]) + bar([62] + [_] * 15) + bar([X, _, 64, X]))
     windows = slices(events, 2)
-    assert [len(w) for w in windows] == [32, 32]
-    assert windows[1][:16].tolist() == bar([62] + [_] * 15)
+    assert [(start, len(w)) for start, w in windows] == [(0, 32), (16, 32)]
+    assert windows[1][1][:16].tolist() == bar([62] + [_] * 15)
     # The window starting in bar 2 begins with a note-off, which becomes a no-event.
-    assert slices(np.array(bar([60]) + bar([X, _, 64])), 1)[1][:3].tolist() == [_, _, 64]
+    assert slices(np.array(bar([60]) + bar([X, _, 64])), 1)[1][1][:3].tolist() == [_, _, 64]
 
 
 def test_windows_are_distinct_out_of_range_notes_deleted_and_programs_filtered():
     notes = [(0, 4, 60), (16, 20, 60), (32, 36, 60), (40, 44, 20), (48, 52, 109)]
     windows, reasons = melody_windows(piece(notes), 1)
-    assert not reasons and [w.tolist() for w in windows] == [[60 - 21 + 2, 0, 0, 0, 1] + [0] * 11]
+    assert reasons == {"duplicate": 2}
+    assert [(w.tolist(), bar_, program) for w, bar_, program in windows] == [([41, 0, 0, 0, 1] + [0] * 11, 0, 0)]
     in_range = [(s, e, 64 if p in (20, 109) else p) for s, e, p in notes]
     assert len(melody_windows(piece(in_range), 1)[0]) == 3
     assert melody_windows(piece(notes, program=40), 1, programs=set(range(32))) == ([], {"no_extraction": 1})
@@ -91,7 +92,7 @@ def test_encode_decode_encode_is_the_identity(indices):
                 max_size=60))
 def test_windows_never_hold_an_out_of_vocabulary_index(notes):
     windows, _ = melody_windows(piece([(s, s + d, p, i) for s, d, p, i in notes]), 2)
-    for w in windows:
+    for w, _, _ in windows:
         assert w.shape == (32,) and w.dtype == np.uint8 and int(w.max()) < melody.CLASSES
 
 
@@ -104,7 +105,7 @@ def ours(path, slice_bars, programs):
     for p in pieces:
         windows, _ = melody_windows(p, slice_bars, programs)
         if windows:
-            out[p.index] = {tuple(w.tolist()) for w in windows}
+            out[p.index] = {tuple(w.tolist()) for w, _, _ in windows}
     return out
 
 
@@ -129,7 +130,7 @@ def test_extraction_is_identical_to_the_reference_on_its_own_quantized_notes(sha
                                n.quantized_end_step) for n in q.notes], dtype=STEPS)
             mine, _ = melody_windows(Piece(index, 0.0, q.tempos[0].qpm, q.time_signatures[0].numerator,
                                            q.time_signatures[0].denominator, 4, notes), slice_bars, programs)
-            assert {tuple(w.tolist()) for w in mine} == theirs.get(index, set()), (path, index)
+            assert {tuple(w.tolist()) for w, _, _ in mine} == theirs.get(index, set()), (path, index)
             total += len(mine)
     assert total > 1000
 

@@ -39,8 +39,9 @@ def _onsets(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return steps, np.bitwise_or.reduceat(bits[order], first) if len(steps) else bits[:0]
 
 
-def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0) -> list[np.ndarray]:
-    """Drum tracks of a quantized 16-steps-per-bar piece as per-step class bitmasks, split at rests of `gap_bars`."""
+def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[int, np.ndarray]]:
+    """(start step, per-step class bitmasks) of the drum tracks of a quantized 16-steps-per-bar piece, split at
+    rests of `gap_bars`."""
     steps, masks = _onsets(notes[notes["is_drum"]])
     tracks, search = [], 0
     while len(steps := steps[steps >= search]):
@@ -53,7 +54,7 @@ def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0) -> list[np.nda
         length += -length % STEPS_PER_BAR
         track = np.zeros(length, np.uint16)
         track[index[:n]] = masks[:n]
-        tracks.append(track[:MAX_STEPS])
+        tracks.append((origin, track[:MAX_STEPS]))
         end = origin + length
         search = end + (-end % STEPS_PER_BAR)
     return tracks
@@ -70,16 +71,24 @@ def pitches(index: int) -> list[int]:
     return [EXEMPLARS[c] for c in range(len(PITCH_CLASSES)) if index >> c & 1]
 
 
-def drum_windows(piece: Piece, slice_bars: int, gap_bars: float = 1.0) -> tuple[list[np.ndarray], Counter]:
-    """Distinct windows of one piece in order of first appearance, as 512-class indices."""
+def drum_windows(piece: Piece, slice_bars: int,
+                 gap_bars: float = 1.0) -> tuple[list[tuple[np.ndarray, int]], Counter]:
+    """Distinct windows of one piece in order of first appearance, as (512-class indices, start bar)."""
     if piece.steps_per_bar != STEPS_PER_BAR:
         return [], Counter(not_16_steps_per_bar=1)
     size = slice_bars * STEPS_PER_BAR
-    seen: dict[bytes, np.ndarray] = {}
-    for track in extract_drum_tracks(piece.notes, gap_bars):
+    seen: dict[bytes, tuple[np.ndarray, int]] = {}
+    reasons = Counter()
+    for origin, track in extract_drum_tracks(piece.notes, gap_bars):
         for end in range(size, len(track) + 1, STEPS_PER_BAR):
             window = track[end - size:end]
-            seen.setdefault(window.tobytes(), window)
+            reasons["duplicate"] += window.tobytes() in seen
+            seen.setdefault(window.tobytes(), (window, (origin + end - size) // STEPS_PER_BAR))
     if not seen:
-        return [], Counter(no_extraction=1)
-    return list(seen.values()), Counter()
+        reasons["no_extraction"] += 1
+    return list(seen.values()), +reasons
+
+
+def to_notes(indices: np.ndarray) -> list[tuple[int, int, int]]:
+    """(pitch, start step, end step) per hit, one step long, at each class's exemplar pitch."""
+    return [(p, step, step + 1) for step, index in enumerate(np.asarray(indices).tolist()) for p in pitches(index)]

@@ -43,8 +43,9 @@ def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int
     return origin, events
 
 
-def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[np.ndarray]:
-    """Every melody of every instrument of a quantized 16-steps-per-bar piece (drums excluded)."""
+def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[int, int, np.ndarray]]:
+    """(start step, program, events) of every melody of every instrument of a quantized 16-steps-per-bar
+    piece (drums excluded)."""
     melodies = []
     notes = notes[~notes["is_drum"]]
     for instrument in np.unique(notes["instrument"]).tolist():
@@ -53,21 +54,22 @@ def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[np.ndarra
         search = 0
         while (found := _melody(own, search, gap_bars * STEPS_PER_BAR)) is not None:
             origin, events = found
-            melodies.append(events[:MAX_STEPS])
+            melodies.append((origin, int(own["program"][0]), events[:MAX_STEPS]))
             end = origin + len(events)
             search = end + (-end % STEPS_PER_BAR)
     return melodies
 
 
-def slices(events: np.ndarray, slice_bars: int) -> list[np.ndarray]:
-    """Windows of `slice_bars` with a one-bar hop; note-offs before a window's first note become no-events."""
+def slices(events: np.ndarray, slice_bars: int) -> list[tuple[int, np.ndarray]]:
+    """(start step, window) of `slice_bars` with a one-bar hop; note-offs before a window's first note become
+    no-events."""
     size = slice_bars * STEPS_PER_BAR
     out = []
     for end in range(size, len(events) + 1, STEPS_PER_BAR):
         window = events[end - size:end].copy()
         pitched = np.flatnonzero(window >= 0)
         window[: pitched[0] if len(pitched) else size] = NO_EVENT
-        out.append(window)
+        out.append((end - size, window))
     return out
 
 
@@ -82,18 +84,35 @@ def decode(indices: np.ndarray) -> list[int]:
 
 
 def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = None,
-                   gap_bars: float = 1.0) -> tuple[list[np.ndarray], Counter]:
-    """Distinct windows of one piece in order of first appearance, as class indices; counts why none came."""
+                   gap_bars: float = 1.0) -> tuple[list[tuple[np.ndarray, int, int]], Counter]:
+    """Distinct windows of one piece in order of first appearance, as (class indices, start bar, program);
+    counts the duplicates dropped and why no window came."""
     if piece.steps_per_bar != STEPS_PER_BAR:
         return [], Counter(not_16_steps_per_bar=1)
     notes = piece.notes
     keep = (notes["pitch"] >= MIN_PITCH) & (notes["pitch"] <= MAX_PITCH)
     if programs is not None:
         keep &= np.isin(notes["program"], list(programs))
-    seen: dict[bytes, np.ndarray] = {}
-    for melody in extract_melodies(notes[keep], gap_bars):
-        for window in slices(melody, slice_bars):
-            seen.setdefault(window.tobytes(), window)
+    seen: dict[bytes, tuple[np.ndarray, int, int]] = {}
+    reasons = Counter()
+    for origin, program, events in extract_melodies(notes[keep], gap_bars):
+        for start, window in slices(events, slice_bars):
+            key = window.tobytes()
+            reasons["duplicate"] += key in seen
+            seen.setdefault(key, (encode(window), (origin + start) // STEPS_PER_BAR, program))
     if not seen:
-        return [], Counter(no_extraction=1)
-    return [encode(w) for w in seen.values()], Counter()
+        reasons["no_extraction"] += 1
+    return list(seen.values()), +reasons
+
+
+def to_notes(indices: np.ndarray) -> list[tuple[int, int, int]]:
+    """(pitch, start step, end step) per note, as note-seq's Melody.to_sequence reads events: a no-event holds,
+    a note-off or a new pitch ends the sounding note, and the window's end ends the last one."""
+    notes, pitch, start = [], None, 0
+    for step, event in enumerate(decode(indices) + [NOTE_OFF]):
+        if event == NO_EVENT:
+            continue
+        if pitch is not None:
+            notes.append((pitch, start, step))
+        pitch, start = (event, step) if event >= 0 else (None, step)
+    return notes

@@ -1,0 +1,94 @@
+"""One MIDI file to the windows of a representation, with metadata and per-reason counts, so that a user can
+see what happened to a file (`musicvae explain`) and a pipeline can count why files gave nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from musicvae.codecs import drums, melody
+from musicvae.midi import Limits, MidiRejected, read_midi
+from musicvae.timing import Piece, quantize
+
+
+@dataclass(frozen=True)
+class Representation:
+    name: str
+    kind: str  # "melody" or "drums"
+    slice_bars: int
+    programs: tuple[int, ...] | None = None  # melody notes kept by General MIDI program; None keeps all
+    max_per_piece: int | None = 5  # Magenta's cap on windows per time-split piece; None keeps all
+    gap_bars: float = 1.0
+
+    @property
+    def classes(self) -> int:
+        return drums.CLASSES if self.kind == "drums" else melody.CLASSES
+
+
+REPRESENTATIONS = {
+    "mel_2bar": Representation("mel_2bar", "melody", 2, programs=tuple(range(32))),
+    "mel_16bar": Representation("mel_16bar", "melody", 16),
+    "drums_2bar": Representation("drums_2bar", "drums", 2),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    tokens: np.ndarray  # class indices, one per step
+    piece: int  # index of the time-split piece in the file
+    start_bar: int  # bar of the piece where the window starts
+    qpm: float
+    program: int  # General MIDI program of the source notes; -1 for drums
+
+
+@dataclass
+class FileResult:
+    md5: str
+    windows: list[Window] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)  # why pieces, windows or the whole file gave nothing
+    detail: str = ""  # the rejection's detail when the whole file was rejected
+
+
+def _piece_windows(piece: Piece, rep: Representation) -> tuple[list[Window], Counter]:
+    if rep.kind == "drums":
+        tokens, reasons = drums.drum_windows(piece, rep.slice_bars, rep.gap_bars)
+        return [Window(t, piece.index, s, piece.qpm, -1) for t, s in tokens], reasons
+    found, reasons = melody.melody_windows(piece, rep.slice_bars, set(rep.programs) if rep.programs else None,
+                                           rep.gap_bars)
+    return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
+
+
+def _cap(windows: list[Window], limit: int | None) -> list[Window]:
+    """Magenta samples at random; we keep the windows with the smallest hash of their tokens, which is as
+    unbiased and gives the same bytes on every run."""
+    if limit is None or len(windows) <= limit:
+        return windows
+    ranked = sorted(windows, key=lambda w: hashlib.sha1(w.tokens.tobytes()).digest())[:limit]
+    return sorted(ranked, key=lambda w: (w.start_bar, w.program))
+
+
+def extract(source: bytes | str | Path, rep: Representation, limits: Limits = Limits()) -> FileResult:
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    result = FileResult(hashlib.md5(data).hexdigest())
+    try:
+        table = read_midi(data, limits)
+    except MidiRejected as e:
+        result.reasons[e.reason] += 1
+        result.detail = e.detail
+        return result
+    pieces, rejected = quantize(table)
+    result.reasons.update(rejected)
+    for piece in pieces:
+        windows, reasons = _piece_windows(piece, rep)
+        result.reasons.update(reasons)
+        kept = _cap(windows, rep.max_per_piece)
+        result.reasons["over_cap"] += len(windows) - len(kept)
+        result.windows += kept
+    if not result.windows:
+        result.reasons["no_windows"] += 1
+    result.reasons = +result.reasons  # drop zero counts
+    return result

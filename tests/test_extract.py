@@ -1,0 +1,64 @@
+"""One file to windows with metadata and reasons; windows back to MIDI and NoteSequence."""
+
+import numpy as np
+import pytest
+
+from musicvae import export
+from musicvae.codecs import drums, melody
+from musicvae.extract import REPRESENTATIONS, Representation, extract
+from tests.midi_files import make_midi
+
+
+def test_bad_file_gives_its_reason_and_no_windows():
+    result = extract(b"MThd\x00\x00", REPRESENTATIONS["mel_2bar"])
+    assert result.windows == [] and result.reasons == {"corrupt": 1} and result.detail
+
+
+def test_meter_that_is_not_16_steps_per_bar_is_named():
+    data = make_midi([(i * 96, 96, 60 + i % 5) for i in range(40)], meters=((0, 3, 4),))
+    result = extract(data, REPRESENTATIONS["mel_2bar"])
+    assert result.reasons == {"not_16_steps_per_bar": 1, "no_windows": 1}
+
+
+def test_windows_carry_piece_bar_tempo_and_program():
+    # Two bars of C-D-E-F quarter notes at 90 qpm on program 5.
+    data = make_midi([(i * 96, 96, [60, 62, 64, 65][i % 4]) for i in range(8)] + [(8 * 96, 96, 67)],
+                     tempos=((0, 90.0),), program=5)
+    first, second = extract(data, REPRESENTATIONS["mel_2bar"]).windows  # 3 bars give 2 windows
+    assert [(w.piece, w.start_bar, w.program) for w in (first, second)] == [(0, 0, 5), (0, 1, 5)]
+    assert first.qpm == pytest.approx(90.0, rel=1e-6)  # MIDI stores whole microseconds per quarter
+    window = first
+    assert melody.to_notes(window.tokens)[:2] == [(60, 0, 4), (62, 4, 8)]
+
+
+@pytest.mark.parametrize("name", ["mel_2bar", "mel_16bar", "drums_2bar"])
+def test_cap_keeps_at_most_5_per_piece_the_same_way_each_run(shared_midi, name):
+    unlimited = Representation(**{**REPRESENTATIONS[name].__dict__, "max_per_piece": None})
+    path = next(p for p in sorted(shared_midi.rglob("*.mid"))
+                if np.bincount([w.piece for w in extract(p, unlimited).windows] or [0]).max() > 5)
+    capped, uncapped = extract(path, REPRESENTATIONS[name]), extract(path, unlimited)
+    assert np.bincount([w.piece for w in capped.windows]).max() == 5
+    assert capped.reasons["over_cap"] == len(uncapped.windows) - len(capped.windows)
+    again = extract(path, REPRESENTATIONS[name])
+    assert [w.tokens.tobytes() for w in again.windows] == [w.tokens.tobytes() for w in capped.windows]
+
+
+def test_exported_windows_extract_to_themselves(shared_midi):
+    """decode → MIDI → encode is the identity on real windows, at the source tempo."""
+    path = shared_midi / "pop_multitrack" / "Funkytown.mid"
+    for name, codec in [("mel_2bar", melody), ("drums_2bar", drums)]:
+        rep = Representation(**{**REPRESENTATIONS[name].__dict__, "max_per_piece": None})
+        for w in extract(path, rep).windows[:20]:
+            parts = [(codec.to_notes(w.tokens), max(w.program, 0), name.startswith("drums"))]
+            again = extract(export.to_midi(parts, w.qpm), rep).windows
+            assert w.tokens.tobytes() in {x.tokens.tobytes() for x in again}
+            assert again[0].qpm == pytest.approx(w.qpm)
+
+
+def test_note_sequence_export_matches_the_midi_export():
+    notes = [(60, 0, 2), (62, 4, 6)]
+    sequence = export.to_note_sequence([(notes, 0, False), ([(36, 0, 1)], 0, True)], qpm=100.0)
+    assert [(n.pitch, round(n.start_time, 9), round(n.end_time, 9), n.instrument, n.is_drum, n.velocity)
+            for n in sequence.notes] == [
+        (60, 0.0, 0.3, 0, False, 80), (62, 0.6, 0.9, 0, False, 80), (36, 0.0, 0.15, 9, True, 80)]
+    assert sequence.tempos[0].qpm == 100.0 and sequence.total_time == pytest.approx(0.9)
