@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicvae.codecs import drums, melody
+from musicvae.codecs import drums, melody, trio
 from musicvae.midi import Limits, MidiRejected, read_midi
 from musicvae.timing import Piece, quantize
 
@@ -18,31 +18,34 @@ from musicvae.timing import Piece, quantize
 @dataclass(frozen=True)
 class Representation:
     name: str
-    kind: str  # "melody" or "drums"
+    kind: str  # "melody", "drums" or "trio"
     slice_bars: int
     programs: tuple[int, ...] | None = None  # melody notes kept by General MIDI program; None keeps all
     max_per_piece: int | None = 5  # Magenta's cap on windows per time-split piece; None keeps all
-    gap_bars: float = 1.0
+    gap_bars: float = 1.0  # trio: bars of silence a part may have on each side and still cover a bar
 
     @property
-    def classes(self) -> int:
-        return drums.CLASSES if self.kind == "drums" else melody.CLASSES
+    def classes(self) -> tuple[int, ...]:
+        """Classes per part of a step."""
+        return {"melody": (melody.CLASSES,), "drums": (drums.CLASSES,),
+                "trio": (melody.CLASSES, melody.CLASSES, drums.CLASSES)}[self.kind]
 
 
 REPRESENTATIONS = {
     "mel_2bar": Representation("mel_2bar", "melody", 2, programs=tuple(range(32))),
     "mel_16bar": Representation("mel_16bar", "melody", 16),
     "drums_2bar": Representation("drums_2bar", "drums", 2),
+    "trio_16bar": Representation("trio_16bar", "trio", 16, gap_bars=2),
 }
 
 
 @dataclass(frozen=True)
 class Window:
-    tokens: np.ndarray  # class indices, one per step
+    tokens: np.ndarray  # class indices: [steps] or, for trio, [steps, 3] (melody, bass, drums)
     piece: int  # index of the time-split piece in the file
     start_bar: int  # bar of the piece where the window starts
     qpm: float
-    program: int  # General MIDI program of the source notes; -1 for drums
+    programs: tuple[int, ...]  # General MIDI programs of the melodic parts (none for drums)
 
 
 @dataclass
@@ -55,11 +58,14 @@ class FileResult:
 
 def _piece_windows(piece: Piece, rep: Representation) -> tuple[list[Window], Counter]:
     if rep.kind == "drums":
-        tokens, reasons = drums.drum_windows(piece, rep.slice_bars, rep.gap_bars)
-        return [Window(t, piece.index, s, piece.qpm, -1) for t, s in tokens], reasons
+        found, reasons = drums.drum_windows(piece, rep.slice_bars, rep.gap_bars)
+        return [Window(t, piece.index, s, piece.qpm, ()) for t, s in found], reasons
+    if rep.kind == "trio":
+        found, reasons = trio.trio_windows(piece, rep.slice_bars, int(rep.gap_bars))
+        return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
     found, reasons = melody.melody_windows(piece, rep.slice_bars, set(rep.programs) if rep.programs else None,
                                            rep.gap_bars)
-    return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
+    return [Window(t, piece.index, s, piece.qpm, (p,)) for t, s, p in found], reasons
 
 
 def _cap(windows: list[Window], limit: int | None) -> list[Window]:
@@ -68,7 +74,7 @@ def _cap(windows: list[Window], limit: int | None) -> list[Window]:
     if limit is None or len(windows) <= limit:
         return windows
     ranked = sorted(windows, key=lambda w: hashlib.sha1(w.tokens.tobytes()).digest())[:limit]
-    return sorted(ranked, key=lambda w: (w.start_bar, w.program))
+    return sorted(ranked, key=lambda w: (w.start_bar, w.programs))
 
 
 def extract(source: bytes | str | Path, rep: Representation, limits: Limits = Limits()) -> FileResult:

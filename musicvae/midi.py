@@ -98,18 +98,27 @@ def _seconds(ticks: np.ndarray, map_ticks: np.ndarray, scales: np.ndarray) -> np
     return bases[seg] + scales[seg] * (ticks - map_ticks[seg])
 
 
+def _pretty_midi_ends(begin: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """symusic pairs overlapping notes of one pitch first in, first out; pretty_midi ends every open note of
+    the pitch at the first note-off after its start. Recover pretty_midi's ends from symusic's pairs."""
+    span = int(end.max(initial=0)) + 1
+    offs = np.sort(pitch * span + end)
+    return offs[np.searchsorted(offs, pitch * span + begin, side="right")] - pitch * span
+
+
 def _table(score: symusic.Score, tpq: int) -> NoteTable:
     map_ticks, scales = _tick_scales(score, tpq)
     parts = []
     for i, track in enumerate(score.tracks):
         arrays = track.notes.numpy()
+        begin, pitch = arrays["time"].astype(np.int64), arrays["pitch"].astype(np.int64)
+        end = _pretty_midi_ends(begin, begin + arrays["duration"], pitch)
         keep = arrays["duration"] > 0  # pretty_midi drops notes that end where they start
         part = np.zeros(int(keep.sum()), NOTE)
         part["instrument"], part["program"], part["is_drum"] = i, track.program, track.is_drum
-        part["pitch"], part["velocity"] = arrays["pitch"][keep], arrays["velocity"][keep]
-        begin = arrays["time"][keep].astype(np.int64)
-        part["start"] = _seconds(begin, map_ticks, scales)
-        part["end"] = _seconds(begin + arrays["duration"][keep], map_ticks, scales)
+        part["pitch"], part["velocity"] = pitch[keep], arrays["velocity"][keep]
+        part["start"] = _seconds(begin[keep], map_ticks, scales)
+        part["end"] = _seconds(end[keep], map_ticks, scales)
         parts.append(part)
     notes = np.concatenate(parts) if parts else np.zeros(0, NOTE)
     notes = notes[np.lexsort((-notes["pitch"], notes["start"]))]

@@ -1,12 +1,16 @@
-"""The reference path: Magenta's melody and drum extraction rebuilt on note-seq's own primitives.
+"""The reference path: Magenta's melody, drum and trio extraction rebuilt on note-seq's own primitives.
 
 note-seq 0.0.5 does not ship `extract_melodies` (it lived in magenta.pipelines), so its loop is restated here as
 the reference describes it, around `Melody.from_quantized_sequence`."""
 
+import itertools
 import warnings
+from collections import Counter
 
+import numpy as np
 from note_seq import drums_encoder_decoder, drums_lib, melodies_lib, midi_io, sequences_lib
 from note_seq.melody_encoder_decoder import MelodyOneHotEncoding
+from note_seq.protobuf import music_pb2
 
 ENCODING = MelodyOneHotEncoding(21, 109)
 DRUM_CLASS = {p: c for c, pitches in enumerate(drums_encoder_decoder.DEFAULT_DRUM_TYPE_PITCHES) for p in pitches}
@@ -92,4 +96,104 @@ def drum_windows(path, slice_bars) -> dict[int, set[tuple[int, ...]]]:
         windows = {tuple(t[i - size:i]) for t in extract_drum_tracks(quantized) for i in range(size, len(t) + 1, 16)}
         if windows:
             out[index] = {tuple(DRUM_ENCODING.encode_event(e) for e in w) for w in windows}
+    return out
+
+
+def _padded(events, start_step, total):
+    """The inner converters' pad_to_total_time: pad on the left to step 0, then set the length to `total`."""
+    events.set_length(len(events) + start_step, from_left=True)
+    events.set_length(total)
+    return events
+
+
+def _inner_melody(piece, instrument, total_time):
+    inner = music_pb2.NoteSequence()
+    inner.CopyFrom(piece)
+    kept = [n for n in piece.notes if n.instrument == instrument and 21 <= n.pitch <= 108]
+    del inner.notes[:]
+    inner.notes.extend(kept)
+    inner.total_time = total_time
+    quantized = sequences_lib.quantize_note_sequence(inner, 4)
+    melody = melodies_lib.Melody()
+    melody.from_quantized_sequence(quantized, instrument=instrument, gap_bars=float("inf"),
+                                   ignore_polyphonic_notes=True, pad_end=True, filter_drums=True)
+    if not melody:
+        return None
+    melody = _padded(melody, melody.start_step, quantized.total_quantized_steps)
+    return [ENCODING.encode_event(e) for e in melody]
+
+
+def _inner_drums(piece, instrument, total_time):
+    inner = music_pb2.NoteSequence()
+    inner.CopyFrom(piece)
+    kept = [n for n in piece.notes if n.instrument == instrument]
+    del inner.notes[:]
+    inner.notes.extend(kept)
+    inner.total_time = total_time
+    quantized = sequences_lib.quantize_note_sequence(inner, 4)
+    mapped = []
+    for n in quantized.notes:
+        if n.is_drum and n.pitch in DRUM_CLASS:
+            n.pitch = DRUM_CLASS[n.pitch]
+            mapped.append(n)
+    del quantized.notes[:]
+    quantized.notes.extend(mapped)
+    track = drums_lib.DrumTrack()
+    track.from_quantized_sequence(quantized, gap_bars=float("inf"), pad_end=True)
+    if not track:
+        return None
+    track = _padded(track, track.start_step, quantized.total_quantized_steps)
+    return [DRUM_ENCODING.encode_event(e) for e in track]
+
+
+def trio_windows(path, slice_bars=16, gap_bars=2) -> dict[int, Counter]:
+    """Per piece index, the multiset of windows (tuples of per-step (mel, bass, drums) indices), as
+    TrioConverter._to_tensors makes them before its cap of 5."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sequence = midi_io.midi_file_to_note_sequence(str(path))
+    out = {}
+    for index, piece in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
+        try:
+            quantized = sequences_lib.quantize_note_sequence(piece, 4)
+        except SKIPPED:
+            continue
+        if sequences_lib.steps_per_bar_in_quantized_sequence(quantized) != 16:
+            continue
+        total_bars = min(int(np.ceil(quantized.total_quantized_steps / 16)), 1024)
+        kinds = np.zeros(128, np.uint8)  # 0 unknown, 1 mel, 2 bass, 3 drums, 4 invalid
+        coverage = np.zeros((total_bars, 128), bool)
+        for n in quantized.notes:
+            kind = 3 if n.is_drum else 1 if n.program < 32 else 2 if n.program < 40 else 4
+            kinds[n.instrument] = kind if kinds[n.instrument] in (0, kind) else 4
+            first, last = n.quantized_start_step // 16, int(np.ceil(n.quantized_end_step / 16))
+            if first < total_bars:
+                coverage[first:min(last, total_bars), n.instrument] = True
+        by_kind = {k: [i for i in range(128) if kinds[i] == k] for k in (1, 2, 3)}
+        if not all(by_kind.values()):
+            continue
+        total_time = total_bars * 16 * 60 / piece.tempos[0].qpm / 4 if piece.tempos else total_bars * 16 * 60 / 120 / 4
+        encoded = {}
+        for kind, inner in ((1, _inner_melody), (2, _inner_melody), (3, _inner_drums)):
+            for i in by_kind[kind]:
+                tokens = inner(piece, i, total_time)
+                if tokens is None:
+                    coverage[:, i] = False
+                else:
+                    encoded[i] = tokens
+        original = coverage.copy()
+        for j in range(total_bars):
+            coverage[j] = original[max(0, j - gap_bars):min(total_bars, j + gap_bars) + 1].any(axis=0)
+        windows = Counter()
+        for group in itertools.product(by_kind[1], by_kind[2], by_kind[3]):
+            cover = coverage[:, group].all(axis=1)
+            cover[:gap_bars] = coverage[:gap_bars, group].any()
+            cover[-gap_bars:] = coverage[-gap_bars:, group].any()
+            for j in range(total_bars - slice_bars + 1):
+                if cover[j:j + slice_bars].all() and all(i in encoded for i in group):
+                    steps = range(j * 16, (j + slice_bars) * 16)
+                    windows[tuple((encoded[group[0]][s], encoded[group[1]][s], encoded[group[2]][s])
+                                  for s in steps)] += 1
+        if windows:
+            out[index] = windows
     return out

@@ -25,13 +25,13 @@ def test_windows_carry_piece_bar_tempo_and_program():
     data = make_midi([(i * 96, 96, [60, 62, 64, 65][i % 4]) for i in range(8)] + [(8 * 96, 96, 67)],
                      tempos=((0, 90.0),), program=5)
     first, second = extract(data, REPRESENTATIONS["mel_2bar"]).windows  # 3 bars give 2 windows
-    assert [(w.piece, w.start_bar, w.program) for w in (first, second)] == [(0, 0, 5), (0, 1, 5)]
+    assert [(w.piece, w.start_bar, w.programs) for w in (first, second)] == [(0, 0, (5,)), (0, 1, (5,))]
     assert first.qpm == pytest.approx(90.0, rel=1e-6)  # MIDI stores whole microseconds per quarter
     window = first
     assert melody.to_notes(window.tokens)[:2] == [(60, 0, 4), (62, 4, 8)]
 
 
-@pytest.mark.parametrize("name", ["mel_2bar", "mel_16bar", "drums_2bar"])
+@pytest.mark.parametrize("name", list(REPRESENTATIONS))
 def test_cap_keeps_at_most_5_per_piece_the_same_way_each_run(shared_midi, name):
     unlimited = Representation(**{**REPRESENTATIONS[name].__dict__, "max_per_piece": None})
     path = next(p for p in sorted(shared_midi.rglob("*.mid"))
@@ -49,7 +49,7 @@ def test_exported_windows_extract_to_themselves(shared_midi):
     for name, codec in [("mel_2bar", melody), ("drums_2bar", drums)]:
         rep = Representation(**{**REPRESENTATIONS[name].__dict__, "max_per_piece": None})
         for w in extract(path, rep).windows[:20]:
-            parts = [(codec.to_notes(w.tokens), max(w.program, 0), name.startswith("drums"))]
+            parts = [(codec.to_notes(w.tokens), w.programs[0] if w.programs else 0, name.startswith("drums"))]
             again = extract(export.to_midi(parts, w.qpm), rep).windows
             assert w.tokens.tobytes() in {x.tokens.tobytes() for x in again}
             assert again[0].qpm == pytest.approx(w.qpm)

@@ -39,9 +39,10 @@ def _onsets(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return steps, np.bitwise_or.reduceat(bits[order], first) if len(steps) else bits[:0]
 
 
-def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[int, np.ndarray]]:
+def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0,
+                        max_steps: int | None = MAX_STEPS) -> list[tuple[int, np.ndarray]]:
     """(start step, per-step class bitmasks) of the drum tracks of a quantized 16-steps-per-bar piece, split at
-    rests of `gap_bars`."""
+    rests of `gap_bars` and truncated to `max_steps`."""
     steps, masks = _onsets(notes[notes["is_drum"]])
     tracks, search = [], 0
     while len(steps := steps[steps >= search]):
@@ -54,7 +55,7 @@ def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[
         length += -length % STEPS_PER_BAR
         track = np.zeros(length, np.uint16)
         track[index[:n]] = masks[:n]
-        tracks.append((origin, track[:MAX_STEPS]))
+        tracks.append((origin, track[:max_steps]))
         end = origin + length
         search = end + (-end % STEPS_PER_BAR)
     return tracks

@@ -37,10 +37,19 @@ def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int
     events[end[ends_alone]] = NOTE_OFF
     events[start] = notes["pitch"][:n]
     events = events[:-1]  # the final note-off goes, and comes back only if padding to the bar follows
-    padding = -len(events) % STEPS_PER_BAR
-    if padding:
-        events = np.r_[events, NOTE_OFF, np.full(padding - 1, NO_EVENT, np.int16)].astype(np.int16)
-    return origin, events
+    return origin, set_length(events, len(events) + -len(events) % STEPS_PER_BAR)
+
+
+def set_length(events: np.ndarray, length: int) -> np.ndarray:
+    """note-seq's Melody.set_length: truncate, or pad with no-events after ending a still-sounding note."""
+    if length <= len(events):
+        return events[:length]
+    out = np.full(length, NO_EVENT, np.int16)
+    out[: len(events)] = events
+    sounding = events[events != NO_EVENT]
+    if len(sounding) and sounding[-1] >= 0:
+        out[len(events)] = NOTE_OFF
+    return out
 
 
 def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[int, int, np.ndarray]]:

@@ -1,0 +1,91 @@
+"""Trio: Magenta's TrioConverter. Instruments are typed by General MIDI program (0-31 melody, 32-39 bass, drum
+channel drums); every (melody, bass, drums) triple whose gap-filled bar coverage spans a window gives a window
+of three parts, melody and bass in the 90-class melody vocabulary and drums in the 512-class one."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+import numpy as np
+
+from musicvae.codecs import drums, melody
+from musicvae.codecs.melody import STEPS_PER_BAR
+from musicvae.timing import Piece
+
+MEL_PROGRAMS, BASS_PROGRAMS = range(0, 32), range(32, 40)
+MAX_BARS = 1024
+MAX_INSTRUMENT = 127
+
+
+def _type(program: int, is_drum: bool) -> str:
+    if is_drum:
+        return "drums"
+    return "mel" if program in MEL_PROGRAMS else "bass" if program in BASS_PROGRAMS else "invalid"
+
+
+def _full_melody(notes: np.ndarray, total: int) -> np.ndarray | None:
+    """The instrument as one melody over the whole piece (no gap splitting), as class indices."""
+    notes = notes[(notes["pitch"] >= melody.MIN_PITCH) & (notes["pitch"] <= melody.MAX_PITCH)]
+    notes = notes[np.lexsort((-notes["pitch"], notes["start"]))]
+    found = melody._melody(notes, 0, np.inf) if len(notes) else None
+    if found is None:
+        return None
+    origin, events = found
+    return melody.encode(melody.set_length(np.r_[np.full(origin, melody.NO_EVENT, np.int16), events], total))
+
+
+def _full_drums(notes: np.ndarray, total: int) -> np.ndarray | None:
+    tracks = drums.extract_drum_tracks(notes, np.inf, max_steps=None)
+    if not tracks:
+        return None
+    origin, track = tracks[0]
+    out = np.zeros(total, np.uint16)
+    out[origin: origin + len(track)] = track[: max(total - origin, 0)]
+    return out
+
+
+def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2) -> tuple[list[tuple[np.ndarray, int, tuple]],
+                                                                                    Counter]:
+    """Windows of one piece as ([steps, 3] indices for melody, bass, drums, start bar, (mel, bass) programs)."""
+    if piece.steps_per_bar != STEPS_PER_BAR:
+        return [], Counter(not_16_steps_per_bar=1)
+    notes = piece.notes[piece.notes["instrument"] <= MAX_INSTRUMENT]
+    total_bars = min(int(np.ceil(int(piece.notes["end"].max(initial=0)) / STEPS_PER_BAR)), MAX_BARS)
+    total = total_bars * STEPS_PER_BAR
+    kinds: dict[int, str] = {}
+    for i, program, is_drum in zip(notes["instrument"].tolist(), notes["program"].tolist(), notes["is_drum"].tolist()):
+        kind = _type(program, is_drum)
+        kinds[i] = kind if kinds.get(i, kind) == kind else "invalid"
+    by_kind = {k: sorted(i for i, v in kinds.items() if v == k) for k in ("mel", "bass", "drums")}
+    if not all(by_kind.values()):
+        return [], Counter(missing_trio_part=1)
+    coverage = np.zeros((total_bars, MAX_INSTRUMENT + 1), bool)
+    first_bar, last_bar = notes["start"] // STEPS_PER_BAR, -(-notes["end"] // STEPS_PER_BAR)
+    for i, a, b in zip(notes["instrument"].tolist(), first_bar.tolist(), last_bar.tolist()):
+        if a < total_bars:
+            coverage[a:min(b, total_bars), i] = True
+    encoded = {}
+    for kind, encode in (("mel", _full_melody), ("bass", _full_melody), ("drums", _full_drums)):
+        for i in by_kind[kind]:
+            tokens = encode(notes[notes["instrument"] == i], total)
+            if tokens is None:
+                coverage[:, i] = False
+            else:
+                encoded[i] = tokens
+    filled = np.stack([coverage[max(0, j - gap_bars): j + gap_bars + 1].any(axis=0) for j in range(total_bars)])
+    windows = []
+    for group in itertools.product(by_kind["mel"], by_kind["bass"], by_kind["drums"]):
+        if not all(i in encoded for i in group):
+            continue
+        cover = filled[:, group].all(axis=1)
+        # Within gap_bars of either end a part counts as present when any part of the trio is.
+        cover[:gap_bars] = filled[:gap_bars, group].any()
+        cover[-gap_bars:] = filled[-gap_bars:, group].any()
+        programs = tuple(int(notes["program"][notes["instrument"] == i][0]) for i in group[:2])
+        for j in range(total_bars - slice_bars + 1):
+            if cover[j:j + slice_bars].all():
+                steps = slice(j * STEPS_PER_BAR, (j + slice_bars) * STEPS_PER_BAR)
+                windows.append((np.stack([encoded[i][steps] for i in group], axis=1).astype(np.uint16), j,
+                                programs))
+    return windows, Counter() if windows else Counter(no_extraction=1)
