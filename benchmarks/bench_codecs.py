@@ -3,7 +3,7 @@
     python benchmarks/bench_codecs.py [--files 500]
 
 Runs every file of ../shared/midi (repeated up to --files) through three paths and prints per-file medians and
-their ratios. Each path extracts mel_2bar, mel_16bar and drums_2bar windows."""
+their ratios. Each path extracts mel_2bar, mel_16bar, drums_2bar and trio_16bar windows."""
 
 import argparse
 import statistics
@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from musicvae.codecs.drums import drum_windows  # noqa: E402
 from musicvae.codecs.melody import melody_windows  # noqa: E402
+from musicvae.codecs.trio import trio_windows  # noqa: E402
 from musicvae.midi import Limits, read_midi  # noqa: E402
 from musicvae.timing import quantize  # noqa: E402
 from tests import magenta_reference as ref  # noqa: E402
@@ -30,6 +31,7 @@ def reference(path: Path) -> None:
     ref.melody_windows(path, 2, MEL_PROGRAMS)
     ref.melody_windows(path, 16)
     ref.drum_windows(path, 2)
+    ref.trio_windows(path)
 
 
 def ours(path: Path) -> None:
@@ -38,6 +40,7 @@ def ours(path: Path) -> None:
         melody_windows(p, 2, MEL_PROGRAMS)
         melody_windows(p, 16)
         drum_windows(p, 2)
+        trio_windows(p)
 
 
 def bare(path: Path) -> None:

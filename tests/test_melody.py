@@ -61,11 +61,11 @@ def test_long_melody_is_truncated_to_100_bars():
 
 def test_windows_hop_one_bar_and_a_held_note_appears_as_silence():
     events = np.array(bar([60, _, X]) + bar([62] + [_] * 15) + bar([X, _, 64, X]))
-    windows = slices(events, 2)
-    assert [(start, len(w)) for start, w in windows] == [(0, 32), (16, 32)]
-    assert windows[1][1][:16].tolist() == bar([62] + [_] * 15)
+    starts, windows = slices(events, 2)
+    assert starts.tolist() == [0, 16] and windows.shape == (2, 32)
+    assert melody.decode(windows[1][:16]) == bar([62] + [_] * 15)
     # The window starting in bar 2 begins with a note-off, which becomes a no-event.
-    assert slices(np.array(bar([60]) + bar([X, _, 64])), 1)[1][1][:3].tolist() == [_, _, 64]
+    assert melody.decode(slices(np.array(bar([60]) + bar([X, _, 64])), 1)[1][1][:3]) == [_, _, 64]
 
 
 def test_windows_are_distinct_out_of_range_notes_deleted_and_programs_filtered():

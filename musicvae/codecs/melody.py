@@ -27,13 +27,13 @@ def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int
         return None
     first = int(notes["start"][0])
     origin = first - (first - search_start) % STEPS_PER_BAR
-    notes = notes[np.r_[True, np.diff(notes["start"]) > 0]]
+    notes = notes[np.concatenate(([True], np.diff(notes["start"]) > 0))]
     start, end = notes["start"] - origin, notes["end"] - origin
     rests = np.flatnonzero(start[1:] - end[:-1] >= gap_steps)
     n = int(rests[0]) + 1 if len(rests) else len(notes)
     start, end = start[:n], end[:n]
     events = np.full(int(end[-1]) + 1, NO_EVENT, np.int16)
-    ends_alone = np.r_[end[:-1] < start[1:], True]  # a note-off survives unless the next onset came first
+    ends_alone = np.append(end[:-1] < start[1:], True)  # a note-off survives unless the next onset came first
     events[end[ends_alone]] = NOTE_OFF
     events[start] = notes["pitch"][:n]
     events = events[:-1]  # the final note-off goes, and comes back only if padding to the bar follows
@@ -69,17 +69,17 @@ def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[int
     return melodies
 
 
-def slices(events: np.ndarray, slice_bars: int) -> list[tuple[int, np.ndarray]]:
-    """(start step, window) of `slice_bars` with a one-bar hop; note-offs before a window's first note become
-    no-events."""
+def slices(events: np.ndarray, slice_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start steps, [n, steps] windows) of `slice_bars` with a one-bar hop, as class indices; note-offs before
+    a window's first note become no-events."""
     size = slice_bars * STEPS_PER_BAR
-    out = []
-    for end in range(size, len(events) + 1, STEPS_PER_BAR):
-        window = events[end - size:end].copy()
-        pitched = np.flatnonzero(window >= 0)
-        window[: pitched[0] if len(pitched) else size] = NO_EVENT
-        out.append((end - size, window))
-    return out
+    if len(events) < size:
+        return np.zeros(0, np.int64), np.zeros((0, size), np.uint8)
+    windows = np.lib.stride_tricks.sliding_window_view(encode(events), size)[::STEPS_PER_BAR].copy()
+    pitched = windows >= 2
+    first = np.where(pitched.any(axis=1), pitched.argmax(axis=1), size)
+    windows[(np.arange(size) < first[:, None]) & (windows == 1)] = 0
+    return np.arange(len(windows)) * STEPS_PER_BAR, windows
 
 
 def encode(events: tuple[int, ...] | list[int]) -> np.ndarray:
@@ -105,10 +105,11 @@ def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = No
     seen: dict[bytes, tuple[np.ndarray, int, int]] = {}
     reasons = Counter()
     for origin, program, events in extract_melodies(notes[keep], gap_bars):
-        for start, window in slices(events, slice_bars):
+        starts, windows = slices(events, slice_bars)
+        for start, window in zip(starts.tolist(), windows):
             key = window.tobytes()
             reasons["duplicate"] += key in seen
-            seen.setdefault(key, (encode(window), (origin + start) // STEPS_PER_BAR, program))
+            seen.setdefault(key, (window, (origin + start) // STEPS_PER_BAR, program))
     if not seen:
         reasons["no_extraction"] += 1
     return list(seen.values()), +reasons
