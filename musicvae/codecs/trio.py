@@ -60,11 +60,14 @@ def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2) -> tuple
     by_kind = {k: sorted(i for i, v in kinds.items() if v == k) for k in ("mel", "bass", "drums")}
     if not all(by_kind.values()):
         return [], Counter(missing_trio_part=1)
-    coverage = np.zeros((total_bars, MAX_INSTRUMENT + 1), bool)
-    first_bar, last_bar = notes["start"] // STEPS_PER_BAR, -(-notes["end"] // STEPS_PER_BAR)
-    for i, a, b in zip(notes["instrument"].tolist(), first_bar.tolist(), last_bar.tolist()):
-        if a < total_bars:
-            coverage[a:min(b, total_bars), i] = True
+    # A note covers the bars it overlaps: +1 where it starts, -1 where it ends, summed along time.
+    starts = notes["start"] // STEPS_PER_BAR
+    inside = starts < total_bars
+    delta = np.zeros((total_bars + 1, MAX_INSTRUMENT + 1), np.int32)
+    np.add.at(delta, (starts[inside], notes["instrument"][inside]), 1)
+    np.add.at(delta, (np.minimum(-(-notes["end"][inside] // STEPS_PER_BAR), total_bars), notes["instrument"][inside]),
+              -1)
+    coverage = np.cumsum(delta, axis=0)[:-1] > 0
     encoded = {}
     for kind, encode in (("mel", _full_melody), ("bass", _full_melody), ("drums", _full_drums)):
         for i in by_kind[kind]:
@@ -73,7 +76,10 @@ def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2) -> tuple
                 coverage[:, i] = False
             else:
                 encoded[i] = tokens
-    filled = np.stack([coverage[max(0, j - gap_bars): j + gap_bars + 1].any(axis=0) for j in range(total_bars)])
+    # Bar j counts as covered when any bar within gap_bars of it is.
+    running = np.concatenate([np.zeros((1, coverage.shape[1]), np.int32), np.cumsum(coverage, axis=0)])
+    bars = np.arange(total_bars)
+    filled = running[np.minimum(bars + gap_bars + 1, total_bars)] - running[np.maximum(bars - gap_bars, 0)] > 0
     windows = []
     for group in itertools.product(by_kind["mel"], by_kind["bass"], by_kind["drums"]):
         if not all(i in encoded for i in group):
