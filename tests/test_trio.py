@@ -4,8 +4,10 @@ import warnings
 from collections import Counter
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
-from musicvae.codecs import melody
+from musicvae.codecs import drums, melody
 from musicvae.codecs.trio import trio_windows
 from musicvae.midi import Limits, read_midi
 from musicvae.timing import STEPS, Piece, quantize
@@ -88,3 +90,16 @@ def test_end_to_end_windows_match_the_reference_on_every_shared_file(shared_midi
         total += sum(sum(v.values()) for v in theirs.values())
     # One file (All The Small Things) switches guitar programs mid-track: 13 extra, 12 missing of 1,225.
     assert total > 1000 and max(extra, missing) <= 0.011 * total
+
+
+@given(st.lists(st.tuples(st.integers(0, 127), st.integers(0, 127), st.integers(0, 127), st.integers(1, 40)),
+                min_size=16, max_size=24))
+def test_windows_never_hold_an_out_of_vocabulary_index(bars):
+    """One melody, bass and drum note per bar, of any pitch and length."""
+    rows = [(*kind, pitch, 80, b * 16, b * 16 + length)
+            for b, (mel, bass, drum, length) in enumerate(bars)
+            for kind, pitch in ((MEL, mel), (BASS, bass), (DRUMS, drum))]
+    windows, _ = trio_windows(Piece(0, 0.0, 120.0, 4, 4, 4, np.array(rows, dtype=STEPS)))
+    for tokens, start, programs in windows:
+        assert tokens.shape == (256, 3) and 0 <= start <= len(bars) and programs == (0, 33)
+        assert int(tokens[:, :2].max()) < melody.CLASSES and int(tokens[:, 2].max()) < drums.CLASSES
