@@ -30,5 +30,25 @@ def corpus_download(
     typer.echo(f"corpus download: {name} -> {dest}")
 
 
+@app.command()
+def explain(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A MIDI file."),
+    representation: list[str] = typer.Option(None, "--representation", "-r",
+                                             help="mel_2bar, mel_16bar, drums_2bar or trio_16bar; all by default."),
+) -> None:
+    """Show what extraction makes of one file: its windows, and why parts of it gave none."""
+    from musicvae.extract import REPRESENTATIONS, extract
+
+    names = representation or list(REPRESENTATIONS)
+    unknown = sorted(set(names) - REPRESENTATIONS.keys())
+    if unknown:
+        raise typer.BadParameter(f"unknown representation(s) {unknown}; choose from {sorted(REPRESENTATIONS)}")
+    for name in names:
+        result = extract(path, REPRESENTATIONS[name])
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())) or "none"
+        typer.echo(f"{name}: {len(result.windows)} windows from {len({w.piece for w in result.windows})} "
+                   f"piece(s); reasons: {reasons}" + (f" ({result.detail})" if result.detail else ""))
+
+
 if __name__ == "__main__":
     app()

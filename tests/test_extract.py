@@ -62,3 +62,21 @@ def test_note_sequence_export_matches_the_midi_export():
             for n in sequence.notes] == [
         (60, 0.0, 0.3, 0, False, 80), (62, 0.6, 0.9, 0, False, 80), (36, 0.0, 0.15, 9, True, 80)]
     assert sequence.tempos[0].qpm == 100.0 and sequence.total_time == pytest.approx(0.9)
+
+
+def test_explain_command_names_windows_and_reasons(shared_midi, tmp_path):
+    import subprocess
+    import sys
+
+    def explain(path, *args):
+        result = subprocess.run([sys.executable, "-m", "musicvae.cli", "explain", str(path), *args],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    out = explain(shared_midi / "pop_multitrack" / "Funkytown.mid")
+    assert [line.split(":")[0] for line in out.splitlines()] == list(REPRESENTATIONS)
+    assert "mel_16bar: 5 windows" in out and "over_cap=" in out
+    (tmp_path / "bad.mid").write_bytes(b"not midi")
+    assert "mel_2bar: 0 windows" in explain(tmp_path / "bad.mid", "-r", "mel_2bar")
+    assert "corrupt=1" in explain(tmp_path / "bad.mid", "-r", "mel_2bar")
