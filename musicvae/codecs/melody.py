@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numba
 import numpy as np
 
 from musicvae.timing import Piece
@@ -16,28 +17,53 @@ STEPS_PER_BAR = 16
 MAX_STEPS = 100 * STEPS_PER_BAR  # the converter's max_bars=100 truncates longer melodies
 
 
-def _melody(notes: np.ndarray, search_start: int, gap_steps: float) -> tuple[int, np.ndarray] | None:
-    """One monophonic melody from an instrument's notes, sorted by (start, -pitch), from the bar holding the
-    first onset at or after `search_start` until a rest of `gap_steps`; returns (start step, events).
+@numba.njit(cache=True)
+def _instrument_melodies(start, end, pitch, gap_steps, max_steps):  # pragma: no cover (compiled)
+    """Every melody of one instrument, as note-seq's extract_melodies loop finds them around
+    Melody.from_quantized_sequence. Notes are sorted by (start, -pitch). Returns the melodies' events laid end
+    to end, with each melody's start step and length.
 
-    Vectorized form of note-seq's Melody.from_quantized_sequence: of simultaneous onsets the first (highest)
-    wins; each onset cuts the note before it; a rest is measured from the previous note's own end."""
-    notes = notes[notes["start"] >= search_start]
-    if not len(notes):
-        return None
-    first = int(notes["start"][0])
-    origin = first - (first - search_start) % STEPS_PER_BAR
-    notes = notes[np.concatenate(([True], np.diff(notes["start"]) > 0))]
-    start, end = notes["start"] - origin, notes["end"] - origin
-    rests = np.flatnonzero(start[1:] - end[:-1] >= gap_steps)
-    n = int(rests[0]) + 1 if len(rests) else len(notes)
-    start, end = start[:n], end[:n]
-    events = np.full(int(end[-1]) + 1, NO_EVENT, np.int16)
-    ends_alone = np.append(end[:-1] < start[1:], True)  # a note-off survives unless the next onset came first
-    events[end[ends_alone]] = NOTE_OFF
-    events[start] = notes["pitch"][:n]
-    events = events[:-1]  # the final note-off goes, and comes back only if padding to the bar follows
-    return origin, set_length(events, len(events) + -len(events) % STEPS_PER_BAR)
+    Of simultaneous onsets the first (highest) wins; each onset cuts the note before it; a rest is measured
+    from the previous note's own end; the final note-off goes and comes back only if bar padding follows."""
+    n = len(start)
+    span = (end.max() if n else 0) + 2 * STEPS_PER_BAR + 1
+    buffer = np.empty(span, np.int16)
+    out = np.empty(span + STEPS_PER_BAR * (n + 1), np.int16)
+    origins = np.empty(n, np.int64)
+    lengths = np.empty(n, np.int64)
+    count, used, i, search = 0, 0, 0, 0
+    while True:
+        while i < n and start[i] < search:
+            i += 1
+        if i >= n:
+            break
+        origin = start[i] - (start[i] - search) % STEPS_PER_BAR
+        length, last_on = 0, -1
+        while i < n:
+            s, e = start[i] - origin, end[i] - origin
+            if length and s == last_on:
+                i += 1
+                continue
+            if length and s - (length - 1) >= gap_steps:
+                break
+            buffer[length:s] = NO_EVENT
+            buffer[s] = pitch[i]
+            buffer[s + 1:e] = NO_EVENT
+            buffer[e] = NOTE_OFF
+            length, last_on = e + 1, s
+            i += 1
+        length -= 1  # drop the final note-off
+        if length % STEPS_PER_BAR:
+            buffer[length] = NOTE_OFF
+            padded = length + STEPS_PER_BAR - length % STEPS_PER_BAR
+            buffer[length + 1:padded] = NO_EVENT
+            length = padded
+        kept = min(length, max_steps)
+        out[used:used + kept] = buffer[:kept]
+        origins[count], lengths[count] = origin, kept
+        count, used = count + 1, used + kept
+        search = origin + length + (-(origin + length)) % STEPS_PER_BAR
+    return out[:used], origins[:count], lengths[:count]
 
 
 def set_length(events: np.ndarray, length: int) -> np.ndarray:
@@ -52,20 +78,20 @@ def set_length(events: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0) -> list[tuple[int, int, np.ndarray]]:
+def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0,
+                     max_steps: int = MAX_STEPS) -> list[tuple[int, int, np.ndarray]]:
     """(start step, program, events) of every melody of every instrument of a quantized 16-steps-per-bar
     piece (drums excluded)."""
-    melodies = []
     notes = notes[~notes["is_drum"]]
-    for instrument in np.unique(notes["instrument"]).tolist():
-        own = notes[notes["instrument"] == instrument]
-        own = own[np.lexsort((-own["pitch"], own["start"]))]
-        search = 0
-        while (found := _melody(own, search, gap_bars * STEPS_PER_BAR)) is not None:
-            origin, events = found
-            melodies.append((origin, int(own["program"][0]), events[:MAX_STEPS]))
-            end = origin + len(events)
-            search = end + (-end % STEPS_PER_BAR)
+    notes = notes[np.lexsort((-notes["pitch"], notes["start"], notes["instrument"]))]
+    bounds = np.flatnonzero(np.diff(notes["instrument"])) + 1
+    melodies = []
+    for own in np.split(notes, bounds) if len(notes) else []:
+        events, origins, lengths = _instrument_melodies(own["start"], own["end"], own["pitch"].astype(np.int16),
+                                                        gap_bars * STEPS_PER_BAR, max_steps)
+        program = int(own["program"][0])
+        melodies += [(origin, program, chunk) for origin, chunk in
+                     zip(origins.tolist(), np.split(events, np.cumsum(lengths)[:-1]))]
     return melodies
 
 

@@ -27,11 +27,10 @@ def _type(program: int, is_drum: bool) -> str:
 def _full_melody(notes: np.ndarray, total: int) -> np.ndarray | None:
     """The instrument as one melody over the whole piece (no gap splitting), as class indices."""
     notes = notes[(notes["pitch"] >= melody.MIN_PITCH) & (notes["pitch"] <= melody.MAX_PITCH)]
-    notes = notes[np.lexsort((-notes["pitch"], notes["start"]))]
-    found = melody._melody(notes, 0, np.inf) if len(notes) else None
-    if found is None:
+    found = melody.extract_melodies(notes, gap_bars=np.inf, max_steps=1 << 62)
+    if not found:
         return None
-    origin, events = found
+    ((origin, _, events),) = found
     return melody.encode(melody.set_length(np.r_[np.full(origin, melody.NO_EVENT, np.int16), events], total))
 
 
