@@ -87,8 +87,11 @@ def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0,
     bounds = np.flatnonzero(np.diff(notes["instrument"])) + 1
     melodies = []
     for own in np.split(notes, bounds) if len(notes) else []:
-        events, origins, lengths = _instrument_melodies(own["start"], own["end"], own["pitch"].astype(np.int16),
-                                                        gap_bars * STEPS_PER_BAR, max_steps)
+        # Contiguous copies: numba types strided views of a record array slowly on every call.
+        events, origins, lengths = _instrument_melodies(np.ascontiguousarray(own["start"]),
+                                                        np.ascontiguousarray(own["end"]),
+                                                        own["pitch"].astype(np.int16), gap_bars * STEPS_PER_BAR,
+                                                        max_steps)
         program = int(own["program"][0])
         melodies += [(origin, program, chunk) for origin, chunk in
                      zip(origins.tolist(), np.split(events, np.cumsum(lengths)[:-1]))]

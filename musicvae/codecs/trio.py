@@ -53,7 +53,8 @@ def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2) -> tuple
     total_bars = min(int(np.ceil(int(piece.notes["end"].max(initial=0)) / STEPS_PER_BAR)), MAX_BARS)
     total = total_bars * STEPS_PER_BAR
     kinds: dict[int, str] = {}
-    for i, program, is_drum in zip(notes["instrument"].tolist(), notes["program"].tolist(), notes["is_drum"].tolist()):
+    parts = np.unique((notes["instrument"].astype(np.int64) * 128 + notes["program"]) * 2 + notes["is_drum"])
+    for i, program, is_drum in zip((parts // 256).tolist(), (parts // 2 % 128).tolist(), (parts % 2).tolist()):
         kind = _type(program, is_drum)
         kinds[i] = kind if kinds.get(i, kind) == kind else "invalid"
     by_kind = {k: sorted(i for i, v in kinds.items() if v == k) for k in ("mel", "bass", "drums")}
