@@ -55,6 +55,18 @@ def test_exported_windows_extract_to_themselves(shared_midi):
             assert again[0].qpm == pytest.approx(w.qpm)
 
 
+def test_exported_trio_windows_extract_to_themselves(shared_midi):
+    from musicvae.codecs import trio
+
+    rep = Representation(**{**REPRESENTATIONS["trio_16bar"].__dict__, "max_per_piece": None})
+    windows = [w for p in sorted(shared_midi.glob("pop_multitrack/*.mid")) for w in extract(p, rep).windows[:3]]
+    assert len(windows) >= 6
+    for w in windows:
+        again = extract(export.to_midi(trio.to_parts(w.tokens), w.qpm), rep).windows
+        assert [x.tokens.tobytes() for x in again] == [w.tokens.tobytes()]
+        assert again[0].programs == (0, 33)
+
+
 def test_note_sequence_export_matches_the_midi_export():
     notes = [(60, 0, 2), (62, 4, 6)]
     sequence = export.to_note_sequence([(notes, 0, False), ([(36, 0, 1)], 0, True)], qpm=100.0)

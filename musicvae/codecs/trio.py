@@ -95,3 +95,9 @@ def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2) -> tuple
                 windows.append((np.stack([encoded[i][steps] for i in group], axis=1).astype(np.uint16), j,
                                 programs))
     return windows, Counter() if windows else Counter(no_extraction=1)
+
+
+def to_parts(tokens: np.ndarray) -> list[tuple[list[tuple[int, int, int]], int, bool]]:
+    """A window's three parts as (notes, program, is_drum), with Magenta's output programs: melody 0, bass 33."""
+    return [(melody.to_notes(tokens[:, 0]), 0, False), (melody.to_notes(tokens[:, 1]), 33, False),
+            (drums.to_notes(tokens[:, 2]), 0, True)]
