@@ -12,10 +12,47 @@ from note_seq import drums_encoder_decoder, drums_lib, melodies_lib, midi_io, se
 from note_seq.melody_encoder_decoder import MelodyOneHotEncoding
 from note_seq.protobuf import music_pb2
 
+from musicvae.timing import STEPS, Piece
+
 ENCODING = MelodyOneHotEncoding(21, 109)
 DRUM_CLASS = {p: c for c, pitches in enumerate(drums_encoder_decoder.DEFAULT_DRUM_TYPE_PITCHES) for p in pitches}
 DRUM_ENCODING = drums_encoder_decoder.MultiDrumOneHotEncoding([(c,) for c in range(9)])
 SKIPPED = (sequences_lib.BadTimeSignatureError, sequences_lib.NegativeTimeError)
+
+
+def quantized_pieces(path):
+    """(index, piece, quantized piece) for the time-split pieces that quantize to 16 steps per bar."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sequence = midi_io.midi_file_to_note_sequence(str(path))
+    for index, piece in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
+        try:
+            quantized = sequences_lib.quantize_note_sequence(piece, 4)
+        except SKIPPED:
+            continue
+        if sequences_lib.steps_per_bar_in_quantized_sequence(quantized) == 16:
+            yield index, piece, quantized
+
+
+def as_piece(index, quantized) -> Piece:
+    """note-seq's quantized piece in our form, to test our extraction alone on the reference's own steps."""
+    notes = np.array([(n.instrument, n.program, n.is_drum, n.pitch, n.velocity, n.quantized_start_step,
+                       n.quantized_end_step) for n in quantized.notes], dtype=STEPS)
+    return Piece(index, 0.0, quantized.tempos[0].qpm, quantized.time_signatures[0].numerator,
+                 quantized.time_signatures[0].denominator, 4, notes)
+
+
+def keep_notes(sequence, keep):
+    kept = [n for n in sequence.notes if keep(n)]
+    del sequence.notes[:]
+    sequence.notes.extend(kept)
+
+
+def map_drums(quantized):
+    """DrumsConverter: only drum notes of mapped pitches, each pitch replaced by its class."""
+    keep_notes(quantized, lambda n: n.is_drum and n.pitch in DRUM_CLASS)
+    for n in quantized.notes:
+        n.pitch = DRUM_CLASS[n.pitch]
 
 
 def extract_melodies(quantized):
@@ -37,21 +74,11 @@ def extract_melodies(quantized):
 
 def melody_windows(path, slice_bars, programs=None) -> dict[int, set[tuple[int, ...]]]:
     """Per time-split piece index, the set of encoded windows, as OneHotMelodyConverter makes them."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sequence = midi_io.midi_file_to_note_sequence(str(path))
     out = {}
-    for index, piece in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
-        kept = [n for n in piece.notes if 21 <= n.pitch <= 108 and (programs is None or n.program in programs)]
-        del piece.notes[:]
-        piece.notes.extend(kept)
-        try:
-            quantized = sequences_lib.quantize_note_sequence(piece, 4)
-        except SKIPPED:
-            continue
-        if sequences_lib.steps_per_bar_in_quantized_sequence(quantized) != 16:
-            continue
-        size = slice_bars * 16
+    size = slice_bars * 16
+    for index, _, quantized in quantized_pieces(path):
+        # The converter deletes these notes before quantizing; the other notes' steps are the same either way.
+        keep_notes(quantized, lambda n: 21 <= n.pitch <= 108 and (programs is None or n.program in programs))
         windows = {tuple(m[i - size:i]) for m in extract_melodies(quantized) for i in range(size, len(m) + 1, 16)}
         if windows:
             out[index] = {tuple(ENCODING.encode_event(e) for e in w) for w in windows}
@@ -74,25 +101,10 @@ def extract_drum_tracks(quantized):
 
 def drum_windows(path, slice_bars) -> dict[int, set[tuple[int, ...]]]:
     """Per piece index, the set of encoded windows, as DrumsConverter makes them (pitches become classes)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sequence = midi_io.midi_file_to_note_sequence(str(path))
     out = {}
-    for index, piece in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
-        try:
-            quantized = sequences_lib.quantize_note_sequence(piece, 4)
-        except SKIPPED:
-            continue
-        if sequences_lib.steps_per_bar_in_quantized_sequence(quantized) != 16:
-            continue
-        kept = []
-        for n in quantized.notes:
-            if n.is_drum and n.pitch in DRUM_CLASS:
-                n.pitch = DRUM_CLASS[n.pitch]
-                kept.append(n)
-        del quantized.notes[:]
-        quantized.notes.extend(kept)
-        size = slice_bars * 16
+    size = slice_bars * 16
+    for index, _, quantized in quantized_pieces(path):
+        map_drums(quantized)
         windows = {tuple(t[i - size:i]) for t in extract_drum_tracks(quantized) for i in range(size, len(t) + 1, 16)}
         if windows:
             out[index] = {tuple(DRUM_ENCODING.encode_event(e) for e in w) for w in windows}
@@ -106,13 +118,18 @@ def _padded(events, start_step, total):
     return events
 
 
-def _inner_melody(piece, instrument, total_time):
+def _instrument(piece, instrument, total_time):
+    """TrioConverter's _extract_instrument, with the total time that pads every part to the piece's bars."""
     inner = music_pb2.NoteSequence()
     inner.CopyFrom(piece)
-    kept = [n for n in piece.notes if n.instrument == instrument and 21 <= n.pitch <= 108]
-    del inner.notes[:]
-    inner.notes.extend(kept)
+    keep_notes(inner, lambda n: n.instrument == instrument)
     inner.total_time = total_time
+    return inner
+
+
+def _inner_melody(piece, instrument, total_time):
+    inner = _instrument(piece, instrument, total_time)
+    keep_notes(inner, lambda n: 21 <= n.pitch <= 108)
     quantized = sequences_lib.quantize_note_sequence(inner, 4)
     melody = melodies_lib.Melody()
     melody.from_quantized_sequence(quantized, instrument=instrument, gap_bars=float("inf"),
@@ -124,20 +141,9 @@ def _inner_melody(piece, instrument, total_time):
 
 
 def _inner_drums(piece, instrument, total_time):
-    inner = music_pb2.NoteSequence()
-    inner.CopyFrom(piece)
-    kept = [n for n in piece.notes if n.instrument == instrument]
-    del inner.notes[:]
-    inner.notes.extend(kept)
-    inner.total_time = total_time
+    inner = _instrument(piece, instrument, total_time)
     quantized = sequences_lib.quantize_note_sequence(inner, 4)
-    mapped = []
-    for n in quantized.notes:
-        if n.is_drum and n.pitch in DRUM_CLASS:
-            n.pitch = DRUM_CLASS[n.pitch]
-            mapped.append(n)
-    del quantized.notes[:]
-    quantized.notes.extend(mapped)
+    map_drums(quantized)
     track = drums_lib.DrumTrack()
     track.from_quantized_sequence(quantized, gap_bars=float("inf"), pad_end=True)
     if not track:
@@ -149,17 +155,8 @@ def _inner_drums(piece, instrument, total_time):
 def trio_windows(path, slice_bars=16, gap_bars=2) -> dict[int, Counter]:
     """Per piece index, the multiset of windows (tuples of per-step (mel, bass, drums) indices), as
     TrioConverter._to_tensors makes them before its cap of 5."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sequence = midi_io.midi_file_to_note_sequence(str(path))
     out = {}
-    for index, piece in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
-        try:
-            quantized = sequences_lib.quantize_note_sequence(piece, 4)
-        except SKIPPED:
-            continue
-        if sequences_lib.steps_per_bar_in_quantized_sequence(quantized) != 16:
-            continue
+    for index, piece, quantized in quantized_pieces(path):
         total_bars = min(int(np.ceil(quantized.total_quantized_steps / 16)), 1024)
         kinds = np.zeros(128, np.uint8)  # 0 unknown, 1 mel, 2 bass, 3 drums, 4 invalid
         coverage = np.zeros((total_bars, 128), bool)

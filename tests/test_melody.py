@@ -1,8 +1,6 @@
 """Melody codec: Magenta's extraction rules on hand-made notes, properties of the vocabulary, and conformance with
 the note-seq reference path on every shared file."""
 
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -112,24 +110,12 @@ def ours(path, slice_bars, programs):
 @pytest.mark.parametrize("config", CONFIGS)
 def test_extraction_is_identical_to_the_reference_on_its_own_quantized_notes(shared_midi, config):
     """The extraction alone, fed note-seq's quantized notes: every window identical, on every shared file."""
-    from note_seq import midi_io, sequences_lib
-
     slice_bars, programs = CONFIGS[config]
     total = 0
     for path in sorted(shared_midi.rglob("*.mid")):
         theirs = ref.melody_windows(path, slice_bars, programs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sequence = midi_io.midi_file_to_note_sequence(str(path))
-        for index, p in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
-            try:
-                q = sequences_lib.quantize_note_sequence(p, 4)
-            except ref.SKIPPED:
-                continue
-            notes = np.array([(n.instrument, n.program, n.is_drum, n.pitch, n.velocity, n.quantized_start_step,
-                               n.quantized_end_step) for n in q.notes], dtype=STEPS)
-            mine, _ = melody_windows(Piece(index, 0.0, q.tempos[0].qpm, q.time_signatures[0].numerator,
-                                           q.time_signatures[0].denominator, 4, notes), slice_bars, programs)
+        for index, _, quantized in ref.quantized_pieces(path):
+            mine, _ = melody_windows(ref.as_piece(index, quantized), slice_bars, programs)
             assert {tuple(w.tolist()) for w, _, _ in mine} == theirs.get(index, set()), (path, index)
             total += len(mine)
     assert total > 1000

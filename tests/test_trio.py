@@ -1,6 +1,5 @@
 """Trio codec: Magenta's TrioConverter rules by hand, and conformance with the note-seq reference."""
 
-import warnings
 from collections import Counter
 
 import numpy as np
@@ -56,20 +55,11 @@ def test_every_melody_bass_drums_triple_is_taken():
 
 
 def test_extraction_is_identical_to_the_reference_on_its_own_quantized_notes(shared_midi):
-    from note_seq import midi_io, sequences_lib
-
     total = 0
     for path in sorted(shared_midi.rglob("*.mid")):
         theirs = ref.trio_windows(path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sequence = midi_io.midi_file_to_note_sequence(str(path))
-        for index, p in enumerate(sequences_lib.split_note_sequence_on_time_changes(sequence)):
-            q = sequences_lib.quantize_note_sequence(p, 4)
-            notes = np.array([(n.instrument, n.program, n.is_drum, n.pitch, n.velocity, n.quantized_start_step,
-                               n.quantized_end_step) for n in q.notes], dtype=STEPS)
-            mine, _ = trio_windows(Piece(index, 0.0, q.tempos[0].qpm, q.time_signatures[0].numerator,
-                                         q.time_signatures[0].denominator, 4, notes))
+        for index, _, quantized in ref.quantized_pieces(path):
+            mine, _ = trio_windows(ref.as_piece(index, quantized))
             assert Counter(tuple(map(tuple, w.tolist())) for w, _, _ in mine) == theirs.get(index, Counter()), path
             total += len(mine)
     assert total > 1000
