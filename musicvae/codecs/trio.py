@@ -44,8 +44,8 @@ def _full_drums(notes: np.ndarray, total: int) -> np.ndarray | None:
     return out
 
 
-def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2) -> tuple[list[tuple[np.ndarray, int, tuple]],
-                                                                                    Counter]:
+def trio_windows(piece: Piece, slice_bars: int = 16,
+                 gap_bars: int = 2) -> tuple[list[tuple[np.ndarray, int, tuple[int, int]]], Counter]:
     """Windows of one piece as ([steps, 3] indices for melody, bass, drums, start bar, (mel, bass) programs)."""
     if piece.steps_per_bar != STEPS_PER_BAR:
         return [], Counter(not_16_steps_per_bar=1)
