@@ -98,29 +98,30 @@ def _seconds(ticks: np.ndarray, map_ticks: np.ndarray, scales: np.ndarray) -> np
     return bases[seg] + scales[seg] * (ticks - map_ticks[seg])
 
 
-def _pretty_midi_ends(begin: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+def _pretty_midi_ends(begin: np.ndarray, end: np.ndarray, voice: np.ndarray) -> np.ndarray:
     """symusic pairs overlapping notes of one pitch first in, first out; pretty_midi ends every open note of
-    the pitch at the first note-off after its start. Recover pretty_midi's ends from symusic's pairs."""
+    the pitch at the first note-off after its start. Recover pretty_midi's ends from symusic's pairs, per voice
+    (track and pitch)."""
     span = int(end.max(initial=0)) + 1
-    offs = np.sort(pitch * span + end)
-    return offs[np.searchsorted(offs, pitch * span + begin, side="right")] - pitch * span
+    offs = np.sort(voice * span + end)
+    return offs[np.searchsorted(offs, voice * span + begin, side="right")] - voice * span
 
 
 def _table(score: symusic.Score, tpq: int) -> NoteTable:
     map_ticks, scales = _tick_scales(score, tpq)
-    parts = []
-    for i, track in enumerate(score.tracks):
-        arrays = track.notes.numpy()
-        begin, pitch = arrays["time"].astype(np.int64), arrays["pitch"].astype(np.int64)
-        end = _pretty_midi_ends(begin, begin + arrays["duration"], pitch)
-        keep = arrays["duration"] > 0  # pretty_midi drops notes that end where they start
-        part = np.zeros(int(keep.sum()), NOTE)
-        part["instrument"], part["program"], part["is_drum"] = i, track.program, track.is_drum
-        part["pitch"], part["velocity"] = pitch[keep], arrays["velocity"][keep]
-        part["start"] = _seconds(begin[keep], map_ticks, scales)
-        part["end"] = _seconds(end[keep], map_ticks, scales)
-        parts.append(part)
-    notes = np.concatenate(parts) if parts else np.zeros(0, NOTE)
+    tracks = [t.notes.numpy() for t in score.tracks]
+    counts = [len(t["time"]) for t in tracks]
+    field = lambda name: np.concatenate([t[name] for t in tracks]) if tracks else np.zeros(0)  # noqa: E731
+    instrument = np.repeat(np.arange(len(tracks)), counts)
+    begin, duration, pitch = field("time").astype(np.int64), field("duration"), field("pitch").astype(np.int64)
+    end = _pretty_midi_ends(begin, begin + duration, instrument * 128 + pitch)
+    keep = duration > 0  # pretty_midi drops notes that end where they start
+    notes = np.zeros(int(keep.sum()), NOTE)
+    notes["instrument"], notes["pitch"], notes["velocity"] = instrument[keep], pitch[keep], field("velocity")[keep]
+    notes["program"] = np.repeat([t.program for t in score.tracks], counts)[keep]
+    notes["is_drum"] = np.repeat([t.is_drum for t in score.tracks], counts)[keep]
+    notes["start"] = _seconds(begin[keep], map_ticks, scales)
+    notes["end"] = _seconds(end[keep], map_ticks, scales)
     notes = notes[np.lexsort((-notes["pitch"], notes["start"]))]
     tempos = np.stack([_seconds(map_ticks, map_ticks, scales), 60.0 / (scales * tpq)], axis=1)
     ts = np.array([(t.time, t.numerator, t.denominator) for t in score.time_signatures], dtype=np.float64)
