@@ -115,14 +115,16 @@ def _table(score: symusic.Score, tpq: int) -> NoteTable:
     instrument = np.repeat(np.arange(len(tracks)), counts)
     begin, duration, pitch = field("time").astype(np.int64), field("duration"), field("pitch").astype(np.int64)
     end = _pretty_midi_ends(begin, begin + duration, instrument * 128 + pitch)
-    keep = duration > 0  # pretty_midi drops notes that end where they start
-    notes = np.zeros(int(keep.sum()), NOTE)
-    notes["instrument"], notes["pitch"], notes["velocity"] = instrument[keep], pitch[keep], field("velocity")[keep]
-    notes["program"] = np.repeat([t.program for t in score.tracks], counts)[keep]
-    notes["is_drum"] = np.repeat([t.is_drum for t in score.tracks], counts)[keep]
-    notes["start"] = _seconds(begin[keep], map_ticks, scales)
-    notes["end"] = _seconds(end[keep], map_ticks, scales)
-    notes = notes[np.lexsort((-notes["pitch"], notes["start"]))]
+    keep = np.flatnonzero(duration > 0)  # pretty_midi drops notes that end where they start
+    seconds = _seconds(np.concatenate([begin[keep], end[keep]]), map_ticks, scales)
+    start, end = seconds[: len(keep)], seconds[len(keep):]
+    rank = np.lexsort((-pitch[keep], start))  # by onset, the highest pitch first
+    order = keep[rank]
+    notes = np.empty(len(order), NOTE)
+    notes["instrument"], notes["pitch"], notes["velocity"] = instrument[order], pitch[order], field("velocity")[order]
+    notes["program"] = np.repeat([t.program for t in score.tracks], counts)[order]
+    notes["is_drum"] = np.repeat([t.is_drum for t in score.tracks], counts)[order]
+    notes["start"], notes["end"] = start[rank], end[rank]
     tempos = np.stack([_seconds(map_ticks, map_ticks, scales), 60.0 / (scales * tpq)], axis=1)
     ts = np.array([(t.time, t.numerator, t.denominator) for t in score.time_signatures], dtype=np.float64)
     if len(ts):
