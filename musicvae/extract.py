@@ -86,6 +86,8 @@ def extract(source: bytes | str | Path, rep: Representation, limits: Limits = Li
         result.reasons[e.reason] += 1
         result.detail = e.detail
         return result
+    if not len(table.notes):
+        result.reasons["no_notes"] += 1
     pieces, rejected = quantize(table)
     result.reasons.update(rejected)
     for piece in pieces:

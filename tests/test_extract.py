@@ -14,6 +14,10 @@ def test_bad_file_gives_its_reason_and_no_windows():
     assert result.windows == [] and result.reasons == {"corrupt": 1} and result.detail
 
 
+def test_file_without_notes_says_so():
+    assert extract(make_midi([]), REPRESENTATIONS["drums_2bar"]).reasons == {"no_notes": 1, "no_windows": 1}
+
+
 def test_meter_that_is_not_16_steps_per_bar_is_named():
     data = make_midi([(i * 96, 96, 60 + i % 5) for i in range(40)], meters=((0, 3, 4),))
     result = extract(data, REPRESENTATIONS["mel_2bar"])
