@@ -83,8 +83,9 @@ def drum_windows(piece: Piece, slice_bars: int,
     for origin, track in extract_drum_tracks(piece.notes, gap_bars):
         for end in range(size, len(track) + 1, STEPS_PER_BAR):
             window = track[end - size:end]
-            reasons["duplicate"] += window.tobytes() in seen
-            seen.setdefault(window.tobytes(), (window, (origin + end - size) // STEPS_PER_BAR))
+            key = window.tobytes()
+            reasons["duplicate"] += key in seen
+            seen.setdefault(key, (window, (origin + end - size) // STEPS_PER_BAR))
     if not seen:
         reasons["no_extraction"] += 1
     return list(seen.values()), +reasons

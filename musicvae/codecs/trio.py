@@ -53,10 +53,12 @@ def trio_windows(piece: Piece, slice_bars: int = 16,
     total_bars = min(int(np.ceil(int(piece.notes["end"].max(initial=0)) / STEPS_PER_BAR)), MAX_BARS)
     total = total_bars * STEPS_PER_BAR
     kinds: dict[int, str] = {}
+    program_of: dict[int, int] = {}
     parts = np.unique((notes["instrument"].astype(np.int64) * 128 + notes["program"]) * 2 + notes["is_drum"])
     for i, program, is_drum in zip((parts // 256).tolist(), (parts // 2 % 128).tolist(), (parts % 2).tolist()):
         kind = _type(program, is_drum)
         kinds[i] = kind if kinds.get(i, kind) == kind else "invalid"
+        program_of.setdefault(i, program)
     by_kind = {k: sorted(i for i, v in kinds.items() if v == k) for k in ("mel", "bass", "drums")}
     if not all(by_kind.values()):
         return [], Counter(missing_trio_part=1)
@@ -88,7 +90,7 @@ def trio_windows(piece: Piece, slice_bars: int = 16,
         # Within gap_bars of either end a part counts as present when any part of the trio is.
         cover[:gap_bars] = filled[:gap_bars, group].any()
         cover[-gap_bars:] = filled[-gap_bars:, group].any()
-        programs = tuple(int(notes["program"][notes["instrument"] == i][0]) for i in group[:2])
+        programs = (program_of[group[0]], program_of[group[1]])
         for j in range(total_bars - slice_bars + 1):
             if cover[j:j + slice_bars].all():
                 steps = slice(j * STEPS_PER_BAR, (j + slice_bars) * STEPS_PER_BAR)
