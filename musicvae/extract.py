@@ -78,25 +78,33 @@ def _cap(windows: list[Window], limit: int | None) -> list[Window]:
 
 
 def extract(source: bytes | str | Path, rep: Representation, limits: Limits = Limits()) -> FileResult:
+    return extract_all(source, [rep], limits)[rep.name]
+
+
+def extract_all(source: bytes | str | Path, reps: list[Representation], limits: Limits = Limits()
+                ) -> dict[str, FileResult]:
+    """Parse and quantize once, then extract every representation."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    result = FileResult(hashlib.md5(data).hexdigest())
+    md5 = hashlib.md5(data).hexdigest()
+    results = {rep.name: FileResult(md5) for rep in reps}
     try:
         table = read_midi(data, limits)
     except MidiRejected as e:
-        result.reasons[e.reason] += 1
-        result.detail = e.detail
-        return result
-    if not len(table.notes):
-        result.reasons["no_notes"] += 1
+        for result in results.values():
+            result.reasons[e.reason] += 1
+            result.detail = e.detail
+        return results
     pieces, rejected = quantize(table)
-    result.reasons.update(rejected)
-    for piece in pieces:
-        windows, reasons = _piece_windows(piece, rep)
-        result.reasons.update(reasons)
-        kept = _cap(windows, rep.max_per_piece)
-        result.reasons["over_cap"] += len(windows) - len(kept)
-        result.windows += kept
-    if not result.windows:
-        result.reasons["no_windows"] += 1
-    result.reasons = +result.reasons  # drop zero counts
-    return result
+    for rep in reps:
+        result = results[rep.name]
+        result.reasons["no_notes"] += not len(table.notes)
+        result.reasons.update(rejected)
+        for piece in pieces:
+            windows, reasons = _piece_windows(piece, rep)
+            result.reasons.update(reasons)
+            kept = _cap(windows, rep.max_per_piece)
+            result.reasons["over_cap"] += len(windows) - len(kept)
+            result.windows += kept
+        result.reasons["no_windows"] += not result.windows
+        result.reasons = +result.reasons  # drop zero counts
+    return results

@@ -1,0 +1,84 @@
+"""One MIDI file to the windows of every representation, with its split and why anything was dropped."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections import Counter
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from musicvae.extract import FileResult, extract_all
+from pipelines.config import SPLITS, PreprocessConfig
+
+WINDOWS, FILES, DEAD_LETTERS = "windows", "files", "dead_letters"
+FILE_REJECTIONS = ("empty", "corrupt", "too_large", "too_many_notes", "too_long", "timeout")
+
+
+def split_of(md5: str, fractions: dict[str, float]) -> str:
+    """A file's split depends only on its content and the fractions, so adding files never moves old ones."""
+    u = int.from_bytes(hashlib.sha256(f"split:{md5}".encode()).digest()[:8], "big") / 2**64
+    bound = 0.0
+    for split in SPLITS:
+        bound += fractions[split]
+        if u < bound:
+            return split
+    return SPLITS[-1]
+
+
+def source_id(path: str, base: str) -> str:
+    """The path relative to the corpus root, so that shards do not depend on where the corpus lies."""
+    return posixpath.relpath(path, base) if base and path.startswith(base.rstrip("/") + "/") else path
+
+
+def dead_letter_reason(result: FileResult) -> str:
+    """The file-level rejection, or else the commonest reason a piece or window gave nothing."""
+    for reason in FILE_REJECTIONS:
+        if result.reasons[reason]:
+            return reason
+    drops = {k: v for k, v in result.reasons.items() if k != "no_windows"}
+    return max(sorted(drops), key=drops.get) if drops else "no_windows"
+
+
+class ConvertFile(beam.DoFn):
+    """ReadableFile → tagged outputs: WINDOWS ((rep, window key), row), FILES (rep, outcome) and
+    DEAD_LETTERS (rep, record) for every file that gave a representation nothing."""
+
+    def __init__(self, config: PreprocessConfig, base: str):
+        self.config, self.base = config, base
+
+    def process(self, readable):
+        path = readable.metadata.path
+        if readable.metadata.size_in_bytes > self.config.limits.max_bytes:
+            results = self._too_large(readable)
+        else:
+            results = extract_all(readable.read(), list(self.config.representations), self.config.limits)
+        md5 = next(iter(results.values())).md5
+        split = split_of(md5, self.config.splits)
+        source = source_id(path, self.base)
+        for name, result in results.items():
+            for reason, count in result.reasons.items():
+                Metrics.counter("preprocess", f"{name}.{reason}").inc(count)
+            Metrics.counter("preprocess", f"{name}.files").inc()
+            yield beam.pvalue.TaggedOutput(FILES, (name, {"split": split, "windows": len(result.windows),
+                                                          "reasons": dict(result.reasons)}))
+            if not result.windows:
+                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, {
+                    "path": source, "md5": md5, "reason": dead_letter_reason(result),
+                    "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items()))}))
+            for w in result.windows:
+                tokens = w.tokens.tobytes()
+                yield beam.pvalue.TaggedOutput(WINDOWS, ((name, hashlib.sha1(tokens).hexdigest()), {
+                    "split": split, "md5": md5, "source": source, "piece": w.piece, "start_bar": w.start_bar,
+                    "qpm": w.qpm, "programs": list(w.programs), "tokens": tokens}))
+
+    def _too_large(self, readable) -> dict[str, FileResult]:
+        """Hashed in chunks: an oversized file is never held in memory."""
+        md5 = hashlib.md5()
+        with readable.open() as f:
+            while chunk := f.read(1 << 20):
+                md5.update(chunk)
+        detail = f"{readable.metadata.size_in_bytes} bytes > {self.config.limits.max_bytes}"
+        return {r.name: FileResult(md5.hexdigest(), reasons=Counter(too_large=1), detail=detail)
+                for r in self.config.representations}

@@ -1,0 +1,183 @@
+"""The `preprocess` stage: a MIDI corpus to Parquet shards of windows per representation and split, with a
+data report, dead letters and a manifest, as one Beam pipeline that runs unchanged on any runner.
+
+    python -m pipelines.preprocess --input data/corpus/index.csv --output data/shards \\
+        --report reports/preprocess.json --params params.yaml [--set splits.train=0.8] [Beam flags]
+
+--input is a glob on any Beam filesystem (gs://bucket/lmd_full/**/*.mid) or an index CSV with a `path` column,
+relative paths being taken from the CSV's folder. Other flags go to Beam. The default runner is FnApiRunner, the
+engine behind the DirectRunner (--direct_running_mode in_memory|multi_processing, --direct_num_workers N); naming
+it avoids the DirectRunner's first try of Prism, which downloads a binary."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import math
+import posixpath
+import re
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.value_provider import StaticValueProvider
+from apache_beam.runners.runner import PipelineState
+
+from pipelines import manifest
+from pipelines.config import SPLITS, PreprocessConfig, load
+from pipelines.convert import DEAD_LETTERS, FILES, WINDOWS, ConvertFile
+from pipelines.dedupe import STATS, dedupe
+from pipelines.shards import BytesSink, to_parquet
+
+DEFAULT_RUNNER = "FnApiRunner"
+STAGING = ".staging"  # WriteToFiles' temporary files; nothing appears at a final path before the write completes
+REPORT = "report.json"
+
+
+def corpus_root(input: str) -> str:
+    """The folder source ids are relative to: the CSV's folder, or the glob's part before its first wildcard."""
+    if input.endswith(".csv"):
+        return posixpath.dirname(input)
+    return posixpath.dirname(re.split(r"[*?\[]", input, maxsplit=1)[0])
+
+
+def _index_paths(p: beam.Pipeline, index: str) -> beam.PCollection:
+    with FileSystems.open(index) as f:
+        header = next(csv.reader([f.readline().decode()]))
+    if "path" not in header:
+        raise SystemExit(f"{index}: no `path` column in the header {header}")
+    column, root = header.index("path"), corpus_root(index)
+
+    def absolute(line: str) -> str:
+        path = next(csv.reader([line]))[column]
+        return path if "://" in path or path.startswith("/") else FileSystems.join(root, path)
+
+    return (p | "ReadIndex" >> beam.io.ReadFromText(index, skip_header_lines=1)
+            | "Paths" >> beam.Map(absolute) | "MatchIndex" >> fileio.MatchAll())
+
+
+def read_files(p: beam.Pipeline, input: str) -> beam.PCollection:
+    matches = _index_paths(p, input) if input.endswith(".csv") else p | "Match" >> fileio.MatchFiles(input)
+    # The fusion break: without it every file is converted by the worker that matched them all.
+    return matches | "Spread" >> beam.Reshuffle() | "Read" >> fileio.ReadMatches()
+
+
+def _file_stats(element):
+    rep, outcome = element
+    yield (rep, "files"), 1
+    yield (rep, "windows_extracted"), outcome["windows"]
+    if outcome["windows"]:
+        yield (rep, "files_with_windows"), 1
+        yield (rep, f"splits.{outcome['split']}.files"), 1
+    for reason, count in outcome["reasons"].items():
+        yield (rep, f"reasons.{reason}"), count
+
+
+def _shard(element, counts: dict, rows_per_shard: int):
+    """Shards by the source file's md5: stable as the corpus grows, and all rows of a file together."""
+    (rep, split), row = element
+    shards = max(1, math.ceil(counts[(rep, split)] / rows_per_shard))
+    return (rep, split, int(row["md5"][:8], 16) % shards, shards), row
+
+
+def _report(counts: list) -> tuple[str, bytes]:
+    report: dict = {}
+    for (rep, name), count in sorted(counts):
+        node = report.setdefault(rep, {})
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = count
+    return REPORT, json.dumps(report, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def _dead_letters(rep: str, records) -> tuple[str, bytes]:
+    lines = sorted(json.dumps(r, sort_keys=True) for r in records if r is not None)
+    return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in lines).encode()
+
+
+def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
+    reps = {r.name: r for r in config.representations}
+    converted = (read_files(p, input)
+                 | "Convert" >> beam.ParDo(ConvertFile(config, corpus_root(input))).with_outputs(
+                     WINDOWS, FILES, DEAD_LETTERS))
+    deduped = (converted[WINDOWS] | "GroupWindows" >> beam.GroupByKey()
+               | "Dedupe" >> beam.FlatMap(dedupe).with_outputs(STATS, main="rows"))
+    split_counts = deduped.rows | "CountSplits" >> beam.combiners.Count.PerKey()
+    shards = (deduped.rows
+              | "AssignShards" >> beam.Map(_shard, beam.pvalue.AsDict(split_counts), config.rows_per_shard)
+              | "GroupShards" >> beam.GroupByKey()
+              | "Parquet" >> beam.MapTuple(lambda key, rows: (
+                  f"{key[0]}/{key[1]}-{key[2]:05d}-of-{key[3]:05d}.parquet", to_parquet(reps[key[0]], list(rows)))))
+    every_rep = p | "Representations" >> beam.Create(sorted(reps))
+    dead_letters = ((converted[DEAD_LETTERS], every_rep | "NoLetter" >> beam.Map(lambda rep: (rep, None)))
+                    | "AllLetters" >> beam.Flatten() | "GroupLetters" >> beam.GroupByKey()
+                    | "Letters" >> beam.MapTuple(_dead_letters))
+    zeros = every_rep | "Zeros" >> beam.FlatMap(lambda rep: [((rep, name), 0) for name in (
+        "files", "files_with_windows", "windows_extracted", "corpus_duplicates",
+        *(f"splits.{s}.{what}" for s in SPLITS for what in ("files", "windows")),
+        *(f"leakage.{s}" for s in SPLITS[1:]))])
+    written = split_counts | "SplitStats" >> beam.MapTuple(lambda key, n: ((key[0], f"splits.{key[1]}.windows"), n))
+    report = ((converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats), deduped[STATS], written, zeros)
+              | "AllStats" >> beam.Flatten() | "Sum" >> beam.CombinePerKey(sum)
+              | "Collect" >> beam.combiners.ToList() | "Report" >> beam.Map(_report))
+    _ = ((shards, dead_letters, report) | "Outputs" >> beam.Flatten()
+         | "Write" >> fileio.WriteToFiles(
+             path=output, destination=lambda record: record[0], sink=lambda destination: BytesSink(),
+             file_naming=lambda window, pane, shard, shards, compression, destination: destination,
+             temp_directory=StaticValueProvider(str, FileSystems.join(output, STAGING))))
+
+
+def _clear(output: str, config: PreprocessConfig) -> None:
+    """A rerun starts from nothing, so a killed run leaves no stale file in what DVC records."""
+    for name in (STAGING, REPORT, *(r.name for r in config.representations)):
+        path = FileSystems.join(output, name)
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+    if "://" not in output:  # object stores have no folders to make
+        for rep in config.representations:
+            FileSystems.mkdirs(FileSystems.join(output, rep.name))
+
+
+def run(argv: list[str] | None = None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True, help="glob of MIDI files, or an index CSV with a path column")
+    parser.add_argument("--output", required=True, help="folder of shards, dead letters and manifests")
+    parser.add_argument("--report", help="also write the data report here (DVC metrics)")
+    parser.add_argument("--params", default="params.yaml", help="YAML file with a `preprocess` section")
+    parser.add_argument("--representation", action="append", help="instead of preprocess.representations")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a preprocess param, e.g. splits.train=0.8")
+    args, beam_args = parser.parse_known_args(argv)
+    config = load(args.params, args.set, args.representation)
+    options = PipelineOptions(beam_args)
+    options.view_as(StandardOptions).runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
+    if not args.input.endswith(".csv") and not FileSystems.match([args.input], limits=[1])[0].metadata_list:
+        raise SystemExit(f"--input {args.input}: no file matches")
+    _clear(args.output, config)
+    p = beam.Pipeline(options=options)
+    build(p, config, args.input, args.output)
+    result = p.run()
+    state = result.wait_until_finish() if result is not None else None
+    if state != PipelineState.DONE:  # e.g. a Dataflow --dry_run, or a job submitted without waiting
+        logging.info("pipeline state %s: no manifest written", state)
+        return None
+    if FileSystems.exists(staging := FileSystems.join(args.output, STAGING)):
+        FileSystems.delete([staging])
+    with FileSystems.open(FileSystems.join(args.output, REPORT)) as f:
+        report = json.load(f)
+    for rep in config.representations:
+        manifest.write(args.output, config, rep, args.input, report[rep.name])
+    if args.report:
+        with open(args.report, "w") as f:
+            f.write(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    run()
