@@ -42,7 +42,8 @@ def schema(rep: Representation) -> pa.Schema:
 
 
 def row_order(row: dict) -> tuple:
-    return row["md5"], row["piece"], row["start_bar"], row["programs"]
+    """Total: two instruments with one program can give windows at the same bar."""
+    return row["md5"], row["piece"], row["start_bar"], row["programs"], row["tokens"]
 
 
 def to_parquet(rep: Representation, rows: list[dict]) -> bytes:

@@ -96,3 +96,16 @@ def test_explain_command_names_windows_and_reasons(shared_midi, tmp_path):
     (tmp_path / "bad.mid").write_bytes(b"not midi")
     assert "mel_2bar: 0 windows" in explain(tmp_path / "bad.mid", "-r", "mel_2bar")
     assert "corrupt=1" in explain(tmp_path / "bad.mid", "-r", "mel_2bar")
+
+
+def test_extract_all_parses_once_and_equals_each_representation(shared_midi):
+    from musicvae.extract import extract_all
+
+    reps = list(REPRESENTATIONS.values())
+    for path in sorted(shared_midi.rglob("*.mid"))[::10]:
+        together = extract_all(path, reps)
+        for rep in reps:
+            alone = extract(path, rep)
+            assert together[rep.name].reasons == alone.reasons, (path, rep.name)
+            assert [w.tokens.tobytes() for w in together[rep.name].windows] == \
+                [w.tokens.tobytes() for w in alone.windows], (path, rep.name)
