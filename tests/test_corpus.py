@@ -2,10 +2,7 @@
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -14,10 +11,10 @@ import music21
 import pretty_midi
 import pytest
 import symusic
-import yaml
 
 from musicvae.corpus import abc
 from musicvae.corpus.build import build, lakh_path, render_tunes
+from tests.dvc_repo import dvc, make_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"source": "embedded", "collections": list(abc.COLLECTIONS), "meters": ["4/4", "2/2"],
@@ -150,25 +147,8 @@ def test_user_corpus_that_matches_nothing_is_a_clear_error(tmp_path):
         build({"source": str(tmp_path / "*.mid")}, tmp_path / "out", workers=1)
 
 
-def dvc(repo: Path, *args: str) -> str:
-    # The stage runs `musicvae`, so the environment's scripts go first on PATH.
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 def test_dvc_repro_builds_the_corpus_once(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    shutil.copytree(ROOT / "musicvae", repo / "musicvae", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "dvc.yaml", repo)
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["corpus"]["max_pieces"] = 6
-    (repo / "params.yaml").write_text(yaml.safe_dump(params))
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    dvc(repo, "init", "-q")
-    dvc(repo, "config", "core.analytics", "false")
+    repo = make_repo(tmp_path / "repo", corpus={"max_pieces": 6})
 
     first = dvc(repo, "repro", "corpus")
     assert "Running stage 'corpus'" in first

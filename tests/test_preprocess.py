@@ -11,7 +11,7 @@ from pipelines import config as preprocess_config
 from pipelines.config import SPLITS
 from pipelines.convert import split_of
 from pipelines.shards import schema
-from tests.beam_runs import ALL, PARAMS, files, rows, run
+from tests.beam_runs import ALL, PARAMS, rows, run
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from pipelines.convert import split_of
 from tests.beam_runs import ALL, PARAMS, files, mirror, rows, run

@@ -5,7 +5,6 @@ import warnings
 from collections import Counter
 
 import numpy as np
-import pytest
 
 from musicvae.midi import NOTE, Limits, NoteTable, read_midi
 from musicvae.timing import quantize, split_times
