@@ -89,12 +89,15 @@ def extract_all(source: bytes | str | Path, reps: list[Representation], limits: 
     results = {rep.name: FileResult(md5) for rep in reps}
     try:
         table = read_midi(data, limits)
+        pieces, rejected = quantize(table)
+        splits = len(pieces) + sum(rejected.values())
+        if splits > limits.max_time_splits:
+            raise MidiRejected("too_many_time_splits", f"{splits} tempo or meter pieces > {limits.max_time_splits}")
     except MidiRejected as e:
         for result in results.values():
             result.reasons[e.reason] += 1
             result.detail = e.detail
         return results
-    pieces, rejected = quantize(table)
     for rep in reps:
         result = results[rep.name]
         result.reasons["no_notes"] += not len(table.notes)

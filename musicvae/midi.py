@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
-REASONS = ("empty", "corrupt", "too_large", "too_many_notes", "too_long", "timeout")
+REASONS = ("empty", "corrupt", "too_large", "too_many_notes", "too_long", "timeout", "too_many_time_splits")
 
 NOTE = np.dtype([("instrument", "i4"), ("program", "i2"), ("is_drum", "?"), ("pitch", "i2"), ("velocity", "i2"),
                  ("start", "f8"), ("end", "f8")])
@@ -34,6 +34,7 @@ class Limits:
     max_notes: int = 10_000
     max_seconds: float = 1800.0
     max_parse_seconds: float = 5.0
+    max_time_splits: int = 100  # Magenta's preprocessing drops a file split into more pieces than this
 
 
 @dataclass(frozen=True)

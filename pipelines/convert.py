@@ -10,10 +10,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from musicvae.extract import FileResult, extract_all
+from musicvae.midi import REASONS
 from pipelines.config import SPLITS, PreprocessConfig
 
 WINDOWS, FILES, DEAD_LETTERS = "windows", "files", "dead_letters"
-FILE_REJECTIONS = ("empty", "corrupt", "too_large", "too_many_notes", "too_long", "timeout")
+FILE_REJECTIONS = REASONS
 
 
 def split_of(md5: str, fractions: dict[str, float]) -> str:

@@ -109,3 +109,12 @@ def test_extract_all_parses_once_and_equals_each_representation(shared_midi):
             assert together[rep.name].reasons == alone.reasons, (path, rep.name)
             assert [w.tokens.tobytes() for w in together[rep.name].windows] == \
                 [w.tokens.tobytes() for w in alone.windows], (path, rep.name)
+
+
+def test_file_split_into_over_100_pieces_is_dropped_as_magenta_does():
+    notes = [(i * 96, 96, 60) for i in range(800)]
+    tempos = [(i * 384, 100.0 + i % 2) for i in range(102)]  # changes at bars 1..101: 102 pieces
+    result = extract(make_midi(notes, tempos=tempos), REPRESENTATIONS["mel_2bar"])
+    assert result.reasons["too_many_time_splits"] == 1 and "102" in result.detail and not result.windows
+    fewer = extract(make_midi(notes, tempos=tempos[:50]), REPRESENTATIONS["mel_2bar"])
+    assert not fewer.reasons["too_many_time_splits"]
