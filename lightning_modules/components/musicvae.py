@@ -1,0 +1,219 @@
+"""MusicVAE (Roberts et al., 2018) in plain PyTorch: a bidirectional LSTM encoder to q(z|x), and a flat or
+hierarchical ("conductor") LSTM decoder. Tokens are class indices [batch, steps, parts]; parts is 1 for melodies and
+drums, 3 for trios (melody, bass, drums).
+
+Magenta's details kept (see ../shared/docs/musicvae_reference.md §3): sigma = softplus(Dense), both heads
+initialised N(0, 1e-3); z (or a bar's conductor embedding) sets every layer's (h, c) through tanh(Dense) and is
+concatenated to the decoder input at every step; the first input is zeros; a bar starts from the previous bar's last
+token; the conductor reads a size-1 zero input. PyTorch's LSTM has no run-time forget bias, so the forget-gate
+bias starts at 1 instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+STEPS_PER_BAR = 16
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str  # "melody", "drums" or "trio": how tokens become encoder inputs
+    classes: tuple[int, ...]  # per part: (90,), (512,) or (90, 90, 512)
+    steps: int  # 32 for 2 bars, 256 for 16
+    z_size: int = 512
+    enc_rnn_size: tuple[int, ...] = (2048, 2048)  # per direction, one entry per layer
+    dec_rnn_size: tuple[int, ...] = (1024, 1024)
+    hierarchical: bool = True  # a conductor over bars; otherwise one flat decoder over all steps
+    dropout: float = 0.0  # on each LSTM layer's input, as Magenta's 1 - dropout_keep_prob
+
+    @property
+    def bars(self) -> int:
+        return self.steps // STEPS_PER_BAR
+
+
+def encoder_inputs(tokens: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """One-hot per part; drums as Magenta's 10-dim roll (9 class bits and a "nothing hit" bit)."""
+    if config.kind == "drums":
+        bits = (tokens[..., 0, None] >> torch.arange(config.classes[0].bit_length() - 1, device=tokens.device)) & 1
+        return torch.cat([bits, (tokens[..., :1] == 0)], -1).float()
+    return one_hot(tokens, config.classes)
+
+
+def one_hot(tokens: torch.Tensor, classes: tuple[int, ...]) -> torch.Tensor:
+    return torch.cat([F.one_hot(tokens[..., p], c) for p, c in enumerate(classes)], -1).float()
+
+
+def _lstm(input_size: int, sizes: tuple[int, ...], dropout: float, bidirectional: bool = False) -> nn.LSTM:
+    if len(set(sizes)) != 1:
+        raise ValueError(f"layers of one LSTM stack must have one size, got {sizes}")
+    lstm = nn.LSTM(input_size, sizes[0], len(sizes), batch_first=True, dropout=dropout if len(sizes) > 1 else 0,
+                   bidirectional=bidirectional)
+    for name, bias in lstm.named_parameters():
+        if name.startswith("bias_ih"):
+            nn.init.zeros_(bias)
+            bias.data[sizes[0]:2 * sizes[0]] = 1.0  # forget gate (PyTorch order i, f, g, o)
+        elif name.startswith("bias_hh"):
+            nn.init.zeros_(bias)
+    return lstm
+
+
+class Encoder(nn.Module):
+    """x → (mu, sigma) of q(z|x): the final forward and backward states of the top layer, concatenated."""
+
+    def __init__(self, config: ModelConfig, input_size: int):
+        super().__init__()
+        self.rnn = _lstm(input_size, config.enc_rnn_size, config.dropout, bidirectional=True)
+        self.mu = nn.Linear(2 * config.enc_rnn_size[-1], config.z_size)
+        self.sigma = nn.Linear(2 * config.enc_rnn_size[-1], config.z_size)
+        for head in (self.mu, self.sigma):
+            nn.init.normal_(head.weight, std=1e-3)
+            nn.init.zeros_(head.bias)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _, (h, _) = self.rnn(x)
+        embedding = torch.cat([h[-2], h[-1]], -1)  # top layer: forward, backward
+        return self.mu(embedding), F.softplus(self.sigma(embedding))
+
+
+class InitialState(nn.Module):
+    """tanh(Dense(embedding)) split into (h, c) for every layer."""
+
+    def __init__(self, embedding_size: int, sizes: tuple[int, ...]):
+        super().__init__()
+        self.layers, self.units = len(sizes), sizes[0]
+        self.dense = nn.Linear(embedding_size, 2 * self.layers * self.units)
+        nn.init.normal_(self.dense.weight, std=1e-3)
+        nn.init.zeros_(self.dense.bias)
+
+    def forward(self, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        state = torch.tanh(self.dense(embedding)).view(-1, self.layers, 2, self.units)
+        c, h = state.permute(2, 1, 0, 3).contiguous()  # Magenta's order [c1, h1, c2, h2, ...]
+        return h, c
+
+
+class CoreDecoder(nn.Module):
+    """An LSTM stack conditioned on an embedding (z, or a bar's conductor output), emitting logits per step."""
+
+    def __init__(self, config: ModelConfig, input_size: int, embedding_size: int, output_size: int):
+        super().__init__()
+        self.initial_state = InitialState(embedding_size, config.dec_rnn_size)
+        self.rnn = _lstm(input_size + embedding_size, config.dec_rnn_size, config.dropout)
+        self.output = nn.Linear(config.dec_rnn_size[-1], output_size)
+
+    def forward(self, inputs: torch.Tensor, embedding: torch.Tensor, state=None):
+        """inputs [N, T, in] (previous tokens), embedding [N, E] → logits [N, T, out], state."""
+        state = self.initial_state(embedding) if state is None else state
+        conditioned = torch.cat([inputs, embedding[:, None].expand(-1, inputs.shape[1], -1)], -1)
+        outputs, state = self.rnn(conditioned, state)
+        return self.output(outputs), state
+
+
+def choose(logits: torch.Tensor, temperature: float | None) -> torch.Tensor:
+    """A draw at `temperature`, or the argmax when it is None."""
+    if temperature is None:
+        return logits.argmax(-1)
+    return torch.distributions.Categorical(logits=logits / temperature).sample()
+
+
+class MusicVAE(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.encoder = Encoder(c, encoder_inputs(torch.zeros(1, 1, len(c.classes), dtype=torch.long), c).shape[-1])
+        if c.hierarchical:
+            if c.steps % STEPS_PER_BAR:
+                raise ValueError(f"a hierarchical decoder needs whole bars, got {c.steps} steps")
+            self.conductor_state = InitialState(c.z_size, c.dec_rnn_size)
+            self.conductor = _lstm(1, c.dec_rnn_size, c.dropout)
+            self.decoders = nn.ModuleList(CoreDecoder(c, n, c.dec_rnn_size[-1], n) for n in c.classes)
+        else:  # one decoder; for trio a multi-softmax over the concatenated parts
+            self.decoders = nn.ModuleList([CoreDecoder(c, sum(c.classes), c.z_size, sum(c.classes))])
+
+    def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """tokens [B, T, P] → z (reparameterized sample), mu, sigma."""
+        mu, sigma = self.encoder(encoder_inputs(tokens, self.config))
+        return mu + sigma * torch.randn_like(sigma), mu, sigma
+
+    def conduct(self, z: torch.Tensor) -> torch.Tensor:
+        """z [B, Z] → one embedding per bar [B, U, H]; the conductor never sees the notes."""
+        zeros = z.new_zeros(z.shape[0], self.config.bars, 1)
+        embeddings, _ = self.conductor(zeros, self.conductor_state(z))
+        return embeddings
+
+    def _previous(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Decoder inputs: one-hot of the previous token per part, zeros first."""
+        return F.pad(one_hot(tokens, self.config.classes), (0, 0, 1, 0))[:, :-1]
+
+    def _parts(self, logits: torch.Tensor) -> list[torch.Tensor]:
+        return list(logits.split(list(self.config.classes), -1))
+
+    def decode_teacher_forced(self, z: torch.Tensor, tokens: torch.Tensor, bars_parallel: bool = True
+                              ) -> list[torch.Tensor]:
+        """Logits per part [B, T, classes] with ground-truth previous tokens."""
+        previous = self._previous(tokens)
+        if not self.config.hierarchical:
+            return self._parts(self.decoders[0](previous, z)[0])
+        c, (b, t, _) = self.config, previous.shape
+        bars = self.conduct(z)
+        offsets = [0, *torch.tensor(c.classes).cumsum(0).tolist()]
+        logits = []
+        for p, decoder in enumerate(self.decoders):
+            inputs = previous[..., offsets[p]:offsets[p + 1]]
+            if bars_parallel:  # bars are independent given the conductor: one batched call over B·U sequences
+                out, _ = decoder(inputs.reshape(b * c.bars, STEPS_PER_BAR, -1), bars.reshape(b * c.bars, -1))
+                logits.append(out.view(b, t, -1))
+            else:
+                logits.append(torch.cat([decoder(inputs[:, u * STEPS_PER_BAR:(u + 1) * STEPS_PER_BAR], bars[:, u])[0]
+                                         for u in range(c.bars)], 1))
+        return logits
+
+    def decode_sampled(self, z: torch.Tensor, temperature: float | None = 1.0, tokens: torch.Tensor | None = None,
+                       sampling_probability: float = 1.0) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Step by step, feeding back the model's own tokens. With `tokens` (scheduled sampling) each sequence and
+        step takes the ground truth with probability 1 - sampling_probability. Returns tokens [B, T, P] and the
+        logits per part."""
+        c, b = self.config, z.shape[0]
+        parts = len(c.classes)
+        chosen = z.new_zeros(b, c.steps, parts, dtype=torch.long)
+        logits = [z.new_zeros(b, c.steps, n) for n in c.classes]
+        previous = z.new_zeros(b, 1, sum(c.classes))
+        embeddings = self.conduct(z) if c.hierarchical else None
+        states = [None] * len(self.decoders)
+        for t in range(c.steps):
+            if c.hierarchical and t % STEPS_PER_BAR == 0:
+                states = [None] * len(self.decoders)  # each bar restarts from its own embedding
+            step_logits = []
+            for d, decoder in enumerate(self.decoders):
+                embedding = embeddings[:, t // STEPS_PER_BAR] if c.hierarchical else z
+                inputs = previous.split(list(c.classes), -1)[d] if c.hierarchical else previous
+                out, states[d] = decoder(inputs, embedding, states[d])
+                step_logits += self._parts(out[:, 0]) if not c.hierarchical else [out[:, 0]]
+            step = torch.stack([choose(lg, temperature) for lg in step_logits], -1)
+            if tokens is not None:
+                use_sample = torch.rand(b, 1, device=z.device) < sampling_probability
+                step = torch.where(use_sample, step, tokens[:, t])
+            chosen[:, t] = step
+            for p, lg in enumerate(step_logits):
+                logits[p][:, t] = lg
+            previous = one_hot(step[:, None], c.classes)
+        return chosen, logits
+
+    def forward(self, tokens: torch.Tensor, sampling_probability: float = 0.0):
+        """Training pass: logits per part, and q(z|x) as (mu, sigma)."""
+        z, mu, sigma = self.encode(tokens)
+        if sampling_probability > 0:
+            _, logits = self.decode_sampled(z, 1.0, tokens, sampling_probability)
+        else:
+            logits = self.decode_teacher_forced(z, tokens)
+        return logits, mu, sigma
+
+    @torch.no_grad()
+    def sample(self, n: int, temperature: float | None = 1.0, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Tokens [n, T, P] decoded from z ~ N(0, I) (or the given z)."""
+        z = torch.randn(n, self.config.z_size, device=self.encoder.mu.weight.device) if z is None else z
+        return self.decode_sampled(z, temperature)[0]
