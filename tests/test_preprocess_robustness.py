@@ -1,4 +1,4 @@
-"""The pipeline against duplicates across files, bad input, reruns, runner modes and a SIGKILL."""
+"""The pipeline against duplicates across files, bad input, reruns, the multi-process runner and a SIGKILL."""
 
 import hashlib
 import json
@@ -108,33 +108,3 @@ def test_sigkill_leaves_no_partial_shard_and_a_rerun_completes_identically(share
     assert all(data == expected[k] for k, data in visible.items() if k.endswith(".parquet"))  # whole or absent
     run(f"{corpus}/**/*.mid", output, *flags)
     assert files(output) == expected
-
-
-def test_default_runner_never_downloads(shared_midi, tmp_path, monkeypatch):
-    """Beam's DirectRunner first fetches the Prism binary from GitHub; the default runner must not."""
-    import socket
-    import urllib.request
-
-    attempts = []
-    real_connect = socket.socket.connect
-
-    def guarded_connect(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in ("127.0.0.1", "::1", "localhost"):
-            attempts.append(address)
-            raise OSError("network is off in this test")
-        return real_connect(sock, address)
-
-    def guarded_urlopen(url, *args, **kwargs):
-        attempts.append(getattr(url, "full_url", url))
-        raise OSError("network is off in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(urllib.request, "urlopen", guarded_urlopen)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "one.mid").write_bytes(next(shared_midi.rglob("*.mid")).read_bytes())
-    assert run(f"{corpus}/*.mid", tmp_path / "default", reps=["mel_2bar"]) is not None
-    assert attempts == []
-    # The guard sees the DirectRunner's attempt, so the check above could fail.
-    run(f"{corpus}/*.mid", tmp_path / "direct", "--runner", "DirectRunner", reps=["mel_2bar"])
-    assert any("prism" in str(a) for a in attempts), attempts
