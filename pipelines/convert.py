@@ -35,7 +35,7 @@ def source_id(path: str, base: str) -> str:
 
 def dead_letter_reason(result: FileResult) -> str:
     """The file-level rejection, or else the commonest reason a piece or window gave nothing."""
-    for reason in FILE_REJECTIONS:
+    for reason in (*FILE_REJECTIONS, "error"):
         if result.reasons[reason]:
             return reason
     drops = {k: v for k, v in result.reasons.items() if k != "no_windows"}
@@ -54,7 +54,13 @@ class ConvertFile(beam.DoFn):
         if readable.metadata.size_in_bytes > self.config.limits.max_bytes:
             results = self._too_large(readable)
         else:
-            results = extract_all(readable.read(), list(self.config.representations), self.config.limits)
+            data = readable.read()
+            try:
+                results = extract_all(data, list(self.config.representations), self.config.limits)
+            except Exception as e:  # a codec bug on one file must not stop the corpus: it becomes a dead letter
+                detail = f"{type(e).__name__}: {e}"
+                results = {r.name: FileResult(hashlib.md5(data).hexdigest(), reasons=Counter(error=1), detail=detail)
+                           for r in self.config.representations}
         md5 = next(iter(results.values())).md5
         split = split_of(md5, self.config.splits)
         source = source_id(path, self.base)

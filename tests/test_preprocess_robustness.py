@@ -108,3 +108,24 @@ def test_sigkill_leaves_no_partial_shard_and_a_rerun_completes_identically(share
     assert all(data == expected[k] for k, data in visible.items() if k.endswith(".parquet"))  # whole or absent
     run(f"{corpus}/**/*.mid", output, *flags)
     assert files(output) == expected
+
+
+def test_an_unexpected_error_on_one_file_is_a_dead_letter_not_a_failed_run(shared_midi, tmp_path, monkeypatch):
+    """No real file crashes the codecs, so the fault is injected (the in-memory runner runs in this process)."""
+    from pipelines import convert
+
+    real = convert.extract_all
+    victim = sorted(shared_midi.rglob("*.mid"))[0]
+
+    def crash_on_victim(data, *args):
+        if data == victim.read_bytes():
+            raise IndexError("injected codec bug")
+        return real(data, *args)
+
+    monkeypatch.setattr(convert, "extract_all", crash_on_victim)
+    report = run(f"{shared_midi}/**/*.mid", tmp_path / "out", reps=["mel_2bar"])["mel_2bar"]
+    letters = [json.loads(x) for x in (tmp_path / "out/mel_2bar/dead_letters.jsonl").read_text().splitlines()]
+    crashed = [d for d in letters if d["reason"] == "error"]
+    assert [d["path"] for d in crashed] == [victim.relative_to(shared_midi).as_posix()]
+    assert crashed[0]["detail"] == "IndexError: injected codec bug"
+    assert report["reasons"]["error"] == 1 and report["files_with_windows"] > 0
