@@ -1,0 +1,39 @@
+"""Named experiment configs (experiments/configs/<name>.yaml): the representation, the model's sizes, the batch
+size and Magenta's training hyperparameters. Selecting one is a single param: `dvc exp run -S model.config=NAME`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lightning_modules.components.musicvae import STEPS_PER_BAR, ModelConfig
+from lightning_modules.vae_module import TrainingConfig
+from musicvae.extract import REPRESENTATIONS
+
+CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    representation: str
+    model: ModelConfig
+    batch_size: int
+    training: TrainingConfig
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in CONFIGS.glob("*.yaml"))
+
+
+def load(name: str) -> Experiment:
+    path = CONFIGS / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"no experiment config {name!r}; choose from {', '.join(names())}")
+    raw = yaml.safe_load(path.read_text())
+    rep = REPRESENTATIONS[raw["representation"]]
+    sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
+    model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.slice_bars * STEPS_PER_BAR, **sizes)
+    return Experiment(name, rep.name, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})))

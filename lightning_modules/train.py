@@ -1,0 +1,114 @@
+"""The `train` stage: a named experiment config trained on the preprocess stage's shards, logged to MLflow.
+
+    python -m lightning_modules.train --params params.yaml --shards data/shards --out models --report reports/train.json
+
+`models/` holds last.ckpt, best.ckpt and run.json (the MLflow run id and a hash of the configuration). When the
+stage is killed, rerunning it with the same configuration resumes from last.ckpt and continues the same MLflow run."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import lightning
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import MLFlowLogger
+
+from experiments.config import Experiment, load
+from lightning_modules.components.musicvae import MusicVAE
+from lightning_modules.datamodule import ShardDataModule
+from lightning_modules.vae_module import MusicVAEModule
+
+
+def tracking_uri(configured: str | None) -> str:
+    """An absolute SQLite URI by default: Lightning's file-store default is refused by MLflow 3, and `dvc exp run
+    --queue` runs in temporary copies that would lose a relative one."""
+    return configured or f"sqlite:///{Path('mlflow.db').resolve()}"
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _git_commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str) -> dict:
+    """settings: params.yaml's `train` section. Returns what run.json records."""
+    lightning.seed_everything(settings["seed"], workers=True)
+    data = ShardDataModule(shards / experiment.representation, experiment.batch_size, settings["num_workers"],
+                           settings["seed"])
+    manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
+    params = {"config": experiment.name, "representation": experiment.representation,
+              "batch_size": experiment.batch_size, "model": asdict(experiment.model),
+              "training": asdict(experiment.training), "train": settings, "data_manifest_sha256": manifest_sha}
+    config_hash = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    record_path = out / "run.json"
+    previous = json.loads(record_path.read_text()) if record_path.exists() else {}
+    resume = previous.get("config_hash") == config_hash and (out / "last.ckpt").exists()
+    if not resume:  # another configuration's checkpoints must not be resumed
+        for stale in out.glob("*.ckpt"):
+            stale.unlink()
+    logger = MLFlowLogger(experiment_name=f"musicvae-{experiment.representation}", run_name=experiment.name,
+                          tracking_uri=uri, run_id=previous.get("run_id") if resume else None,
+                          tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
+                                "mlflow.source.git.commit": _git_commit()}, synchronous=False)
+    if not resume:
+        logger.log_hyperparams(_flatten(params))
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"run_id": logger.run_id, "config_hash": config_hash, "config": experiment.name,
+              "tracking_uri": uri, "experiment": f"musicvae-{experiment.representation}"}
+    record_path.write_text(json.dumps(record, indent=1) + "\n")  # before fitting, so a killed run can resume
+    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
+                                  enable_version_counter=False)
+    trainer = lightning.Trainer(
+        max_steps=settings["max_steps"], max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"]
+        else None, val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
+        log_every_n_steps=settings["log_every_n_steps"], accelerator=settings["accelerator"],
+        strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
+        logger=logger, callbacks=[checkpoints], default_root_dir=out, deterministic=True)
+    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
+    start = time.perf_counter()
+    trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
+    record |= {"steps": trainer.global_step, "train_seconds": round(time.perf_counter() - start, 1),
+               "best_val_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
+               else None}
+    if trainer.is_global_zero:
+        best = out / "best.ckpt" if (out / "best.ckpt").exists() else out / "last.ckpt"
+        logger.experiment.log_artifact(logger.run_id, str(best), "checkpoints")
+        logger.experiment.log_metric(logger.run_id, "train_seconds", record["train_seconds"])
+        record_path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--shards", default="data/shards", type=Path)
+    parser.add_argument("--out", default="models", type=Path)
+    parser.add_argument("--report", type=Path, help="the run record again, as DVC metrics")
+    args = parser.parse_args(argv)
+    params = yaml.safe_load(Path(args.params).read_text())
+    record = train(load(params["model"]["config"]), params["train"], args.shards, args.out,
+                   tracking_uri(params["mlflow"]["tracking_uri"]))
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(record, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

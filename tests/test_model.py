@@ -1,0 +1,120 @@
+"""The MusicVAE nn.Modules, objective and schedules, against hand computation."""
+
+import math
+
+import pytest
+import torch
+
+from experiments.config import load, names
+from lightning_modules.components import objective
+from lightning_modules.components.musicvae import ModelConfig, MusicVAE, encoder_inputs
+
+# Parameter counts of Magenta's configs (reference §3.4), within PyTorch's second LSTM bias vector.
+MAGENTA_PARAMS_M = {"cat-mel_2bar_small": 4.4, "cat-mel_2bar_big": 134.6, "cat-drums_2bar_small": 4.6,
+                    "flat-mel_16bar": 235, "hierdec-mel_16bar": 176, "hierdec-trio_16bar": 231}
+
+
+def tokens_for(config: ModelConfig, batch: int = 3, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randint(0, n, (batch, config.steps), generator=g) for n in config.classes], -1)
+
+
+def small(name: str) -> ModelConfig:
+    """A config's shape (representation, decoder kind) at test size."""
+    from dataclasses import replace
+
+    return replace(load(name).model, z_size=8, enc_rnn_size=(12,), dec_rnn_size=(10, 10))
+
+
+@pytest.mark.parametrize("name", [n for n in names() if not n.endswith("-cpu") and n != "debug"])
+def test_shapes_of_every_config(name):
+    config = small(name)
+    model = MusicVAE(config)
+    tokens = tokens_for(config)
+    logits, mu, sigma = model(tokens)
+    assert [lg.shape for lg in logits] == [(3, config.steps, n) for n in config.classes]
+    assert mu.shape == sigma.shape == (3, 8) and (sigma > 0).all()
+    assert model.sample(2, temperature=0.5).shape == (2, config.steps, len(config.classes))
+    assert model(tokens, sampling_probability=0.5)[0][0].shape == logits[0].shape
+
+
+@pytest.mark.parametrize("name, millions", MAGENTA_PARAMS_M.items())
+def test_parameter_counts_match_magentas_configs(name, millions):
+    with torch.device("meta"):  # sizes without allocating 235 M parameters
+        count = sum(p.numel() for p in MusicVAE(load(name).model).parameters()) / 1e6
+    assert abs(count - millions) / millions < 0.01
+
+
+def test_initial_sigma_is_softplus_of_zero():
+    config = small("hierdec-mel_16bar")
+    _, _, sigma = MusicVAE(config).encode(tokens_for(config))
+    assert torch.allclose(sigma, torch.full_like(sigma, math.log(2)), atol=0.01)
+
+
+def test_drum_inputs_are_the_10_dim_roll():
+    config = small("cat-drums_2bar_small")
+    tokens = torch.tensor([[[0], [1], [0b100000101], [511]]])
+    roll = encoder_inputs(tokens, config)[0]
+    assert roll.shape == (4, 10)
+    assert roll[0].tolist() == [0] * 9 + [1]  # nothing hit
+    assert roll[1].tolist() == [1] + [0] * 9
+    assert roll[2].tolist() == [1, 0, 1, 0, 0, 0, 0, 0, 1, 0]
+    assert roll[3].tolist() == [1] * 9 + [0]
+
+
+@pytest.mark.parametrize("name", ["hierdec-mel_16bar", "hierdec-trio_16bar"])
+def test_bars_in_one_batched_call_equal_the_per_bar_loop(name):
+    model = MusicVAE(small(name))
+    tokens = tokens_for(model.config)
+    z, _, _ = model.encode(tokens)
+    batched = model.decode_teacher_forced(z, tokens, bars_parallel=True)
+    looped = model.decode_teacher_forced(z, tokens, bars_parallel=False)
+    for a, b in zip(batched, looped):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["hierdec-mel_16bar", "flat-mel_16bar", "hierdec-trio_16bar"])
+def test_sampling_with_the_ground_truth_equals_teacher_forcing(name):
+    """The step-by-step decoder, fed the ground truth, must reproduce the teacher-forced logits (bars start from
+    the previous bar's last token; each bar restarts from its embedding)."""
+    model = MusicVAE(small(name))
+    tokens = tokens_for(model.config)
+    z, _, _ = model.encode(tokens)
+    _, stepped = model.decode_sampled(z, 1.0, tokens, sampling_probability=0.0)
+    for a, b in zip(stepped, model.decode_teacher_forced(z, tokens)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def test_free_bits_apply_to_each_examples_total_kl():
+    mu = torch.tensor([[3.0, 0.0], [0.1, 0.0]])
+    sigma = torch.ones(2, 2)
+    kl = objective.kl_divergence(mu, sigma)
+    assert torch.allclose(kl, torch.tensor([4.5, 0.005]))
+    logits = [torch.zeros(2, 4, 3)]
+    tokens = torch.zeros(2, 4, 1, dtype=torch.long)
+    out = objective.elbo_loss(logits, tokens, mu, sigma, beta=0.5, free_bits=2)
+    free_nats = 2 * math.log(2)
+    assert math.isclose(out["r_loss"].item(), 4 * math.log(3), rel_tol=1e-6)  # summed over steps
+    assert math.isclose(out["kl_loss"].item(), (4.5 - free_nats) / 2, rel_tol=1e-6)  # the second example is free
+    assert math.isclose(out["loss"].item(), 4 * math.log(3) + 0.5 * (4.5 - free_nats) / 2, rel_tol=1e-6)
+    assert math.isclose(out["kl_bits"].item(), (4.5 + 0.005) / 2 / math.log(2), rel_tol=1e-6)
+
+
+def test_schedules_against_hand_computation():
+    assert objective.beta(0, 0.2, 0.0) == 0 and objective.beta(1, 0.2, 0.0) == 0.2
+    assert math.isclose(objective.beta(100_000, 0.2, 0.99999), 0.2 * (1 - 0.99999 ** 100_000))
+    assert math.isclose(objective.learning_rate(10_000, 1e-3, 1e-5, 0.9999), 3.73e-4, rel_tol=0.01)
+    assert math.isclose(objective.learning_rate(0, 1e-3, 1e-5, 0.9999), 1e-3)
+    assert objective.sampling_probability(5, "constant", 0.3) == 0.3
+    assert math.isclose(objective.sampling_probability(2, "exponential", 0.5), 0.75)
+    assert math.isclose(objective.sampling_probability(0, "inverse_sigmoid", 1000), 1 - 1000 / 1001)
+    assert math.isclose(objective.sampling_probability(6908, "inverse_sigmoid", 1000), 0.5, abs_tol=1e-3)
+    assert objective.sampling_probability(10**9, "inverse_sigmoid", 1000) == 1.0
+    with pytest.raises(ValueError, match="unknown sampling schedule"):
+        objective.sampling_probability(1, "linear", 1)
+
+
+def test_accuracy_counts_every_part():
+    logits = [torch.tensor([[[0.0, 1.0], [1.0, 0.0]]]), torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])]
+    tokens = torch.tensor([[[1, 0], [1, 0]]])
+    assert objective.accuracy(logits, tokens).tolist() == [[1.0, 0.5]]
