@@ -16,6 +16,7 @@ import csv
 import json
 import logging
 import math
+import os
 import posixpath
 import re
 
@@ -162,7 +163,9 @@ def run(argv: list[str] | None = None) -> dict | None:
             raise SystemExit(f"--input {args.input}: no file matches")
         _clear(args.output, config)
     p = beam.Pipeline(options=options)
-    build(p, config, args.input, args.output)
+    # Remote workers resolve a relative path from their own working folder and would match nothing.
+    local = lambda path: path if "://" in path else os.path.abspath(path)  # noqa: E731
+    build(p, config, local(args.input), local(args.output))
     result = p.run()
     state = result.wait_until_finish() if result is not None else None
     if state != PipelineState.DONE:  # e.g. a Dataflow --dry_run, or a job submitted without waiting
