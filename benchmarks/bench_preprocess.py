@@ -7,7 +7,6 @@ RSS (and that of its worker processes) is its own. All four representations are 
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile

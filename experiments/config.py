@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from lightning_modules.components.musicvae import STEPS_PER_BAR, ModelConfig
+from lightning_modules.components.musicvae import ModelConfig
 from lightning_modules.vae_module import TrainingConfig
 from musicvae.extract import REPRESENTATIONS
 
@@ -35,5 +35,5 @@ def load(name: str) -> Experiment:
     raw = yaml.safe_load(path.read_text())
     rep = REPRESENTATIONS[raw["representation"]]
     sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
-    model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.slice_bars * STEPS_PER_BAR, **sizes)
+    model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, **sizes)
     return Experiment(name, rep.name, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})))

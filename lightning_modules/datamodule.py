@@ -10,22 +10,26 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader, TensorDataset
 
 
+def table_tokens(table: pa.Table) -> np.ndarray:
+    """A shard's token column as [rows, steps, parts], without a copy."""
+    tokens = table.column("tokens").combine_chunks()
+    steps = tokens.type.list_size
+    while hasattr(tokens, "flatten"):
+        tokens = tokens.flatten()
+    return tokens.to_numpy(zero_copy_only=True).reshape(table.num_rows, steps, -1)
+
+
 def read_tokens(folder: Path, split: str) -> torch.Tensor:
     """All windows of a split: uint8 or int16 [N, steps, parts] (a trio's parts are its last axis)."""
-    arrays = []
-    for path in sorted(Path(folder).glob(f"{split}-*.parquet")):
-        table = pq.read_table(path, columns=["tokens"], memory_map=True)
-        tokens = table.column("tokens").combine_chunks()
-        steps = tokens.type.list_size
-        while hasattr(tokens, "flatten"):
-            tokens = tokens.flatten()
-        arrays.append(tokens.to_numpy(zero_copy_only=True).reshape(table.num_rows, steps, -1))
+    arrays = [table_tokens(pq.read_table(path, columns=["tokens"], memory_map=True))
+              for path in sorted(Path(folder).glob(f"{split}-*.parquet"))]
     if not arrays:
         raise FileNotFoundError(f"{folder}: no {split}-*.parquet shard; run the preprocess stage first")
     tokens = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]

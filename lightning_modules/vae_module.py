@@ -42,8 +42,8 @@ class MusicVAEModule(LightningModule):
         beta = objective.beta(self.global_step, t.max_beta, t.beta_rate)
         losses = objective.elbo_loss(logits, tokens, mu, sigma, beta, t.free_bits)
         correct = objective.accuracy(logits, tokens)  # teacher-forced unless scheduled sampling is on
-        per_bar = correct.view(len(tokens), -1, STEPS_PER_BAR).mean((0, 2))
         batch = len(tokens)
+        per_bar = correct.view(batch, -1, STEPS_PER_BAR).mean((0, 2))
         metrics = {**losses, "accuracy": correct.mean(), "beta": torch.tensor(beta)}
         metrics |= {f"accuracy/bar_{b:02d}": acc for b, acc in enumerate(per_bar)}
         on_step = split == "train"

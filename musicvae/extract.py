@@ -25,6 +25,10 @@ class Representation:
     gap_bars: float = 1.0  # trio: bars of silence a part may have on each side and still cover a bar
 
     @property
+    def steps(self) -> int:
+        return self.slice_bars * melody.STEPS_PER_BAR
+
+    @property
     def classes(self) -> tuple[int, ...]:
         """Classes per part of a step."""
         return {"melody": (melody.CLASSES,), "drums": (drums.CLASSES,),
@@ -81,27 +85,29 @@ def extract(source: bytes | str | Path, rep: Representation, limits: Limits = Li
     return extract_all(source, [rep], limits)[rep.name]
 
 
+def rejected(md5: str, reps: list[Representation], reason: str, detail: str) -> dict[str, FileResult]:
+    """The result of a file dropped whole, for every representation."""
+    return {rep.name: FileResult(md5, reasons=Counter({reason: 1}), detail=detail) for rep in reps}
+
+
 def extract_all(source: bytes | str | Path, reps: list[Representation], limits: Limits = Limits()
                 ) -> dict[str, FileResult]:
     """Parse and quantize once, then extract every representation."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     md5 = hashlib.md5(data).hexdigest()
-    results = {rep.name: FileResult(md5) for rep in reps}
     try:
         table = read_midi(data, limits)
-        pieces, rejected = quantize(table)
-        splits = len(pieces) + sum(rejected.values())
+        pieces, bad_pieces = quantize(table)
+        splits = len(pieces) + sum(bad_pieces.values())
         if splits > limits.max_time_splits:
             raise MidiRejected("too_many_time_splits", f"{splits} tempo or meter pieces > {limits.max_time_splits}")
     except MidiRejected as e:
-        for result in results.values():
-            result.reasons[e.reason] += 1
-            result.detail = e.detail
-        return results
+        return rejected(md5, reps, e.reason, e.detail)
+    results = {}
     for rep in reps:
-        result = results[rep.name]
+        result = results[rep.name] = FileResult(md5)
         result.reasons["no_notes"] += not len(table.notes)
-        result.reasons.update(rejected)
+        result.reasons.update(bad_pieces)
         for piece in pieces:
             windows, reasons = _piece_windows(piece, rep)
             result.reasons.update(reasons)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from collections import Counter
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from musicvae.extract import FileResult, extract_all
+from musicvae.extract import FileResult, extract_all, rejected
 from musicvae.midi import REASONS
 from pipelines.config import SPLITS, PreprocessConfig
 
 WINDOWS, FILES, DEAD_LETTERS = "windows", "files", "dead_letters"
-FILE_REJECTIONS = REASONS
 
 
 def split_of(md5: str, fractions: dict[str, float]) -> str:
@@ -35,7 +33,7 @@ def source_id(path: str, base: str) -> str:
 
 def dead_letter_reason(result: FileResult) -> str:
     """The file-level rejection, or else the commonest reason a piece or window gave nothing."""
-    for reason in (*FILE_REJECTIONS, "error"):
+    for reason in (*REASONS, "error"):
         if result.reasons[reason]:
             return reason
     drops = {k: v for k, v in result.reasons.items() if k != "no_windows"}
@@ -50,17 +48,16 @@ class ConvertFile(beam.DoFn):
         self.config, self.base = config, base
 
     def process(self, readable):
-        path = readable.metadata.path
+        path, reps = readable.metadata.path, list(self.config.representations)
         if readable.metadata.size_in_bytes > self.config.limits.max_bytes:
-            results = self._too_large(readable)
+            detail = f"{readable.metadata.size_in_bytes} bytes > {self.config.limits.max_bytes}"
+            results = rejected(self._md5_in_chunks(readable), reps, "too_large", detail)
         else:
             data = readable.read()
             try:
-                results = extract_all(data, list(self.config.representations), self.config.limits)
+                results = extract_all(data, reps, self.config.limits)
             except Exception as e:  # a codec bug on one file must not stop the corpus: it becomes a dead letter
-                detail = f"{type(e).__name__}: {e}"
-                results = {r.name: FileResult(hashlib.md5(data).hexdigest(), reasons=Counter(error=1), detail=detail)
-                           for r in self.config.representations}
+                results = rejected(hashlib.md5(data).hexdigest(), reps, "error", f"{type(e).__name__}: {e}")
         md5 = next(iter(results.values())).md5
         split = split_of(md5, self.config.splits)
         source = source_id(path, self.base)
@@ -80,12 +77,11 @@ class ConvertFile(beam.DoFn):
                     "split": split, "md5": md5, "source": source, "piece": w.piece, "start_bar": w.start_bar,
                     "qpm": w.qpm, "programs": list(w.programs), "tokens": tokens}))
 
-    def _too_large(self, readable) -> dict[str, FileResult]:
-        """Hashed in chunks: an oversized file is never held in memory."""
+    @staticmethod
+    def _md5_in_chunks(readable) -> str:
+        """An oversized file is never held in memory."""
         md5 = hashlib.md5()
         with readable.open() as f:
             while chunk := f.read(1 << 20):
                 md5.update(chunk)
-        detail = f"{readable.metadata.size_in_bytes} bytes > {self.config.limits.max_bytes}"
-        return {r.name: FileResult(md5.hexdigest(), reasons=Counter(too_large=1), detail=detail)
-                for r in self.config.representations}
+        return md5.hexdigest()

@@ -3,6 +3,7 @@ the configuration hash and the code version. Training records this file in MLflo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from importlib import metadata
@@ -17,6 +18,7 @@ from pipelines.config import SPLITS, PreprocessConfig
 PACKAGES = ("musicvae", "pipelines")
 
 
+@functools.cache
 def code_version() -> dict:
     """The installed version and a hash of the code that makes windows; unlike a git commit it changes only
     when that code does, so the manifest stays byte-identical across unrelated commits."""

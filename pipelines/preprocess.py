@@ -166,20 +166,20 @@ def run(argv: list[str] | None = None) -> dict | None:
     # Remote workers resolve a relative path from their own working folder and would match nothing.
     local = lambda path: path if "://" in path else os.path.abspath(path)  # noqa: E731
     build(p, config, local(args.input), local(args.output))
-    result = p.run()
-    state = result.wait_until_finish() if result is not None else None
+    state = p.run().wait_until_finish()
     if state != PipelineState.DONE:  # e.g. a Dataflow --dry_run, or a job submitted without waiting
         logging.info("pipeline state %s: no manifest written", state)
         return None
     if FileSystems.exists(staging := FileSystems.join(args.output, STAGING)):
         FileSystems.delete([staging])
     with FileSystems.open(FileSystems.join(args.output, REPORT)) as f:
-        report = json.load(f)
+        written = f.read()
+    report = json.loads(written)
     for rep in config.representations:
         manifest.write(args.output, config, rep, args.input, report[rep.name])
     if args.report:
-        with open(args.report, "w") as f:
-            f.write(json.dumps(report, indent=1, sort_keys=True) + "\n")
+        with open(args.report, "wb") as f:
+            f.write(written)
     return report
 
 

@@ -14,8 +14,6 @@ from apache_beam.io import fileio
 
 from musicvae.extract import Representation
 
-STEPS_PER_BAR = 16
-
 
 def _numpy_type(rep: Representation) -> type:
     return np.uint8 if max(rep.classes) <= 256 else np.uint16
@@ -25,7 +23,7 @@ def token_type(rep: Representation) -> pa.DataType:
     item = pa.from_numpy_dtype(_numpy_type(rep))
     if rep.kind == "trio":
         item = pa.list_(item, len(rep.classes))
-    return pa.list_(item, rep.slice_bars * STEPS_PER_BAR)
+    return pa.list_(item, rep.steps)
 
 
 def schema(rep: Representation) -> pa.Schema:
@@ -52,7 +50,7 @@ def to_parquet(rep: Representation, rows: list[dict]) -> bytes:
     tokens = pa.array(np.frombuffer(b"".join(r["tokens"] for r in rows), _numpy_type(rep)))
     if rep.kind == "trio":
         tokens = pa.FixedSizeListArray.from_arrays(tokens, len(rep.classes))
-    tokens = pa.FixedSizeListArray.from_arrays(tokens, rep.slice_bars * STEPS_PER_BAR)
+    tokens = pa.FixedSizeListArray.from_arrays(tokens, rep.steps)
     fields = schema(rep)
     columns = [tokens] + [pa.array([r[f.name] for r in rows], f.type) for f in list(fields)[1:]]
     sink = io.BytesIO()

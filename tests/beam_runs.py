@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from lightning_modules.datamodule import table_tokens
 from pipelines import preprocess
 
 ALL = ["mel_2bar", "mel_16bar", "drums_2bar", "trio_16bar"]
@@ -28,11 +29,7 @@ def rows(output, rep, split=None):
     found = []
     for path in sorted((Path(output) / rep).glob(f"{split or '*'}-*.parquet")):
         table = pq.read_table(path)
-        tokens = table.column("tokens").combine_chunks()
-        while hasattr(tokens, "flatten"):
-            tokens = tokens.flatten()
-        tokens = tokens.to_numpy().reshape(table.num_rows, -1)
-        for row, t in zip(table.drop_columns("tokens").to_pylist(), tokens):
+        for row, t in zip(table.drop_columns("tokens").to_pylist(), table_tokens(table)):
             found.append(row | {"tokens": t.tobytes()})
     return found
 

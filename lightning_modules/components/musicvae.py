@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-STEPS_PER_BAR = 16
+from musicvae.codecs import drums
+from musicvae.codecs.melody import STEPS_PER_BAR
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class MusicVAE(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.encoder = Encoder(c, encoder_inputs(torch.zeros(1, 1, len(c.classes), dtype=torch.long), c).shape[-1])
+        self.encoder = Encoder(c, drums.ROLL if c.kind == "drums" else sum(c.classes))
         if c.hierarchical:
             if c.steps % STEPS_PER_BAR:
                 raise ValueError(f"a hierarchical decoder needs whole bars, got {c.steps} steps")
