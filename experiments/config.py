@@ -1,12 +1,13 @@
 """Named experiment configs (experiments/configs/<name>.yaml): the representation, the model's sizes, the batch
-size and Magenta's training hyperparameters. Selecting one is a single param: `dvc exp run -S model.config=NAME`."""
+size and Magenta's training hyperparameters. Selecting one is a single param: `dvc exp run -S model.config=NAME`;
+params.yaml's `model.overrides` is merged over the named file, key by key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from omegaconf import OmegaConf
 
 from lightning_modules.components.musicvae import ModelConfig
 from lightning_modules.vae_module import TrainingConfig
@@ -28,11 +29,12 @@ def names() -> list[str]:
     return sorted(p.stem for p in CONFIGS.glob("*.yaml"))
 
 
-def load(name: str) -> Experiment:
+def load(name: str, overrides: dict | None = None) -> Experiment:
+    """The named config, with `overrides` (same layout, any subset of keys) merged over it."""
     path = CONFIGS / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"no experiment config {name!r}; choose from {', '.join(names())}")
-    raw = yaml.safe_load(path.read_text())
+    raw = OmegaConf.to_container(OmegaConf.merge(OmegaConf.load(path), OmegaConf.create(overrides or {})))
     rep = REPRESENTATIONS[raw["representation"]]
     sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
     model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, **sizes)

@@ -19,6 +19,7 @@ import lightning
 import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities import rank_zero_only
 
 from experiments.config import Experiment, load
 from lightning_modules.components.musicvae import MusicVAE
@@ -60,7 +61,9 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     record_path = out / "run.json"
     previous = json.loads(record_path.read_text()) if record_path.exists() else {}
     resume = previous.get("config_hash") == config_hash and (out / "last.ckpt").exists()
-    if not resume:  # another configuration's checkpoints must not be resumed
+    # Under DDP every process runs this function; only rank 0 (the launcher) touches files and the MLflow run.
+    leader = rank_zero_only.rank == 0
+    if not resume and leader:  # another configuration's checkpoints must not be resumed
         for stale in out.glob("*.ckpt"):
             stale.unlink()
     logger = MLFlowLogger(experiment_name=f"musicvae-{experiment.representation}", run_name=experiment.name,
@@ -72,7 +75,8 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     out.mkdir(parents=True, exist_ok=True)
     record = {"run_id": logger.run_id, "config_hash": config_hash, "config": experiment.name,
               "tracking_uri": uri, "experiment": f"musicvae-{experiment.representation}"}
-    record_path.write_text(json.dumps(record, indent=1) + "\n")  # before fitting, so a killed run can resume
+    if leader:  # before fitting, so that a killed run can resume
+        record_path.write_text(json.dumps(record, indent=1) + "\n")
     checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
     trainer = lightning.Trainer(
@@ -84,7 +88,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
     start = time.perf_counter()
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
-    record |= {"steps": trainer.global_step, "train_seconds": round(time.perf_counter() - start, 1),
+    record |= {"steps": trainer.global_step, "world_size": trainer.world_size, "train_seconds": round(time.perf_counter() - start, 1),
                "best_val_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
                else None}
     if trainer.is_global_zero:
@@ -103,9 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, help="the run record again, as DVC metrics")
     args = parser.parse_args(argv)
     params = yaml.safe_load(Path(args.params).read_text())
-    record = train(load(params["model"]["config"]), params["train"], args.shards, args.out,
-                   tracking_uri(params["mlflow"]["tracking_uri"]))
-    if args.report:
+    experiment = load(params["model"]["config"], params["model"]["overrides"])
+    record = train(experiment, params["train"], args.shards, args.out, tracking_uri(params["mlflow"]["tracking_uri"]))
+    if args.report and rank_zero_only.rank == 0:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(record, indent=1) + "\n")
 

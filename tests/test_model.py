@@ -45,6 +45,15 @@ def test_parameter_counts_match_magentas_configs(name, millions):
     assert abs(count - millions) / millions < 0.01
 
 
+def test_overrides_merge_over_the_named_config_key_by_key():
+    merged = load("debug", {"model": {"z_size": 4}, "training": {"free_bits": 48}})
+    base = load("debug")
+    assert merged.model.z_size == 4 and merged.training.free_bits == 48
+    assert merged.model.dec_rnn_size == base.model.dec_rnn_size and merged.training.max_beta == base.training.max_beta
+    with pytest.raises(TypeError, match="z_sise"):
+        load("debug", {"model": {"z_sise": 4}})
+
+
 def test_initial_sigma_is_softplus_of_zero():
     config = small("hierdec-mel_16bar")
     _, _, sigma = MusicVAE(config).encode(tokens_for(config))

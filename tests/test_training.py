@@ -124,3 +124,23 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
     steps = [m.step for m in mlflow.MlflowClient(params["mlflow"]["tracking_uri"]).get_metric_history(
         first_run, "train/loss")]
     assert min(steps) < killed_at < max(steps)
+
+
+def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path):
+    """strategy/devices come from params: two gloo processes train together and rank 0 alone records the run."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["model"]["config"] = "debug"
+    params["train"] |= SETTINGS | {"max_steps": 4, "val_every_n_steps": 2, "log_every_n_steps": 1,
+                                   "strategy": "ddp", "devices": 2}
+    params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    done = subprocess.run([sys.executable, "-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"),
+                           "--shards", str(shards), "--out", str(tmp_path / "models"), "--report",
+                           str(tmp_path / "train.json")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((tmp_path / "train.json").read_text())
+    assert record["world_size"] == 2 and record["steps"] == 4
+    assert json.loads((tmp_path / "models/run.json").read_text())["run_id"] == record["run_id"]
+    client = mlflow.MlflowClient(params["mlflow"]["tracking_uri"])
+    assert len(client.search_runs([client.get_experiment_by_name("musicvae-mel_16bar").experiment_id])) == 1
+    assert [m.step for m in client.get_metric_history(record["run_id"], "train/loss")] == [0, 1, 2, 3]

@@ -1,0 +1,50 @@
+"""Evaluation metrics of the paper: reconstruction accuracy (overall and per bar), the KL term in bits, active latent
+units, and the Hamming distance and monotonicity used to judge interpolations. Pure functions of torch tensors."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torchmetrics.functional import spearman_corrcoef
+
+from musicvae.codecs.melody import STEPS_PER_BAR
+
+
+def accuracy(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Fraction of tokens predicted right: Magenta's `metrics/accuracy` (its hierarchical variant, the mean over
+    equal-length bars, is the same number)."""
+    return (predicted == target).float().mean()
+
+
+def accuracy_per_bar(predicted: torch.Tensor, target: torch.Tensor,
+                     steps_per_bar: int = STEPS_PER_BAR) -> torch.Tensor:
+    """[bars] accuracy of one part's tokens [N, T] in each bar, over all examples (`segment/NNN/metrics/accuracy`)."""
+    n, steps = target.shape
+    correct = (predicted == target).float().reshape(n, steps // steps_per_bar, steps_per_bar)
+    return correct.mean(dim=(0, 2))
+
+
+def kl_bits(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """[N] KL(N(mu, sigma²) || N(0, I)) of posteriors [N, Z], summed over latent dims, in bits (Magenta's `kl_bits`)."""
+    nats = 0.5 * (mu**2 + sigma**2 - 1 - 2 * torch.log(sigma)).sum(dim=-1)
+    return nats / math.log(2)
+
+
+def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
+    """Latent dims whose posterior mean varies over the examples [N, Z] by more than `threshold` (Burda et al. 2016,
+    A_u = Cov_x(E_q[u]) > 0.01, the population variance); a collapsed dim ignores its input and stays put."""
+    return int((mu.var(dim=0, correction=0) > threshold).sum())
+
+
+def hamming(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Fraction of steps (last dim) at which token sequences differ; leading dims broadcast, so a path [K, T] against
+    its start [T] gives [K]."""
+    return (a != b).float().mean(dim=-1)
+
+
+def monotonicity(values: torch.Tensor) -> float:
+    """Spearman rank correlation of a curve [K] with its step index: 1 when it only rises, -1 when it only falls
+    (ties share ranks); 0 for a constant curve, which has no trend."""
+    values = torch.as_tensor(values, dtype=torch.float64)
+    return float(spearman_corrcoef(values, torch.arange(len(values), dtype=torch.float64)))
