@@ -3,15 +3,18 @@ velocity 80, melody program 0, bass program 33, drums on channel 10, and the tem
 
 from __future__ import annotations
 
+import numpy as np
 import symusic
+
+from musicvae.codecs import drums, melody, trio
 
 VELOCITY = 80
 STEPS_PER_QUARTER = 4
 TPQ = 480
+Part = tuple[list[tuple[int, int, int]], int, bool]  # (notes as (pitch, start step, end step), program, is_drum)
 
 
-def to_midi(parts: list[tuple[list[tuple[int, int, int]], int, bool]], qpm: float = 120.0) -> bytes:
-    """parts: (notes as (pitch, start step, end step), program, is_drum) per instrument."""
+def to_midi(parts: list[Part], qpm: float = 120.0) -> bytes:
     score = symusic.Score(TPQ)
     score.tempos.append(symusic.Tempo(0, qpm))
     score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
@@ -24,7 +27,7 @@ def to_midi(parts: list[tuple[list[tuple[int, int, int]], int, bool]], qpm: floa
     return score.dumps_midi()
 
 
-def to_note_sequence(parts: list[tuple[list[tuple[int, int, int]], int, bool]], qpm: float = 120.0):
+def to_note_sequence(parts: list[Part], qpm: float = 120.0):
     """The same as a note-seq NoteSequence (for Magenta's tools and magenta.js); instruments 0.., drums 9."""
     from note_seq.protobuf import music_pb2
 
@@ -39,3 +42,16 @@ def to_note_sequence(parts: list[tuple[list[tuple[int, int, int]], int, bool]], 
                                end_time=end * seconds_per_step)
     sequence.total_time = max((n.end_time for n in sequence.notes), default=0.0)
     return sequence
+
+
+def window_parts(kind: str, tokens: np.ndarray, programs: tuple[int, ...] = ()) -> list[Part]:
+    """One window's tokens ([steps] or [steps, parts]) as parts; melodic parts take `programs` when known (the
+    source's), else Magenta's output programs."""
+    tokens = tokens.reshape(len(tokens), -1)
+    if kind == "drums":
+        return [(drums.to_notes(tokens[:, 0]), 0, True)]
+    if kind == "trio":
+        parts = trio.to_parts(tokens)
+        return [(notes, programs[i] if i < len(programs) else program, is_drum)
+                for i, (notes, program, is_drum) in enumerate(parts)]
+    return [(melody.to_notes(tokens[:, 0]), programs[0] if programs else 0, False)]

@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 
 
-
 def _steps(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """t as a tensor with one trailing singleton per dim of `like`, so it broadcasts ahead of the codes."""
     t = torch.as_tensor(t, dtype=like.dtype, device=like.device)
@@ -17,10 +16,10 @@ def _steps(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def slerp(p0: torch.Tensor, p1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
-    """Magenta's slerp, sin((1−t)ω)/sin ω·p0 + sin(tω)/sin ω·p1 with ω the angle between p0 and p1 (last dim), made
-    safe: the cosine is clipped to [-1, 1] and (anti)parallel codes fall back to the straight line, as their great circle
-    is undefined (0/0). A cosine k ulps off ±1 puts ω at about √(k·eps), so sin ω below 16·√eps counts as (anti)parallel.
-    Endpoints are exact: the coefficients are computed before scaling the codes."""
+    """Magenta's slerp, sin((1−t)ω)/sin ω·p0 + sin(tω)/sin ω·p1 with ω the angle between p0 and p1 (last dim),
+    made safe: the cosine is clipped to [-1, 1], and (anti)parallel codes, whose great circle is undefined (0/0),
+    fall back to the straight line. A cosine k ulps off ±1 puts ω near √(k·eps), so sin ω < 16·√eps counts as
+    (anti)parallel. Endpoints are exact: the coefficients are computed before scaling the codes."""
     t = _steps(t, p0)
     cos = (F.normalize(p0, dim=-1) * F.normalize(p1, dim=-1)).sum(dim=-1, keepdim=True).clamp(-1, 1)
     omega = torch.arccos(cos)

@@ -26,7 +26,8 @@ def accuracy_per_bar(predicted: torch.Tensor, target: torch.Tensor,
 
 
 def kl_bits(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """[N] KL(N(mu, sigma²) || N(0, I)) of posteriors [N, Z], summed over latent dims, in bits (Magenta's `kl_bits`)."""
+    """[N] KL(N(mu, sigma²) || N(0, I)) of posteriors [N, Z], summed over latent dims, in bits (Magenta's
+    `kl_bits`)."""
     nats = 0.5 * (mu**2 + sigma**2 - 1 - 2 * torch.log(sigma)).sum(dim=-1)
     return nats / math.log(2)
 

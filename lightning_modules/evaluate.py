@@ -1,0 +1,165 @@
+"""The `evaluate` stage: the paper's evaluation of a trained model on the test split, and its latent-space tools.
+
+    python -m lightning_modules.evaluate --params params.yaml --shards data/shards --model models \
+        --out reports/evaluate --metrics reports/metrics.json --plots reports/plots
+
+Writes reconstruction accuracy (teacher-forced, fully sampled, greedy; overall and per bar; per part for trios),
+KL bits, the ELBO and active units to the metrics file; per-bar accuracy and interpolation curves (CSV and PNG) to
+the plots folder; samples, an interpolation and a reconstruction as MIDI and piano rolls, attribute vectors and
+their effect matrix, and (with FluidSynth) audio and a listening page to the out folder. Everything is also logged
+to the training run in MLflow."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from lightning_modules import generation
+from lightning_modules.attribute_effects import attribute_effects
+from lightning_modules.components import objective
+from lightning_modules.components.musicvae import MusicVAE
+from lightning_modules.datamodule import read_tokens
+from lightning_modules.evaluation_outputs import log_to_mlflow, write_listening, write_windows
+from musicvae import metrics
+from musicvae.figures import curve_png
+from musicvae.latent import interpolation_path
+
+log = logging.getLogger("musicvae.evaluate")
+PARTS = {"melody": ("melody",), "drums": ("drums",), "trio": ("melody", "bass", "drums")}
+MODES = ("teacher_forced", "sampled", "greedy")
+
+
+def _subset(tokens: torch.Tensor, limit: int | None, seed: int) -> torch.Tensor:
+    """A seeded choice of at most `limit` windows, in their stored order."""
+    if limit is None or len(tokens) <= limit:
+        return tokens
+    keep = torch.randperm(len(tokens), generator=torch.Generator().manual_seed(seed))[:limit]
+    return tokens[keep.sort().values]
+
+
+def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tuple[dict, list[dict], dict]:
+    """Accuracy of every mode overall and per bar, KL bits, ELBO and active units; and the decoded windows."""
+    tokens = tokens.long()
+    batch = settings["batch_size"]
+    torch.manual_seed(settings["seed"])
+    z, mu, sigma = generation.encode(model, tokens, batch)
+    with torch.no_grad():
+        r = torch.cat([objective.r_loss(model.decode_teacher_forced(zb, tb), tb)
+                       for zb, tb in zip(z.split(batch), tokens.split(batch))])
+    kl_bits = metrics.kl_bits(mu, sigma)
+    decoded = {"teacher_forced": [generation.teacher_forced(model, z, tokens, batch)],
+               "sampled": [generation.decode(model, generation.encode(model, tokens, batch)[0],
+                                             settings["temperature"], batch) for _ in range(settings["draws"])],
+               "greedy": [generation.decode(model, mu, None, batch)]}
+    names = PARTS[model.config.kind]
+    result = {"test_windows": len(tokens), "kl_bits": float(kl_bits.mean()),
+              "elbo": float(-(r + kl_bits * np.log(2)).mean()), "r_loss": float(r.mean()),
+              "active_units": metrics.active_units(mu), "z_size": model.config.z_size, "accuracy": {}}
+    per_bar = {}
+    for mode, draws in decoded.items():
+        for p, part in enumerate(names):
+            key = mode if len(names) == 1 else f"{part}_{mode}"
+            per_bar[key] = torch.stack([metrics.accuracy_per_bar(d[..., p], tokens[..., p]) for d in draws]).mean(0)
+            result["accuracy"][key] = float(torch.stack([metrics.accuracy(d[..., p], tokens[..., p])
+                                                         for d in draws]).mean())
+    rows = [{"bar": b + 1, **{k: round(float(v[b]), 6) for k, v in per_bar.items()}} for b in range(model.config.bars)]
+    return result, rows, {"input": tokens, "sampled": decoded["sampled"][0], "greedy": decoded["greedy"][0]}
+
+
+def interpolation(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tuple[dict, list[dict], torch.Tensor]:
+    """Slerp between the encoder means of seeded test pairs, decoded greedily, against naive data-space
+    interpolation (each step takes B's token with probability t): normalized Hamming distance to A along the path,
+    and how monotonically it rises (Spearman). Returns the metrics, the mean curves and the first pair's path."""
+    pairs, steps = settings["interpolation"]["pairs"], settings["interpolation"]["steps"]
+    generator = torch.Generator().manual_seed(settings["seed"])
+    order = torch.randperm(len(tokens), generator=generator)
+    pairs = min(pairs, len(tokens) // 2)
+    if pairs == 0:
+        raise ValueError(f"interpolation needs two test windows, the test split has {len(tokens)}")
+    a, b = tokens[order[:pairs]].long(), tokens[order[pairs:2 * pairs]].long()
+    _, mu_a, _ = generation.encode(model, a)
+    _, mu_b, _ = generation.encode(model, b)
+    path = interpolation_path(mu_a, mu_b, steps)  # [K, pairs, Z]
+    latent = generation.decode(model, path.flatten(0, 1), None, settings["batch_size"]).view(steps, pairs, -1)
+    t = torch.linspace(0, 1, steps)
+    from_b = torch.rand(steps, *a.shape, generator=generator) < t.view(-1, 1, 1, 1)
+    data = torch.where(from_b, b, a).flatten(2)
+    curves = {"latent": metrics.hamming(latent, a.flatten(1)), "data": metrics.hamming(data, a.flatten(1))}  # [K, pairs]
+    result = {f"{k}_monotonicity": float(np.mean([metrics.monotonicity(c[:, i]) for i in range(pairs)]))
+              for k, c in curves.items()}
+    result |= {"pairs": pairs, "steps": steps,
+               "latent_midpoint_hamming": float(curves["latent"][steps // 2].mean())}
+    rows = [{"step": k, "t": round(float(t[k]), 6), **{f"{name}_hamming": round(float(c[k].mean()), 6)
+                                                       for name, c in curves.items()}} for k in range(steps)]
+    return result, rows, latent[:, 0].view(steps, *a.shape[1:])
+
+
+def samples(model: MusicVAE, settings: dict) -> torch.Tensor:
+    torch.manual_seed(settings["seed"])
+    return model.sample(settings["samples"]["n"], settings["samples"]["temperature"])
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path) -> dict:
+    kind = model.config.kind
+    test = _subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
+    result, per_bar, recon = reconstruction(model, test, settings)
+    result["interpolation"], curve, path = interpolation(model, test, settings)
+    sampled = samples(model, settings)
+    _write_csv(plots / "accuracy_per_bar.csv", per_bar)
+    _write_csv(plots / "interpolation.csv", curve)
+    (plots / "accuracy_per_bar.png").write_bytes(curve_png(per_bar, "bar", "accuracy", "Reconstruction accuracy per bar"))
+    (plots / "interpolation.png").write_bytes(curve_png(curve, "t", "Hamming distance to A",
+                                                        "Interpolation: distance from the start A"))
+    windows = {
+        "reconstruction": ([recon[k][0] for k in ("input", "sampled", "greedy")],
+                           ["input", f"sampled (T={settings['temperature']})", "greedy"]),
+        "samples": (list(sampled), [f"sample {i}" for i in range(len(sampled))]),
+        "interpolation": (list(path), [f"t={float(t):.2f}" for t in torch.linspace(0, 1, len(path))]),
+    }
+    written = {name: write_windows(out / name, kind, tokens, labels) for name, (tokens, labels) in windows.items()}
+    if kind in ("melody", "trio"):
+        train = _subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
+        result["attributes"] = attribute_effects(model, train, test, settings, out)
+    else:
+        log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)
+    result["audio"] = write_listening(out, written)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--shards", default="data/shards", type=Path)
+    parser.add_argument("--model", default="models", type=Path, help="the train stage's folder")
+    parser.add_argument("--out", default="reports/evaluate", type=Path)
+    parser.add_argument("--metrics", default="reports/metrics.json", type=Path)
+    parser.add_argument("--plots", default="reports/plots", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    settings = yaml.safe_load(Path(args.params).read_text())["eval"]
+    best = args.model / "best.ckpt"
+    model = generation.load(best if best.exists() else args.model / "last.ckpt")
+    rep = generation.representation_of(model.config)
+    result = evaluate(model, args.shards / rep.name, settings, args.out, args.plots)
+    args.metrics.parent.mkdir(parents=True, exist_ok=True)
+    args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    log_to_mlflow(json.loads((args.model / "run.json").read_text()), result, [args.out, args.plots, args.metrics])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""What the evaluate stage leaves behind: windows as MIDI and piano rolls, audio and the listening page when
+FluidSynth is installed, and all of it logged to the training run in MLflow."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import torch
+
+from musicvae import export, figures, listening
+
+log = logging.getLogger("musicvae.evaluate")
+ARTIFACTS = "evaluation"  # the MLflow artifact folder of the evaluate stage's outputs
+LISTENED = 4  # windows per group rendered to audio: enough to hear, small enough to render in seconds
+
+
+def write_windows(folder: Path, kind: str, tokens: list[torch.Tensor], labels: list[str]) -> dict:
+    """`NN.mid` per window (Magenta's output programs, 120 qpm) and `folder.png` with their piano rolls."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = [t.numpy() for t in tokens]
+    midi = []
+    for i, array in enumerate(arrays):
+        path = folder / f"{i:02d}.mid"
+        path.write_bytes(export.to_midi(export.window_parts(kind, array)))
+        midi.append(path)
+    png = figures.piano_roll_png(kind, arrays, labels, folder.name)
+    folder.with_suffix(".png").write_bytes(png)
+    return {"midi": midi, "labels": labels, "png": png}
+
+
+def write_listening(out: Path, written: dict[str, dict]) -> str:
+    """Renders the first windows of each group to WAV and writes `listening.html`; returns what happened."""
+    synth, why = listening.synthesizer()
+    if synth is None:
+        log.info("audio: skipped, %s", why)
+        return f"skipped: {why}"
+    sections = []
+    for name, group in written.items():
+        players = []
+        for midi, label in list(zip(group["midi"], group["labels"]))[:LISTENED]:
+            wav = out / "audio" / name / midi.with_suffix(".wav").name
+            wav.parent.mkdir(parents=True, exist_ok=True)
+            listening.render_wav(midi.read_bytes(), wav, synth)
+            relative = wav.relative_to(out).as_posix()
+            # beside the page on disk; through the MLflow server's artifact route in its UI (see log_to_mlflow)
+            players.append((label, [relative, f"get-artifact?path={ARTIFACTS}/{out.name}/{relative}&run_uuid=RUN"]))
+        sections.append((name, group["png"], players))
+    (out / "listening.html").write_text(listening.page("MusicVAE evaluation", sections))
+    log.info("audio: rendered with %s", why)
+    return "rendered"
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, float]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}/")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
+def log_to_mlflow(run: dict, result: dict, paths: list[Path]) -> None:
+    """Metrics as `eval/...` and the outputs as artifacts of the training run named by models/run.json."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    client = mlflow.MlflowClient(run["tracking_uri"])
+    step = int(run.get("steps", 0))
+    metrics = [Metric(f"eval/{k}", v, 0, step) for k, v in sorted(_flatten(result).items())]
+    for start in range(0, len(metrics), 1000):  # one request per 1,000 metrics, MLflow's batch limit
+        client.log_batch(run["run_id"], metrics=metrics[start:start + 1000])
+    for path in paths:
+        if path.is_dir():
+            client.log_artifacts(run["run_id"], str(path), f"{ARTIFACTS}/{path.name}")
+        else:
+            client.log_artifact(run["run_id"], str(path), ARTIFACTS)
+        page = path / "listening.html"
+        if page.exists():  # MLflow's copy plays its audio from this run's artifacts; the file on disk stays as is
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / page.name
+                copy.write_text(page.read_text().replace("run_uuid=RUN", f"run_uuid={run['run_id']}"))
+                client.log_artifact(run["run_id"], str(copy), f"{ARTIFACTS}/{path.name}")
+    log.info("logged to MLflow run %s at %s", run["run_id"], run["tracking_uri"])

@@ -1,0 +1,78 @@
+"""A trained model put to use, shared by the evaluate stage and the `musicvae` command: finding the checkpoint,
+batched encoding and decoding without gradients, and the windows of a user's MIDI file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from lightning_modules.checkpoint import load_model
+from lightning_modules.components.musicvae import ModelConfig, MusicVAE
+from musicvae.extract import REPRESENTATIONS, FileResult, Representation, extract
+
+
+class UsageError(Exception):
+    """A mistake the user can fix; the message says how."""
+
+
+def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None) -> Path:
+    """A local checkpoint, or the best one logged to the MLflow run `run_id` (downloaded to MLflow's cache)."""
+    if (checkpoint is None) == (run_id is None):
+        raise UsageError("give exactly one of --checkpoint PATH or --run-id ID")
+    if checkpoint is not None:
+        if not checkpoint.is_file():
+            raise UsageError(f"{checkpoint}: no such checkpoint; train one with `dvc repro` (models/best.ckpt)")
+        return checkpoint
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri)
+    try:
+        return Path(client.download_artifacts(run_id, "checkpoints/best.ckpt"))
+    except Exception as e:  # MLflow raises several types for unknown runs and missing artifacts
+        raise UsageError(f"run {run_id} at {tracking_uri}: no checkpoints/best.ckpt artifact ({e})") from None
+
+
+def load(checkpoint: Path) -> MusicVAE:
+    try:
+        return load_model(checkpoint)
+    except Exception as e:  # a truncated file, a foreign pickle refused by weights_only, a wrong state dict
+        raise UsageError(f"{checkpoint}: not a musicvae checkpoint ({type(e).__name__}: {e})") from None
+
+
+def representation_of(config: ModelConfig) -> Representation:
+    """The extraction a model was trained on, from its kind and length."""
+    return next(r for r in REPRESENTATIONS.values() if (r.kind, r.steps) == (config.kind, config.steps))
+
+
+@torch.no_grad()
+def encode(model: MusicVAE, tokens: torch.Tensor, batch_size: int = 64) -> tuple[torch.Tensor, ...]:
+    """tokens [N, T, P] → z, mu, sigma [N, Z] (z drawn from q(z|x) with the global RNG)."""
+    outputs = [model.encode(batch.long()) for batch in tokens.split(batch_size)]
+    return tuple(torch.cat(parts) for parts in zip(*outputs))
+
+
+@torch.no_grad()
+def decode(model: MusicVAE, z: torch.Tensor, temperature: float | None, batch_size: int = 64) -> torch.Tensor:
+    """z [N, Z] → tokens [N, T, P], feeding back the model's own samples (argmax when temperature is None)."""
+    return torch.cat([model.decode_sampled(batch, temperature)[0] for batch in z.split(batch_size)])
+
+
+@torch.no_grad()
+def teacher_forced(model: MusicVAE, z: torch.Tensor, tokens: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    """The argmax tokens [N, T, P] of each step given the true previous tokens."""
+    out = []
+    for zb, tb in zip(z.split(batch_size), tokens.split(batch_size)):
+        out.append(torch.stack([lg.argmax(-1) for lg in model.decode_teacher_forced(zb, tb.long())], -1))
+    return torch.cat(out)
+
+
+def file_windows(path: Path, rep: Representation) -> FileResult:
+    """The windows of a MIDI file (every one, not Magenta's first five), or a UsageError saying why there are none."""
+    result = extract(path, Representation(**{**rep.__dict__, "max_per_piece": None}))
+    if result.detail:
+        raise UsageError(f"{path}: not a readable MIDI file ({result.detail})")
+    if not result.windows:
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())) or "no notes"
+        raise UsageError(f"{path}: no {rep.name} window ({reasons}); `musicvae explain {path}` shows why")
+    return result

@@ -1,0 +1,78 @@
+"""The evaluation's pictures as PNG bytes: piano rolls of windows (one panel each, bar lines every 16 steps), curves
+and the attribute-effect heat map. PNGs carry no version stamp, so the same data gives the same bytes."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from musicvae.codecs.melody import STEPS_PER_BAR  # noqa: E402
+from musicvae.export import window_parts  # noqa: E402
+
+COLOURS = {False: ("tab:blue", "tab:green"), True: ("tab:red",)}  # melodic parts in order; drums
+
+
+def piano_roll_png(kind: str, windows: list[np.ndarray], titles: list[str], title: str = "") -> bytes:
+    """Windows stacked vertically, each a piano roll; drum hits are drawn at their General MIDI pitch."""
+    fig, axes = plt.subplots(len(windows), 1, figsize=(12, 1.0 + 1.3 * len(windows)), squeeze=False, sharex=True)
+    for ax, tokens, label in zip(axes[:, 0], windows, titles):
+        pitches = []
+        for part, (notes, _, is_drum) in enumerate(window_parts(kind, tokens)):
+            colour = COLOURS[is_drum][0 if is_drum else part]
+            for pitch, start, end in notes:
+                ax.add_patch(matplotlib.patches.Rectangle((start, pitch - 0.4), end - start, 0.8, color=colour))
+                pitches.append(pitch)
+        low, high = (min(pitches), max(pitches)) if pitches else (60, 72)
+        ax.set_ylim(low - 2, high + 2)
+        ax.set_xlim(0, len(tokens))
+        for bar in range(0, len(tokens) + 1, STEPS_PER_BAR):
+            ax.axvline(bar, color="0.85", lw=0.6, zorder=0)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("step (16th note)")
+    if title:
+        fig.suptitle(title)
+    return _png(fig)
+
+
+def heat_map_png(matrix: np.ndarray, rows: list[str], columns: list[str], title: str, unit: str) -> bytes:
+    """A signed matrix with its values written in the cells (the paper's attribute-effect figure)."""
+    fig, ax = plt.subplots(figsize=(1.4 * len(columns) + 2, 0.8 * len(rows) + 1.5))
+    bound = float(np.abs(matrix).max()) or 1.0
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    for (i, j), value in np.ndenumerate(matrix):
+        ax.text(j, i, f"{value:+.2f}", ha="center", va="center", fontsize=8)
+    ax.set_xlabel("attribute measured")
+    ax.set_ylabel("vector applied")
+    fig.colorbar(image, label=unit)
+    ax.set_title(title)
+    return _png(fig)
+
+
+def curve_png(rows: list[dict], x: str, ylabel: str, title: str) -> bytes:
+    """Every column but `x` of `rows` as a line over `x`."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    xs = [row[x] for row in rows]
+    for column in [c for c in rows[0] if c not in (x, "step")]:
+        ax.plot(xs, [row[column] for row in rows], marker="o", label=column)
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
