@@ -17,3 +17,27 @@ def shared_midi() -> Path:
             pytest.fail(f"{reason}, and MUSICVAE_REQUIRE_SHARED=1 requires it")
         pytest.skip(reason)
     return SHARED_MIDI
+
+
+@pytest.fixture(scope="session")
+def shards(shared_midi, tmp_path_factory) -> Path:
+    """Melody shards (2- and 16-bar) of the shared MIDI, made by the real pipeline once per session."""
+    from tests.beam_runs import run
+
+    output = tmp_path_factory.mktemp("shards")
+    run(f"{shared_midi}/**/*.mid", output, reps=["mel_2bar", "mel_16bar"])
+    return output
+
+
+@pytest.fixture(scope="session")
+def trained(shards, tmp_path_factory) -> dict:
+    """A `debug` model trained for a few steps on the shards: its models/ folder and the MLflow store it logged to."""
+    from experiments.config import load
+    from lightning_modules.train import train
+
+    root = tmp_path_factory.mktemp("trained")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    settings = {"max_steps": 6, "max_minutes": None, "seed": 0, "num_workers": 0, "val_every_n_steps": 3,
+                "log_every_n_steps": 1, "accelerator": "cpu", "strategy": "auto", "devices": 1, "num_nodes": 1}
+    record = train(load("debug"), settings, shards, root / "models", uri)
+    return {"models": root / "models", "uri": uri, "run_id": record["run_id"], "root": root}

@@ -21,18 +21,10 @@ from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.train import train
 from lightning_modules.vae_module import MusicVAEModule
-from tests.beam_runs import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {"max_steps": 12, "max_minutes": None, "seed": 0, "num_workers": 0, "val_every_n_steps": 6,
             "log_every_n_steps": 2, "accelerator": "cpu", "strategy": "auto", "devices": 1, "num_nodes": 1}
-
-
-@pytest.fixture(scope="module")
-def shards(shared_midi, tmp_path_factory):
-    output = tmp_path_factory.mktemp("shards")
-    run(f"{shared_midi}/**/*.mid", output, reps=["mel_2bar", "mel_16bar"])
-    return output
 
 
 def _trainer(**kwargs) -> lightning.Trainer:

@@ -1,0 +1,109 @@
+"""The evaluate stage on a checkpoint trained in the session: every declared output, MLflow, determinism, audio."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import mlflow
+import pytest
+import torch
+import yaml
+
+from lightning_modules import evaluate
+from lightning_modules.components.musicvae import ModelConfig, MusicVAE
+from musicvae import listening
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _params(tmp_path: Path) -> Path:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["eval"] |= {"max_examples": 12, "draws": 2, "interpolation": {"pairs": 3, "steps": 5},
+                       "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
+                       "samples": {"n": 3, "temperature": 0.5}}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def _evaluate(trained, shards, params: Path, reports: Path) -> None:
+    evaluate.main(["--params", str(params), "--shards", str(shards), "--model", str(trained["models"]),
+                   "--out", str(reports / "evaluate"), "--metrics", str(reports / "metrics.json"),
+                   "--plots", str(reports / "plots")])
+
+
+@pytest.fixture(scope="module")
+def reports(trained, shards, tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluated")
+    _evaluate(trained, shards, _params(root), root / "reports")
+    return root / "reports"
+
+
+def test_stage_writes_every_declared_output(reports):
+    stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["evaluate"]
+    declared = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"] + stage["metrics"] + stage["plots"]]
+    for path in declared:
+        assert (reports.parent / path).exists(), path
+    metrics = json.loads((reports / "metrics.json").read_text())
+    assert set(metrics["accuracy"]) == {"teacher_forced", "sampled", "greedy"}
+    assert all(0 <= v <= 1 for v in metrics["accuracy"].values())
+    assert metrics["kl_bits"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["active_units"] <= metrics["z_size"]
+    assert metrics["test_windows"] == 12 and metrics["interpolation"]["pairs"] == 3
+    assert set(metrics["attributes"]["effect"]) == {"note_density", "average_interval", "syncopation_8th",
+                                                     "syncopation_16th", "c_dim_triad"}
+    per_bar = (reports / "plots/accuracy_per_bar.csv").read_text().splitlines()
+    assert per_bar[0] == "bar,teacher_forced,sampled,greedy" and len(per_bar) == 1 + 16
+    curve = (reports / "plots/interpolation.csv").read_text().splitlines()
+    assert curve[0] == "step,t,latent_hamming,data_hamming" and len(curve) == 1 + 5
+    first, last = curve[1].split(","), curve[-1].split(",")
+    assert first[3] == "0.0" and float(last[3]) > 0  # the data-space path starts at A itself and ends at B
+    out = reports / "evaluate"
+    assert len(list((out / "samples").glob("*.mid"))) == 3 and len(list((out / "interpolation").glob("*.mid"))) == 5
+    for png in ("samples.png", "interpolation.png", "reconstruction.png", "attribute_effects.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stage_logs_metrics_and_artifacts_to_the_training_run(trained, reports):
+    client = mlflow.MlflowClient(trained["uri"])
+    run = client.get_run(trained["run_id"])
+    metrics = json.loads((reports / "metrics.json").read_text())
+    assert run.data.metrics["eval/accuracy/sampled"] == pytest.approx(metrics["accuracy"]["sampled"])
+    assert run.data.metrics["eval/interpolation/latent_monotonicity"] == pytest.approx(
+        metrics["interpolation"]["latent_monotonicity"])
+    logged = {a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate")}
+    assert {"evaluation/evaluate/samples.png", "evaluation/evaluate/attribute_vectors.safetensors",
+            "evaluation/evaluate/samples"} <= logged
+    assert [a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate/samples")] == [
+        f"evaluation/evaluate/samples/{i:02d}.mid" for i in range(3)]
+    assert "evaluation/metrics.json" in {a.path for a in client.list_artifacts(trained["run_id"], "evaluation")}
+
+
+def test_stage_gives_the_same_bytes_twice(trained, shards, reports, tmp_path):
+    again = tmp_path / "reports"
+    _evaluate(trained, shards, _params(tmp_path), again)
+    first = {p.relative_to(reports): p.read_bytes() for p in sorted(reports.rglob("*")) if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in sorted(again.rglob("*")) if p.is_file()}
+    assert first.keys() == second.keys() and all(first[k] == second[k] for k in first)
+
+
+def test_rendered_audio_is_not_silent(reports):
+    synth, why = listening.synthesizer()
+    if synth is None:
+        pytest.skip(why)
+    wavs = sorted((reports / "evaluate/audio").rglob("*.wav"))
+    assert wavs and all(listening.rms(w) > 1e-3 for w in wavs)
+    page = (reports / "evaluate/listening.html").read_text()
+    assert page.count("<audio") == len(wavs) and "data:image/png;base64," in page
+
+
+def test_trio_accuracy_is_reported_per_part():
+    config = ModelConfig(kind="trio", classes=(90, 90, 512), steps=32, z_size=4, enc_rnn_size=(8,),
+                         dec_rnn_size=(8,))
+    torch.manual_seed(0)
+    tokens = torch.stack([torch.randint(0, 90, (6, 32)), torch.randint(0, 90, (6, 32)),
+                          torch.randint(0, 512, (6, 32))], -1)
+    settings = {"batch_size": 4, "seed": 0, "temperature": 1.0, "draws": 1}
+    result, rows, _ = evaluate.reconstruction(MusicVAE(config).eval(), tokens, settings)
+    assert set(result["accuracy"]) == {f"{p}_{m}" for p in ("melody", "bass", "drums")
+                                       for m in ("teacher_forced", "sampled", "greedy")}
+    assert len(rows) == 2 and set(rows[0]) == {"bar", *result["accuracy"]}
