@@ -25,11 +25,14 @@ def accuracy_per_bar(predicted: torch.Tensor, target: torch.Tensor,
     return correct.mean(dim=(0, 2))
 
 
+def kl_divergence(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """[N] KL(N(mu, sigma²) || N(0, I)) of posteriors [N, Z] in nats, summed over latent dims (the objective's)."""
+    return 0.5 * (mu.square() + sigma.square() - 1).sum(-1) - sigma.log().sum(-1)
+
+
 def kl_bits(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """[N] KL(N(mu, sigma²) || N(0, I)) of posteriors [N, Z], summed over latent dims, in bits (Magenta's
-    `kl_bits`)."""
-    nats = 0.5 * (mu**2 + sigma**2 - 1 - 2 * torch.log(sigma)).sum(dim=-1)
-    return nats / math.log(2)
+    """[N] the same in bits (Magenta's `kl_bits`)."""
+    return kl_divergence(mu, sigma) / math.log(2)
 
 
 def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:

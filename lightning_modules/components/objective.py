@@ -7,10 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-
-def kl_divergence(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, sigma²) || N(0, I)) in nats per example, summed over z."""
-    return 0.5 * (mu.square() + sigma.square() - 1).sum(-1) - sigma.log().sum(-1)
+from musicvae.metrics import kl_divergence
 
 
 def r_loss(logits: list[torch.Tensor], tokens: torch.Tensor) -> torch.Tensor:
