@@ -60,7 +60,8 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     config_hash = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     record_path = out / "run.json"
     previous = json.loads(record_path.read_text()) if record_path.exists() else {}
-    resume = previous.get("config_hash") == config_hash and (out / "last.ckpt").exists()
+    # Resume only a run that was killed: a finished one is rerun by DVC because its code or data changed.
+    resume = previous.get("config_hash") == config_hash and "steps" not in previous and (out / "last.ckpt").exists()
     # Under DDP every process runs this function; only rank 0 (the launcher) touches files and the MLflow run.
     leader = rank_zero_only.rank == 0
     if not resume and leader:  # another configuration's checkpoints must not be resumed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
 import typer
@@ -43,12 +44,22 @@ def explain(
     unknown = sorted(set(names) - REPRESENTATIONS.keys())
     if unknown:
         raise typer.BadParameter(f"unknown representation(s) {unknown}; choose from {sorted(REPRESENTATIONS)}")
+    rejected = False
     for name in names:
         result = extract(path, REPRESENTATIONS[name])
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())) or "none"
         typer.echo(f"{name}: {len(result.windows)} windows from {len({w.piece for w in result.windows})} "
                    f"piece(s); reasons: {reasons}" + (f" ({result.detail})" if result.detail else ""))
-
+        by_source = defaultdict(list)  # per time-split piece and instrument (its programs)
+        for w in result.windows:
+            by_source[w.piece, w.programs].append(w.start_bar)
+        for (piece, programs), bars in sorted(by_source.items()):
+            typer.echo(f"  piece {piece}, programs {list(programs)}: {len(bars)} windows starting at bar "
+                       + ", ".join(map(str, sorted(bars))))
+        rejected |= bool(result.detail)
+    if rejected:
+        typer.echo(f"error: {path}: the whole file was rejected (reason above)", err=True)
+        raise typer.Exit(1)
 
 if __name__ == "__main__":
     app()

@@ -84,18 +84,21 @@ def test_explain_command_names_windows_and_reasons(shared_midi, tmp_path):
     import subprocess
     import sys
 
-    def explain(path, *args):
+    def explain(path, *args, code=0):
         result = subprocess.run([sys.executable, "-m", "musicvae.cli", "explain", str(path), *args],
                                 capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        assert result.returncode == code, result.stderr
+        return result.stdout + result.stderr
 
     out = explain(shared_midi / "pop_multitrack" / "Funkytown.mid")
-    assert [line.split(":")[0] for line in out.splitlines()] == list(REPRESENTATIONS)
+    summaries = [line for line in out.splitlines() if not line.startswith("  ")]
+    assert [line.split(":")[0] for line in summaries] == list(REPRESENTATIONS)
     assert "mel_16bar: 5 windows" in out and "over_cap=" in out
+    listed = [line for line in out.split("mel_16bar:")[1].split("drums_2bar:")[0].splitlines()[1:]]
+    assert sum(int(line.split(": ")[1].split()[0]) for line in listed) == 5  # every window, by piece and programs
     (tmp_path / "bad.mid").write_bytes(b"not midi")
-    assert "mel_2bar: 0 windows" in explain(tmp_path / "bad.mid", "-r", "mel_2bar")
-    assert "corrupt=1" in explain(tmp_path / "bad.mid", "-r", "mel_2bar")
+    bad = explain(tmp_path / "bad.mid", "-r", "mel_2bar", code=1)
+    assert "mel_2bar: 0 windows" in bad and "corrupt=1" in bad and f"{tmp_path / 'bad.mid'}" in bad
 
 
 def test_extract_all_parses_once_and_equals_each_representation(shared_midi):

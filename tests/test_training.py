@@ -90,6 +90,8 @@ def test_train_logs_params_metrics_and_checkpoint_to_a_sqlite_mlflow_store(shard
         assert client.get_metric_history(record["run_id"], name), name
     assert [a.path for a in client.list_artifacts(record["run_id"], "checkpoints")] == ["checkpoints/best.ckpt"]
     assert record["steps"] == 12 and (tmp_path / "models/last.ckpt").exists()
+    again = train(load("debug"), SETTINGS, shards, tmp_path / "models", uri)  # DVC reruns a finished stage afresh
+    assert again["run_id"] != record["run_id"] and again["steps"] == 12
 
 
 def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):
