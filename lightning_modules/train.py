@@ -33,6 +33,14 @@ def tracking_uri(configured: str | None) -> str:
     return configured or f"sqlite:///{Path('mlflow.db').resolve()}"
 
 
+def artifact_location(uri: str) -> str | None:
+    """Artifacts beside a SQLite store: MLflow's default is ./mlruns of the folder the stage runs in, which for
+    `dvc exp run --queue` is a temporary copy. A tracking server decides for itself (None)."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
+    return None
+
+
 def _flatten(tree: dict, prefix: str = "") -> dict:
     flat = {}
     for key, value in tree.items():
@@ -69,6 +77,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
             stale.unlink()
     logger = MLFlowLogger(experiment_name=f"musicvae-{experiment.representation}", run_name=experiment.name,
                           tracking_uri=uri, run_id=previous.get("run_id") if resume else None,
+                          artifact_location=artifact_location(uri),
                           tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
                                 "mlflow.source.git.commit": _git_commit()}, synchronous=False)
     if not resume:

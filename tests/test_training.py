@@ -89,6 +89,7 @@ def test_train_logs_params_metrics_and_checkpoint_to_a_sqlite_mlflow_store(shard
                  "val/accuracy/bar_15"):
         assert client.get_metric_history(record["run_id"], name), name
     assert [a.path for a in client.list_artifacts(record["run_id"], "checkpoints")] == ["checkpoints/best.ckpt"]
+    assert (tmp_path / "mlartifacts").is_dir()  # beside the store, wherever the stage ran
     assert record["steps"] == 12 and (tmp_path / "models/last.ckpt").exists()
     again = train(load("debug"), SETTINGS, shards, tmp_path / "models", uri)  # DVC reruns a finished stage afresh
     assert again["run_id"] != record["run_id"] and again["steps"] == 12

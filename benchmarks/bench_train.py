@@ -1,0 +1,323 @@
+"""Training performance: parameter counts, step time against a naive port, peak memory, MLflow cost, loader wait.
+
+    python benchmarks/bench_train.py [--quick]
+
+1. Parameters of every experiment config against Magenta's (reference §3.4), counted on the meta device.
+2. A training step (teacher-forced forward, ELBO, backward, clip, Adam) at batch size on random tokens, ours against a
+   naive port written here: our weights (the losses must agree), but the conductor and decoders stepped token by
+   token through nn.LSTMCell stacks in Python, as TF1 → PyTorch ports do. Medians after two warm-up steps, the two
+   models in turns, at torch's default threads. Both do the same arithmetic, so their FLOP/s are set against this
+   machine's matmul peak. Peak RSS is that of a fresh process.
+3. lightning_modules.train.train for 40 steps on mel_16bar shards made from ../shared/midi (cached in the temp folder),
+   logging to a local `mlflow server` and to SQLite, against its Trainer without a logger: best of 3, interleaved so
+   that drifting machine load hits all alike. The logger-less runs' SimpleProfiler gives the loader's share."""
+
+import argparse
+import contextlib
+import copy
+import io
+import logging
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from multiprocessing import get_context
+from pathlib import Path
+
+import lightning
+import mlflow
+import torch
+import torch.nn.functional as F
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.profilers import SimpleProfiler
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from experiments.config import load, names  # noqa: E402
+from lightning_modules.components import objective  # noqa: E402
+from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE, encoder_inputs, one_hot  # noqa: E402
+from lightning_modules.datamodule import ShardDataModule  # noqa: E402
+from lightning_modules.train import train  # noqa: E402
+from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
+
+CONFIG = "hierdec-mel_16bar-cpu"  # params.yaml's default, the one part 3 trains
+# Magenta's counts from ../shared/docs/musicvae_reference.md §3.4 (its author's arithmetic for LSTMBlockCell + Dense).
+# PyTorch's LSTMs carry two bias vectors where TF has one, so ours run slightly higher.
+MAGENTA_PARAMS = {"cat-mel_2bar_small": 4.4e6, "cat-mel_2bar_big": 134.6e6, "cat-drums_2bar_small": 4.6e6,
+                  "flat-mel_16bar": 235e6, "hierdec-mel_16bar": 176e6, "hierdec-trio_16bar": 231e6}
+FULL = {"timed_steps": 7, "train_steps": 40, "repeats": 3}
+QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
+
+
+def parameter_table() -> None:
+    print("Parameters, ours against Magenta's (reference §3.4)")
+    for name in names():
+        with torch.device("meta"):  # shapes only: the full-size configs would allocate gigabytes
+            ours = sum(p.numel() for p in MusicVAE(load(name).model).parameters())
+        magenta = MAGENTA_PARAMS.get(name)
+        versus = f"{magenta / 1e6:8.1f} M   ours/Magenta = {ours / magenta:5.3f}" if magenta else f"{'–':>8s}"
+        print(f"  {name:26s} {ours / 1e6:9.3f} M {versus}")
+    print()
+
+
+def cells(lstm: nn.LSTM) -> nn.ModuleList:
+    """The layers of an nn.LSTM as nn.LSTMCells holding the same weights."""
+    stack = nn.ModuleList()
+    for k in range(lstm.num_layers):
+        cell = nn.LSTMCell(lstm.input_size if k == 0 else lstm.hidden_size, lstm.hidden_size)
+        cell.load_state_dict({n: getattr(lstm, f"{n}_l{k}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+        stack.append(cell)
+    return stack
+
+
+def cell_step(stack: nn.ModuleList, x: torch.Tensor, h: list, c: list) -> torch.Tensor:
+    for k, cell in enumerate(stack):
+        h[k], c[k] = cell(x, (h[k], c[k]))
+        x = h[k]
+    return x
+
+
+class NaivePort(nn.Module):
+    def __init__(self, ours: MusicVAE):
+        super().__init__()
+        self.config = ours.config
+        self.encoder = copy.deepcopy(ours.encoder)  # ports keep nn.LSTM where the whole sequence is known
+        if self.config.hierarchical:
+            self.conductor_state, self.conductor = copy.deepcopy(ours.conductor_state), cells(ours.conductor)
+        self.initial_states = nn.ModuleList(copy.deepcopy(d.initial_state) for d in ours.decoders)
+        self.stacks = nn.ModuleList(cells(d.rnn) for d in ours.decoders)
+        self.outputs = nn.ModuleList(copy.deepcopy(d.output) for d in ours.decoders)
+
+    def forward(self, tokens: torch.Tensor):
+        c = self.config
+        mu, sigma = self.encoder(encoder_inputs(tokens, c))
+        z = mu + sigma * torch.randn_like(sigma)
+        previous = F.pad(one_hot(tokens, c.classes), (0, 0, 1, 0))[:, :-1]
+        if c.hierarchical:  # one segment per bar, conditioned on its conductor output
+            h, cs = map(list, self.conductor_state(z))
+            segments = [cell_step(self.conductor, z.new_zeros(len(z), 1), h, cs) for _ in range(c.bars)]
+            length, parts = STEPS_PER_BAR, previous.split(list(c.classes), -1)
+        else:
+            segments, length, parts = [z], c.steps, [previous]
+        logits = []
+        for inputs, initial, stack, output in zip(parts, self.initial_states, self.stacks, self.outputs):
+            steps = []
+            for u, embedding in enumerate(segments):
+                h, cs = map(list, initial(embedding))
+                for t in range(u * length, (u + 1) * length):
+                    steps.append(output(cell_step(stack, torch.cat([inputs[:, t], embedding], -1), h, cs)))
+            logits.append(torch.stack(steps, 1))
+        return (logits if c.hierarchical else list(logits[0].split(list(c.classes), -1))), mu, sigma
+
+
+def models(name: str) -> tuple[MusicVAE, NaivePort, torch.Tensor]:
+    experiment = load(name)
+    torch.manual_seed(0)
+    ours = MusicVAE(experiment.model)
+    tokens = torch.randint(0, experiment.model.classes[0], (experiment.batch_size, experiment.model.steps, 1))
+    return ours, NaivePort(ours), tokens
+
+
+def loss(model: nn.Module, tokens: torch.Tensor, training) -> torch.Tensor:
+    torch.manual_seed(0)  # the same z sample in both models
+    logits, mu, sigma = model(tokens)
+    return objective.elbo_loss(logits, tokens, mu, sigma, training.max_beta, training.free_bits)["loss"]
+
+
+def timed(fns: list, steps: int) -> list[float]:
+    """Median ms of each function, called in turns (so that drifting machine load hits all alike) after two warm-up
+    rounds."""
+    times = [[] for _ in fns]
+    for _ in range(2 + steps):
+        for fn, spent in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [1000 * statistics.median(spent[2:]) for spent in times]
+
+
+def stepper(model: nn.Module, tokens: torch.Tensor, training):
+    """MusicVAEModule's step without Lightning around it."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=training.learning_rate)
+
+    def step():
+        optimizer.zero_grad()
+        loss(model, tokens, training).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), training.grad_clip)
+        optimizer.step()
+    return step
+
+
+def status_mb(field: str) -> float:
+    return int(re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text())[1]) / 1024
+
+
+def peak_rss_mb(name: str, naive: bool) -> tuple[float, float]:
+    """In a fresh process: the peak RSS over three steps, and how far they lift it above the built model. VmHWM, as
+    ru_maxrss carries over the RSS of the parent that forked the process."""
+    ours, port, tokens = models(name)
+    built = status_mb("VmRSS")
+    timed([stepper(port if naive else ours, tokens, load(name).training)], 1)
+    return status_mb("VmHWM"), status_mb("VmHWM") - built
+
+
+def gflop(model: nn.Module, tokens: torch.Tensor, training) -> float:
+    """Forward and backward; without oneDNN nn.LSTM runs as matmuls that the counter sees."""
+    with quiet(), torch.backends.mkldnn.flags(enabled=False), FlopCounterMode(display=False) as counter:
+        loss(model, tokens, training).backward()
+    return counter.get_total_flops() / 1e9
+
+
+def step_table(steps: int) -> None:
+    square = torch.randn(1024, 1024)
+    peak = 2 * 1024 ** 3 / timed([lambda: square @ square], 20)[0] / 1e6
+    print(f"Training step at batch size, random tokens: median of {steps}, {torch.get_num_threads()} torch threads, "
+          f"fp32 matmul peak {peak:.0f} GFLOP/s")
+    print(f"  {'config':22s} {'batch':>5s} {'GFLOP':>6s} {'ours ms':>8s} {'naive ms':>9s} {'naive/ours':>10s}   "
+          f"GFLOP/s ours / naive   peak RSS MB (step's part) ours / naive")
+    for name in (CONFIG, "flat-mel_16bar-cpu"):
+        ours, port, tokens = models(name)
+        training = load(name).training
+        assert sum(p.numel() for p in port.parameters()) == sum(p.numel() for p in ours.parameters())
+        torch.testing.assert_close(loss(port, tokens, training), loss(ours, tokens, training), rtol=1e-5, atol=0)
+        work = gflop(ours, tokens, training)
+        ours_ms, naive_ms = timed([stepper(ours, tokens, training), stepper(port, tokens, training)], steps)
+        with get_context("spawn").Pool(1, maxtasksperchild=1) as pool:  # a fresh process for each
+            (ours_mb, ours_step), (naive_mb, naive_step) = pool.starmap(peak_rss_mb, [(name, False), (name, True)])
+        print(f"  {name:22s} {len(tokens):5d} {work:6.1f} {ours_ms:8.0f} {naive_ms:9.0f} {naive_ms / ours_ms:9.1f}x   "
+              f"{1000 * work / ours_ms:12.0f} / {1000 * work / naive_ms:5.0f}   "
+              f"{ours_mb:.0f} (+{ours_step:.0f}) / {naive_mb:.0f} (+{naive_step:.0f})")
+    print("  goal: naive/ours >= 5x, which takes ours at 5x the naive port's GFLOP/s: compare the matmul peak\n")
+
+
+@contextlib.contextmanager
+def quiet():
+    """Lightning's progress bar and warnings, and MLflow's run links, off the table."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def shards() -> Path:
+    cache = Path(tempfile.gettempdir()) / "musicvae-bench-train-shards"
+    if not (cache / "mel_16bar" / "manifest.json").exists():
+        from tests.beam_runs import run  # Beam is slow to import; only when the cache is cold
+
+        with quiet():
+            run(f"{ROOT.parent / 'shared' / 'midi'}/**/*.mid", cache, reps=["mel_16bar"])
+    return cache
+
+
+def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float, float, float | None]:
+    """train() against `uri`, or with None its Trainer and checkpoints without a logger, profiled (microseconds a
+    step) for the share of the training loop spent fetching batches. Returns fit s, whole call s and that share."""
+    start = time.perf_counter()
+    if uri:
+        return train(load(CONFIG), settings, folder, out, uri)["train_seconds"], time.perf_counter() - start, None
+    experiment = load(CONFIG)
+    lightning.seed_everything(settings["seed"], workers=True)
+    data = ShardDataModule(folder / experiment.representation, experiment.batch_size, settings["num_workers"],
+                           settings["seed"])
+    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
+                                  enable_version_counter=False)
+    profiler = SimpleProfiler()
+    trainer = lightning.Trainer(max_steps=settings["max_steps"], val_check_interval=settings["val_every_n_steps"],
+                                check_val_every_n_epoch=None, accelerator=settings["accelerator"],
+                                strategy=settings["strategy"], devices=settings["devices"],
+                                num_nodes=settings["num_nodes"], logger=False, callbacks=[checkpoints],
+                                default_root_dir=out, deterministic=True, profiler=profiler)
+    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
+    fit_start = time.perf_counter()
+    trainer.fit(module, data)
+    fit_s, durations = time.perf_counter() - fit_start, profiler.recorded_durations
+    fetch = sum(durations["[_TrainingEpochLoop].train_dataloader_next"]) / sum(durations["run_training_epoch"])
+    return fit_s, time.perf_counter() - start, fetch
+
+
+@contextlib.contextmanager
+def mlflow_server(tmp: Path):
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        port = s.getsockname()[1]
+    uri, log = f"http://127.0.0.1:{port}", tmp / "server.log"
+    with open(log, "wb") as out:  # a session of its own, so that its workers stop with it
+        server = subprocess.Popen([ROOT / ".venv" / "bin" / "mlflow", "server", "--backend-store-uri",
+                                   f"sqlite:///{tmp}/server.db", "--artifacts-destination", tmp / "artifacts",
+                                   "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=out,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{uri}/health", timeout=1)
+                break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield uri
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):  # its job runners outlive it by seconds
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None:
+    every, planned = settings["log_every_n_steps"], settings["max_steps"]
+    settings = settings | {"max_steps": steps, "max_minutes": None, "val_every_n_steps": steps}
+    with tempfile.TemporaryDirectory() as tmp, mlflow_server(Path(tmp)) as server, quiet():
+        sqlite = f"sqlite:///{tmp}/local.db"  # its experiment made here, as a SQLite store keeps artifacts in ./mlruns
+        mlflow.MlflowClient(sqlite).create_experiment(f"musicvae-{load(CONFIG).representation}",
+                                                      artifact_location=(Path(tmp) / "local-artifacts").as_uri())
+        runs = {"no logger": (None, 1), "sqlite": (sqlite, 1), "mlflow server": (server, 1),
+                f"server, every {every}": (server, every)}  # the last as params.yaml logs
+        for i, (uri, _) in enumerate(runs.values()):  # warm-up: new databases, the server's workers still starting
+            fit(folder, settings | {"max_steps": 2, "val_every_n_steps": 2}, Path(tmp) / f"warm{i}", uri)
+        results = {label: [] for label in runs}
+        for r in range(repeats):
+            for i, (label, (uri, n)) in enumerate(runs.items()):
+                results[label].append(fit(folder, settings | {"log_every_n_steps": n}, Path(tmp) / f"{r}-{i}", uri))
+    print(f"train() for {steps} steps of {CONFIG} on real shards, logging every step unless said, best of {repeats}")
+    print(f"  {'logger':16s} {'fit s':>6s} {'whole call s':>13s} {'overhead':>9s}   (train() records fit to 0.1 s)")
+    best = {label: (min(r[0] for r in rows), min(r[1] for r in rows)) for label, rows in results.items()}
+    for label, (fit_s, whole_s) in best.items():
+        print(f"  {label:16s} {fit_s:6.1f} {whole_s:13.1f} {100 * (whole_s / best['no logger'][1] - 1):8.1f}%")
+    # Logging every step against every n-th splits the server's cost into a part per logged step and one per run
+    # (MLflow's async queue waits up to 1 s for its thread at the end): projected onto params.yaml's run length.
+    base, all_steps, some = best["no logger"][0], best["mlflow server"][0], best[f"server, every {every}"][0]
+    per_log = (all_steps - some) / (steps - steps // every)
+    per_run = some - base - per_log * (steps // every)
+    projected = (per_run + per_log * (planned // every)) / (base / steps * planned)
+    print(f"  goal: overhead < 5%\n  the server costs the fit {1000 * per_log:.0f} ms a logged step and "
+          f"{per_run:.1f} s a run: {100 * projected:.1f}% over params.yaml's {planned} steps, logging every {every}")
+    fetch = statistics.median(share for _, _, share in results["no logger"])
+    print(f"Loader (no-logger runs, num_workers {settings['num_workers']}): fetching batches "
+          f"{100 * fetch:.2f}% of the training loop's wall time (goal < 5%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, no repeats")
+    n = QUICK if parser.parse_args().quick else FULL
+    logging.disable(logging.WARNING)  # Lightning's and MLflow's notices: their handlers hold the original streams
+    settings = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (other processes skew timings)\n")
+    parameter_table()
+    step_table(n["timed_steps"])  # before any Trainer(deterministic=True), which stays set for the process
+    mlflow_table(shards(), settings, n["train_steps"], n["repeats"])
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
