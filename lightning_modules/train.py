@@ -16,7 +16,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import lightning
+import mlflow
 import yaml
+from filelock import FileLock
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
@@ -31,6 +33,16 @@ def tracking_uri(configured: str | None) -> str:
     """An absolute SQLite URI by default: Lightning's file-store default is refused by MLflow 3, and `dvc exp run
     --queue` runs in temporary copies that would lose a relative one."""
     return configured or f"sqlite:///{Path('mlflow.db').resolve()}"
+
+
+def open_store(uri: str) -> None:
+    """Creates a SQLite store under a file lock: two runs starting together on a new store (`dvc queue start -j 2`)
+    would otherwise race MLflow's schema migrations, and one fails with "duplicate column"."""
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{db}.lock"):
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)
 
 
 def artifact_location(uri: str) -> str | None:
@@ -59,6 +71,7 @@ def _git_commit() -> str:
 def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str) -> dict:
     """settings: params.yaml's `train` section. Returns what run.json records."""
     lightning.seed_everything(settings["seed"], workers=True)
+    open_store(uri)
     data = ShardDataModule(shards / experiment.representation, experiment.batch_size, settings["num_workers"],
                            settings["seed"])
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()

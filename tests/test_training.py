@@ -139,3 +139,13 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path):
     client = mlflow.MlflowClient(params["mlflow"]["tracking_uri"])
     assert len(client.search_runs([client.get_experiment_by_name("musicvae-mel_16bar").experiment_id])) == 1
     assert [m.step for m in client.get_metric_history(record["run_id"], "train/loss")] == [0, 1, 2, 3]
+
+
+def test_runs_starting_together_on_a_new_store_do_not_race_its_creation(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code = f"from lightning_modules.train import open_store; open_store({uri!r})"
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    failures = [p.stderr.read()[-500:] for p in procs if p.wait() != 0]
+    assert not failures, failures
+    assert mlflow.MlflowClient(uri).search_experiments()[0].name == "Default"
