@@ -31,7 +31,8 @@ def read_tokens(folder: Path, split: str) -> torch.Tensor:
     arrays = [table_tokens(pq.read_table(path, columns=["tokens"], memory_map=True))
               for path in sorted(Path(folder).glob(f"{split}-*.parquet"))]
     if not arrays:
-        raise FileNotFoundError(f"{folder}: no {split}-*.parquet shard; run the preprocess stage first")
+        raise FileNotFoundError(f"{folder}: no {split}-*.parquet shard: the {split} split is empty (more files or a "
+                                f"larger preprocess.splits.{split}), or the preprocess stage has not run")
     tokens = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
     if tokens.dtype == np.uint16:  # torch has no uint16 arithmetic; drum classes (< 512) fit int16
         tokens = tokens.astype(np.int16)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = ("musicvae", "pipelines")
+CODE = ("musicvae", "pipelines", "lightning_modules", "experiments")
 
 
 def dvc(repo: Path, *args: str) -> str:
