@@ -32,3 +32,6 @@ def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(tmp_path):
     assert "Running stage 'corpus'" not in third and "Running stage 'preprocess'" not in third
     shown = dvc(repo, "metrics", "show")
     assert "accuracy.sampled" in shown and "kl_bits" in shown
+    dvc(repo, "plots", "show", "--out", "plots_html")
+    page = (repo / "plots_html/index.html").read_text()
+    assert page.count("<img") == 2 and '"$schema"' not in page  # images only: nothing for vega to fetch
