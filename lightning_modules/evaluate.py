@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     result = evaluate(model, args.shards / rep.name, settings, args.out, args.plots)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
-    log_to_mlflow(json.loads((args.model / "run.json").read_text()), result, [args.out, args.plots, args.metrics])
+    log_to_mlflow(json.loads((args.model / "run.json").read_text()), result,
+                  {"evaluate": args.out, "plots": args.plots, "metrics.json": args.metrics})
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def write_listening(out: Path, written: dict[str, dict]) -> str:
             listening.render_wav(midi.read_bytes(), wav, synth)
             relative = wav.relative_to(out).as_posix()
             # beside the page on disk; through the MLflow server's artifact route in its UI (see log_to_mlflow)
-            players.append((label, [relative, f"get-artifact?path={ARTIFACTS}/{out.name}/{relative}&run_uuid=RUN"]))
+            players.append((label, [relative, f"get-artifact?path={ARTIFACTS}/evaluate/{relative}&run_uuid=RUN"]))
         sections.append((name, group["png"], players))
     (out / "listening.html").write_text(listening.page("MusicVAE evaluation", sections))
     log.info("audio: rendered with %s", why)
@@ -62,8 +62,9 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, float]:
     return flat
 
 
-def log_to_mlflow(run: dict, result: dict, paths: list[Path]) -> None:
-    """Metrics as `eval/...` and the outputs as artifacts of the training run named by models/run.json."""
+def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> None:
+    """Metrics as `eval/...` and each output (by its artifact name, whatever its local path) under `evaluation/` of
+    the training run named by models/run.json."""
     import mlflow
     from mlflow.entities import Metric
 
@@ -72,9 +73,9 @@ def log_to_mlflow(run: dict, result: dict, paths: list[Path]) -> None:
     metrics = [Metric(f"eval/{k}", v, 0, step) for k, v in sorted(_flatten(result).items())]
     for start in range(0, len(metrics), 1000):  # one request per 1,000 metrics, MLflow's batch limit
         client.log_batch(run["run_id"], metrics=metrics[start:start + 1000])
-    for path in paths:
+    for name, path in outputs.items():
         if path.is_dir():
-            client.log_artifacts(run["run_id"], str(path), f"{ARTIFACTS}/{path.name}")
+            client.log_artifacts(run["run_id"], str(path), f"{ARTIFACTS}/{name}")
         else:
             client.log_artifact(run["run_id"], str(path), ARTIFACTS)
         page = path / "listening.html"
@@ -82,5 +83,5 @@ def log_to_mlflow(run: dict, result: dict, paths: list[Path]) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 copy = Path(tmp) / page.name
                 copy.write_text(page.read_text().replace("run_uuid=RUN", f"run_uuid={run['run_id']}"))
-                client.log_artifact(run["run_id"], str(copy), f"{ARTIFACTS}/{path.name}")
+                client.log_artifact(run["run_id"], str(copy), f"{ARTIFACTS}/{name}")
     log.info("logged to MLflow run %s at %s", run["run_id"], run["tracking_uri"])
