@@ -1,9 +1,9 @@
 """Generation speed on the CPU config: one 16-bar sample, a 9-step interpolation, and batched sampling, ours
 against a naive per-token loop in the same run.
 
-Ours: `MusicVAE.decode_sampled`, every sequence of a request in one batch, a stacked nn.LSTM stepped one token at a
-time (the conductor runs once for all bars). Naive: what a direct port does: nn.LSTMCell layers stepped per token, one
-sequence at a time (an interpolation is 9 separate decodes), with the same weights, so that greedy outputs must agree.
+Ours: `MusicVAE.decode_sampled`, every sequence of a request in one batch, stepped one token at a time (the
+conductor runs once for all bars). Naive: benchmarks/naive_port.py, nn.LSTMCell layers stepped per token, one sequence
+at a time (an interpolation is 9 separate decodes), with the same weights, so that greedy outputs must agree.
 
     python benchmarks/bench_generate.py [--config hierdec-mel_16bar-cpu] [--repeats 5]
 
@@ -16,47 +16,25 @@ import statistics
 import time
 
 import torch
-from torch import nn
 
 from experiments.config import load
 from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE, choose, one_hot
 from musicvae.latent import interpolation_path
-
-
-def cells(lstm: nn.LSTM) -> list[nn.LSTMCell]:
-    """nn.LSTM's layers as LSTMCells with the same weights."""
-    out = []
-    for layer in range(lstm.num_layers):
-        cell = nn.LSTMCell(getattr(lstm, f"weight_ih_l{layer}").shape[1], lstm.hidden_size)
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(cell, name).data = getattr(lstm, f"{name}_l{layer}").data
-        out.append(cell)
-    return out
+from naive_port import NaivePort, cell_step
 
 
 @torch.no_grad()
-def naive_decode(model: MusicVAE, z: torch.Tensor, temperature: float | None) -> torch.Tensor:
-    """One sequence [Z] → tokens [T], token by token through LSTMCells (hierarchical configs only)."""
-    c, decoder = model.config, model.decoders[0]
-    z = z[None]
-    h, s = model.conductor_state(z)
-    conductor, core = cells(model.conductor), cells(decoder.rnn)
-    state = [(h[i], s[i]) for i in range(len(conductor))]
+def naive_decode(port: NaivePort, z: torch.Tensor, temperature: float | None) -> torch.Tensor:
+    """One sequence [Z] → tokens [T], token by token through the port's LSTMCells (hierarchical configs only)."""
+    c, z = port.config, z[None]
+    h, s = map(list, port.conductor_state(z))
     tokens, previous = [], z.new_zeros(1, c.classes[0])
-    for bar in range(c.bars):
-        x = z.new_zeros(1, 1)
-        for i, cell in enumerate(conductor):
-            state[i] = cell(x, state[i])
-            x = state[i][0]
-        embedding = x
-        h0, c0 = decoder.initial_state(embedding)
-        core_state = [(h0[i], c0[i]) for i in range(len(core))]
+    for _ in range(c.bars):
+        embedding = cell_step(port.conductor, z.new_zeros(1, 1), h, s)
+        hb, cb = map(list, port.initial_states[0](embedding))
         for _ in range(STEPS_PER_BAR):
-            x = torch.cat([previous, embedding], -1)
-            for i, cell in enumerate(core):
-                core_state[i] = cell(x, core_state[i])
-                x = core_state[i][0]
-            token = choose(decoder.output(x), temperature)
+            x = cell_step(port.stacks[0], torch.cat([previous, embedding], -1), hb, cb)
+            token = choose(port.outputs[0](x), temperature)
             tokens.append(token)
             previous = one_hot(token.view(1, 1, 1), c.classes)[:, 0]
     return torch.cat(tokens)
@@ -80,25 +58,27 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     model = MusicVAE(load(args.config).model).eval()
+    port = NaivePort(model).eval()
     z = torch.randn(2, model.config.z_size)
     path = interpolation_path(z[0], z[1], 9)
     ours_greedy = model.decode_sampled(path, None)[0][..., 0]
-    naive_greedy = torch.stack([naive_decode(model, p, None) for p in path])
+    naive_greedy = torch.stack([naive_decode(port, p, None) for p in path])
     agree = (ours_greedy == naive_greedy).float().mean().item()
 
     rows = [
-        ("one 16-bar sample", lambda: model.sample(1, 1.0), lambda: naive_decode(model, z[0], 1.0)),
+        ("one 16-bar sample", lambda: model.sample(1, 1.0), lambda: naive_decode(port, z[0], 1.0)),
         ("9-step interpolation", lambda: model.decode_sampled(interpolation_path(z[0], z[1], 9), None),
-         lambda: [naive_decode(model, p, None) for p in interpolation_path(z[0], z[1], 9)]),
+         lambda: [naive_decode(port, p, None) for p in interpolation_path(z[0], z[1], 9)]),
     ]
     print(f"{args.config}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
           f"{torch.get_num_threads()} threads; greedy tokens ours vs naive agree on {agree:.1%}")
     print(f"{'':24}{'ours':>10}{'naive':>10}{'naive/ours':>12}")
     for label, ours, naive in rows:
         a, b = timed(ours, args.repeats), timed(naive, args.repeats)
-        print(f"{label:24}{a * 1e3:8.0f} ms{b * 1e3:8.0f} ms{b / a:11.1f}x   goal < 1 s: {'met' if a < 1 else 'NOT met'}")
+        goal = "met" if a < 1 else "NOT met"
+        print(f"{label:24}{a * 1e3:8.0f} ms{b * 1e3:8.0f} ms{b / a:11.1f}x   goal < 1 s: {goal}")
     batched = timed(lambda: model.sample(args.batch, 1.0), max(1, args.repeats // 2))
-    single = timed(lambda: naive_decode(model, z[0], 1.0), args.repeats)
+    single = timed(lambda: naive_decode(port, z[0], 1.0), args.repeats)
     print(f"batched sampling ({args.batch} at once): {args.batch / batched:.1f} samples/s; "
           f"naive one at a time: {1 / single:.1f} samples/s ({single * args.batch / batched:.1f}x)")
 

@@ -14,7 +14,6 @@
 
 import argparse
 import contextlib
-import copy
 import io
 import logging
 import os
@@ -34,7 +33,6 @@ from pathlib import Path
 import lightning
 import mlflow
 import torch
-import torch.nn.functional as F
 import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.profilers import SimpleProfiler
@@ -44,18 +42,15 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.config import load, names  # noqa: E402
+from experiments.config import MAGENTA_PARAMS, load, names  # noqa: E402
 from lightning_modules.components import objective  # noqa: E402
-from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE, encoder_inputs, one_hot  # noqa: E402
+from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
 from lightning_modules.datamodule import ShardDataModule  # noqa: E402
 from lightning_modules.train import train  # noqa: E402
 from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
+from naive_port import NaivePort  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # params.yaml's default, the one part 3 trains
-# Magenta's counts from ../shared/docs/musicvae_reference.md §3.4 (its author's arithmetic for LSTMBlockCell + Dense).
-# PyTorch's LSTMs carry two bias vectors where TF has one, so ours run slightly higher.
-MAGENTA_PARAMS = {"cat-mel_2bar_small": 4.4e6, "cat-mel_2bar_big": 134.6e6, "cat-drums_2bar_small": 4.6e6,
-                  "flat-mel_16bar": 235e6, "hierdec-mel_16bar": 176e6, "hierdec-trio_16bar": 231e6}
 FULL = {"timed_steps": 7, "train_steps": 40, "repeats": 3}
 QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
 
@@ -69,56 +64,6 @@ def parameter_table() -> None:
         versus = f"{magenta / 1e6:8.1f} M   ours/Magenta = {ours / magenta:5.3f}" if magenta else f"{'–':>8s}"
         print(f"  {name:26s} {ours / 1e6:9.3f} M {versus}")
     print()
-
-
-def cells(lstm: nn.LSTM) -> nn.ModuleList:
-    """The layers of an nn.LSTM as nn.LSTMCells holding the same weights."""
-    stack = nn.ModuleList()
-    for k in range(lstm.num_layers):
-        cell = nn.LSTMCell(lstm.input_size if k == 0 else lstm.hidden_size, lstm.hidden_size)
-        cell.load_state_dict({n: getattr(lstm, f"{n}_l{k}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
-        stack.append(cell)
-    return stack
-
-
-def cell_step(stack: nn.ModuleList, x: torch.Tensor, h: list, c: list) -> torch.Tensor:
-    for k, cell in enumerate(stack):
-        h[k], c[k] = cell(x, (h[k], c[k]))
-        x = h[k]
-    return x
-
-
-class NaivePort(nn.Module):
-    def __init__(self, ours: MusicVAE):
-        super().__init__()
-        self.config = ours.config
-        self.encoder = copy.deepcopy(ours.encoder)  # ports keep nn.LSTM where the whole sequence is known
-        if self.config.hierarchical:
-            self.conductor_state, self.conductor = copy.deepcopy(ours.conductor_state), cells(ours.conductor)
-        self.initial_states = nn.ModuleList(copy.deepcopy(d.initial_state) for d in ours.decoders)
-        self.stacks = nn.ModuleList(cells(d.rnn) for d in ours.decoders)
-        self.outputs = nn.ModuleList(copy.deepcopy(d.output) for d in ours.decoders)
-
-    def forward(self, tokens: torch.Tensor):
-        c = self.config
-        mu, sigma = self.encoder(encoder_inputs(tokens, c))
-        z = mu + sigma * torch.randn_like(sigma)
-        previous = F.pad(one_hot(tokens, c.classes), (0, 0, 1, 0))[:, :-1]
-        if c.hierarchical:  # one segment per bar, conditioned on its conductor output
-            h, cs = map(list, self.conductor_state(z))
-            segments = [cell_step(self.conductor, z.new_zeros(len(z), 1), h, cs) for _ in range(c.bars)]
-            length, parts = STEPS_PER_BAR, previous.split(list(c.classes), -1)
-        else:
-            segments, length, parts = [z], c.steps, [previous]
-        logits = []
-        for inputs, initial, stack, output in zip(parts, self.initial_states, self.stacks, self.outputs):
-            steps = []
-            for u, embedding in enumerate(segments):
-                h, cs = map(list, initial(embedding))
-                for t in range(u * length, (u + 1) * length):
-                    steps.append(output(cell_step(stack, torch.cat([inputs[:, t], embedding], -1), h, cs)))
-            logits.append(torch.stack(steps, 1))
-        return (logits if c.hierarchical else list(logits[0].split(list(c.classes), -1))), mu, sigma
 
 
 def models(name: str) -> tuple[MusicVAE, NaivePort, torch.Tensor]:

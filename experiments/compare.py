@@ -15,7 +15,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from lightning_modules.train import tracking_uri
+from lightning_modules.store import tracking_uri
 from musicvae.figures import curve_png
 
 METRICS = {"eval/accuracy/teacher_forced": "teacher-forced acc", "eval/accuracy/sampled": "sampled acc",

@@ -14,6 +14,10 @@ from lightning_modules.vae_module import TrainingConfig
 from musicvae.extract import REPRESENTATIONS
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
+# Parameters of Magenta's models (../shared/docs/musicvae_reference.md §3.4, for LSTMBlockCell + Dense). PyTorch's
+# LSTMs carry two bias vectors where TF has one, so ours count slightly more.
+MAGENTA_PARAMS = {"cat-mel_2bar_small": 4.4e6, "cat-mel_2bar_big": 134.6e6, "cat-drums_2bar_small": 4.6e6,
+                  "flat-mel_16bar": 235e6, "hierdec-mel_16bar": 176e6, "hierdec-trio_16bar": 231e6}
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,15 @@ from musicvae.latent import apply_attribute, attribute_vector
 VECTORS = "attribute_vectors.safetensors"
 
 
-def melody_part(tokens: torch.Tensor) -> np.ndarray:
-    """The melodic line an attribute is measured on: the melody itself, or a trio's melody part."""
-    return tokens[..., 0].numpy()
-
-
 def measure(tokens: torch.Tensor) -> np.ndarray:
-    """[N, attributes] of windows [N, T, P]."""
-    melody = melody_part(tokens)
+    """[N, attributes] of windows [N, T, P], on the melody (a trio's first part)."""
+    melody = tokens[..., 0].numpy()
     return np.stack([np.asarray(f(melody), dtype=np.float64) for f in ATTRIBUTES.values()], -1)
 
 
-def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, settings: dict, out: Path) -> dict:
+def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, mu_test: torch.Tensor, settings: dict,
+                      out: Path) -> dict:
+    """mu_test: the test windows' encoder means."""
     s, batch = settings["attributes"], settings["batch_size"]
     _, mu_train, _ = generation.encode(model, train.long(), batch)
     values = torch.from_numpy(measure(train))
@@ -41,7 +38,6 @@ def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, 
     out.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in vectors.items()}, out / VECTORS)
 
-    _, mu_test, _ = generation.encode(model, test.long(), batch)
     spread = measure(test).std(0)
     spread[spread == 0] = 1.0  # an attribute constant over the test set is reported unscaled
     effect = np.zeros((len(vectors), len(ATTRIBUTES)))

@@ -11,7 +11,7 @@ import torch
 import typer
 from rich.progress import track
 
-from lightning_modules import generation
+from lightning_modules import generation, store
 from lightning_modules.attribute_effects import VECTORS
 from musicvae import export
 from musicvae.cli import app
@@ -28,16 +28,10 @@ Seed = typer.Option(0, help="Seed of every random draw, so that a command repeat
 WindowOpt = typer.Option(None, "--window", help="Which window of the file, when it has several (they are listed).")
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
 def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
     if checkpoint is None and run_id is None:
         checkpoint = DEFAULT_CHECKPOINT
-    uri = tracking_uri or f"sqlite:///{Path('mlflow.db').resolve()}"
-    return generation.load(generation.checkpoint_path(checkpoint, run_id, uri))
+    return generation.load(generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri)))
 
 
 def _window(model, path: Path, index: int | None) -> Window:
@@ -67,7 +61,8 @@ def _run(work) -> None:
     try:
         work()
     except generation.UsageError as e:
-        _fail(str(e))
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -50,17 +50,20 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
     batch = settings["batch_size"]
     torch.manual_seed(settings["seed"])
     z, mu, sigma = generation.encode(model, tokens, batch)
+    r, predicted = [], []  # one teacher-forced pass gives the reconstruction loss and the argmax tokens
     with torch.no_grad():
-        r = torch.cat([objective.r_loss(model.decode_teacher_forced(zb, tb), tb)
-                       for zb, tb in zip(z.split(batch), tokens.split(batch))])
-    kl_bits = metrics.kl_bits(mu, sigma)
-    decoded = {"teacher_forced": [generation.teacher_forced(model, z, tokens, batch)],
-               "sampled": [generation.decode(model, generation.encode(model, tokens, batch)[0],
+        for zb, tb in zip(z.split(batch), tokens.split(batch)):
+            logits = model.decode_teacher_forced(zb, tb)
+            r.append(objective.r_loss(logits, tb))
+            predicted.append(torch.stack([lg.argmax(-1) for lg in logits], -1))
+    r, kl = torch.cat(r), metrics.kl_divergence(mu, sigma)
+    decoded = {"teacher_forced": [torch.cat(predicted)],
+               "sampled": [generation.decode(model, mu + sigma * torch.randn_like(sigma),  # a fresh z ~ q(z|x)
                                              settings["temperature"], batch) for _ in range(settings["draws"])],
                "greedy": [generation.decode(model, mu, None, batch)]}
     names = PARTS[model.config.kind]
-    result = {"test_windows": len(tokens), "kl_bits": float(kl_bits.mean()),
-              "elbo": float(-(r + kl_bits * np.log(2)).mean()), "r_loss": float(r.mean()),
+    result = {"test_windows": len(tokens), "kl_bits": float(metrics.kl_bits(mu, sigma).mean()),
+              "elbo": float(-(r + kl).mean()), "r_loss": float(r.mean()),
               "active_units": metrics.active_units(mu), "z_size": model.config.z_size, "accuracy": {}}
     per_bar = {}
     for mode, draws in decoded.items():
@@ -70,11 +73,12 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
             result["accuracy"][key] = float(torch.stack([metrics.accuracy(d[..., p], tokens[..., p])
                                                          for d in draws]).mean())
     rows = [{"bar": b + 1, **{k: round(float(v[b]), 6) for k, v in per_bar.items()}} for b in range(model.config.bars)]
-    return result, rows, {"input": tokens, "sampled": decoded["sampled"][0], "greedy": decoded["greedy"][0]}
+    return result, rows, {"input": tokens, "sampled": decoded["sampled"][0], "greedy": decoded["greedy"][0], "mu": mu}
 
 
-def interpolation(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tuple[dict, list[dict], torch.Tensor]:
-    """Slerp between the encoder means of seeded test pairs, decoded greedily, against naive data-space
+def interpolation(model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, settings: dict
+                  ) -> tuple[dict, list[dict], torch.Tensor]:
+    """Slerp between the encoder means `mu` of seeded test pairs, decoded greedily, against naive data-space
     interpolation (each step takes B's token with probability t): normalized Hamming distance to A along the path,
     and how monotonically it rises (Spearman). Returns the metrics, the mean curves and the first pair's path."""
     pairs, steps = settings["interpolation"]["pairs"], settings["interpolation"]["steps"]
@@ -84,14 +88,13 @@ def interpolation(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tupl
     if pairs == 0:
         raise ValueError(f"interpolation needs two test windows, the test split has {len(tokens)}")
     a, b = tokens[order[:pairs]].long(), tokens[order[pairs:2 * pairs]].long()
-    _, mu_a, _ = generation.encode(model, a)
-    _, mu_b, _ = generation.encode(model, b)
-    path = interpolation_path(mu_a, mu_b, steps)  # [K, pairs, Z]
+    path = interpolation_path(mu[order[:pairs]], mu[order[pairs:2 * pairs]], steps)  # [K, pairs, Z]
     latent = generation.decode(model, path.flatten(0, 1), None, settings["batch_size"]).view(steps, pairs, -1)
     t = torch.linspace(0, 1, steps)
     from_b = torch.rand(steps, *a.shape, generator=generator) < t.view(-1, 1, 1, 1)
     data = torch.where(from_b, b, a).flatten(2)
-    curves = {"latent": metrics.hamming(latent, a.flatten(1)), "data": metrics.hamming(data, a.flatten(1))}  # [K, pairs]
+    curves = {"latent": metrics.hamming(latent, a.flatten(1)),  # [K, pairs]
+              "data": metrics.hamming(data, a.flatten(1))}
     result = {f"{k}_monotonicity": float(np.mean([metrics.monotonicity(c[:, i]) for i in range(pairs)]))
               for k, c in curves.items()}
     result |= {"pairs": pairs, "steps": steps,
@@ -118,11 +121,12 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
     kind = model.config.kind
     test = _subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
     result, per_bar, recon = reconstruction(model, test, settings)
-    result["interpolation"], curve, path = interpolation(model, test, settings)
+    result["interpolation"], curve, path = interpolation(model, test, recon["mu"], settings)
     sampled = samples(model, settings)
     _write_csv(plots / "accuracy_per_bar.csv", per_bar)
     _write_csv(plots / "interpolation.csv", curve)
-    (plots / "accuracy_per_bar.png").write_bytes(curve_png(per_bar, "bar", "accuracy", "Reconstruction accuracy per bar"))
+    (plots / "accuracy_per_bar.png").write_bytes(curve_png(per_bar, "bar", "accuracy",
+                                                           "Reconstruction accuracy per bar"))
     (plots / "interpolation.png").write_bytes(curve_png(curve, "t", "Hamming distance to A",
                                                         "Interpolation: distance from the start A"))
     windows = {
@@ -134,7 +138,7 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
     written = {name: write_windows(out / name, kind, tokens, labels) for name, (tokens, labels) in windows.items()}
     if kind in ("melody", "trio"):
         train = _subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
-        result["attributes"] = attribute_effects(model, train, test, settings, out)
+        result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
     else:
         log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)
     result["audio"] = write_listening(out, written)

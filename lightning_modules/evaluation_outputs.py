@@ -7,8 +7,11 @@ import logging
 import tempfile
 from pathlib import Path
 
+import mlflow
 import torch
+from mlflow.entities import Metric
 
+from lightning_modules.store import flatten
 from musicvae import export, figures, listening
 
 log = logging.getLogger("musicvae.evaluate")
@@ -52,25 +55,13 @@ def write_listening(out: Path, written: dict[str, dict]) -> str:
     return "rendered"
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, float]:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}/")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
-
-
 def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> None:
     """Metrics as `eval/...` and each output (by its artifact name, whatever its local path) under `evaluation/` of
     the training run named by models/run.json."""
-    import mlflow
-    from mlflow.entities import Metric
-
     client = mlflow.MlflowClient(run["tracking_uri"])
     step = int(run.get("steps", 0))
-    metrics = [Metric(f"eval/{k}", v, 0, step) for k, v in sorted(_flatten(result).items())]
+    metrics = [Metric(f"eval/{k}", float(v), 0, step) for k, v in sorted(flatten(result, "/").items())
+               if isinstance(v, (int, float)) and not isinstance(v, bool)]
     for start in range(0, len(metrics), 1000):  # one request per 1,000 metrics, MLflow's batch limit
         client.log_batch(run["run_id"], metrics=metrics[start:start + 1000])
     for name, path in outputs.items():

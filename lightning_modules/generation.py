@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mlflow
 import torch
 
 from lightning_modules.checkpoint import load_model
@@ -24,8 +25,6 @@ def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: s
         if not checkpoint.is_file():
             raise UsageError(f"{checkpoint}: no such checkpoint; train one with `dvc repro` (models/best.ckpt)")
         return checkpoint
-    import mlflow
-
     client = mlflow.MlflowClient(tracking_uri)
     try:
         return Path(client.download_artifacts(run_id, "checkpoints/best.ckpt"))
@@ -56,15 +55,6 @@ def encode(model: MusicVAE, tokens: torch.Tensor, batch_size: int = 64) -> tuple
 def decode(model: MusicVAE, z: torch.Tensor, temperature: float | None, batch_size: int = 64) -> torch.Tensor:
     """z [N, Z] → tokens [N, T, P], feeding back the model's own samples (argmax when temperature is None)."""
     return torch.cat([model.decode_sampled(batch, temperature)[0] for batch in z.split(batch_size)])
-
-
-@torch.no_grad()
-def teacher_forced(model: MusicVAE, z: torch.Tensor, tokens: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
-    """The argmax tokens [N, T, P] of each step given the true previous tokens."""
-    out = []
-    for zb, tb in zip(z.split(batch_size), tokens.split(batch_size)):
-        out.append(torch.stack([lg.argmax(-1) for lg in model.decode_teacher_forced(zb, tb.long())], -1))
-    return torch.cat(out)
 
 
 def file_windows(path: Path, rep: Representation) -> FileResult:

@@ -16,9 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import lightning
-import mlflow
 import yaml
-from filelock import FileLock
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
@@ -26,41 +24,8 @@ from lightning.pytorch.utilities import rank_zero_only
 from experiments.config import Experiment, load
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule
+from lightning_modules.store import artifact_location, flatten, open_store, tracking_uri
 from lightning_modules.vae_module import MusicVAEModule
-
-
-def tracking_uri(configured: str | None) -> str:
-    """An absolute SQLite URI by default: Lightning's file-store default is refused by MLflow 3, and `dvc exp run
-    --queue` runs in temporary copies that would lose a relative one."""
-    return configured or f"sqlite:///{Path('mlflow.db').resolve()}"
-
-
-def open_store(uri: str) -> None:
-    """Creates a SQLite store under a file lock: two runs starting together on a new store (`dvc queue start -j 2`)
-    would otherwise race MLflow's schema migrations, and one fails with "duplicate column"."""
-    if uri.startswith("sqlite:///"):
-        db = Path(uri.removeprefix("sqlite:///"))
-        db.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{db}.lock"):
-            mlflow.MlflowClient(uri).search_experiments(max_results=1)
-
-
-def artifact_location(uri: str) -> str | None:
-    """Artifacts beside a SQLite store: MLflow's default is ./mlruns of the folder the stage runs in, which for
-    `dvc exp run --queue` is a temporary copy. A tracking server decides for itself (None)."""
-    if uri.startswith("sqlite:///"):
-        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
-    return None
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _git_commit() -> str:
@@ -94,7 +59,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
                           tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
                                 "mlflow.source.git.commit": _git_commit()}, synchronous=False)
     if not resume:
-        logger.log_hyperparams(_flatten(params))
+        logger.log_hyperparams(flatten(params, "."))
     out.mkdir(parents=True, exist_ok=True)
     record = {"run_id": logger.run_id, "config_hash": config_hash, "config": experiment.name,
               "tracking_uri": uri, "experiment": f"musicvae-{experiment.representation}"}
@@ -111,7 +76,8 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
     start = time.perf_counter()
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
-    record |= {"steps": trainer.global_step, "world_size": trainer.world_size, "train_seconds": round(time.perf_counter() - start, 1),
+    record |= {"steps": trainer.global_step, "world_size": trainer.world_size,
+               "train_seconds": round(time.perf_counter() - start, 1),
                "best_val_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
                else None}
     if trainer.is_global_zero:

@@ -34,10 +34,10 @@ def trained(shards, tmp_path_factory) -> dict:
     """A `debug` model trained for a few steps on the shards: its models/ folder and the MLflow store it logged to."""
     from experiments.config import load
     from lightning_modules.train import train
+    from tests import training_settings
 
     root = tmp_path_factory.mktemp("trained")
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    settings = {"max_steps": 6, "max_minutes": None, "seed": 0, "num_workers": 0, "val_every_n_steps": 3,
-                "log_every_n_steps": 1, "accelerator": "cpu", "strategy": "auto", "devices": 1, "num_nodes": 1}
+    settings = training_settings.settings(max_steps=6, val_every_n_steps=3)
     record = train(load("debug"), settings, shards, root / "models", uri)
     return {"models": root / "models", "uri": uri, "run_id": record["run_id"], "root": root}

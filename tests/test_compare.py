@@ -8,13 +8,13 @@ from experiments import compare
 from experiments.config import load
 from lightning_modules import evaluate
 from lightning_modules.train import train
+from tests import training_settings
 from tests.test_evaluate import _params
 
 
 def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    settings = {"max_steps": 3, "max_minutes": None, "seed": 0, "num_workers": 0, "val_every_n_steps": 3,
-                "log_every_n_steps": 1, "accelerator": "cpu", "strategy": "auto", "devices": 1, "num_nodes": 1}
+    settings = training_settings.settings(max_steps=3, val_every_n_steps=3)
     params = _params(tmp_path)
     for name, overrides in (("hier", {}), ("flat", {"model": {"hierarchical": False}})):
         models = tmp_path / name / "models"

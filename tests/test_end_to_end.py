@@ -1,4 +1,4 @@
-"""`dvc repro` of every stage (corpus → preprocess → train → evaluate) on the debug config, in a temporary repository."""
+"""`dvc repro` of every stage (corpus → preprocess → train → evaluate) on the debug config in a temporary repo."""
 
 import json
 

@@ -21,10 +21,10 @@ from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.train import train
 from lightning_modules.vae_module import MusicVAEModule
+from tests.training_settings import settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = {"max_steps": 12, "max_minutes": None, "seed": 0, "num_workers": 0, "val_every_n_steps": 6,
-            "log_every_n_steps": 2, "accelerator": "cpu", "strategy": "auto", "devices": 1, "num_nodes": 1}
+SETTINGS = settings(max_steps=12, val_every_n_steps=6)
 
 
 def _trainer(**kwargs) -> lightning.Trainer:
@@ -125,8 +125,7 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path):
     """strategy/devices come from params: two gloo processes train together and rank 0 alone records the run."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"]["config"] = "debug"
-    params["train"] |= SETTINGS | {"max_steps": 4, "val_every_n_steps": 2, "log_every_n_steps": 1,
-                                   "strategy": "ddp", "devices": 2}
+    params["train"] |= SETTINGS | {"max_steps": 4, "val_every_n_steps": 2, "strategy": "ddp", "devices": 2}
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     done = subprocess.run([sys.executable, "-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"),
@@ -143,7 +142,7 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path):
 
 def test_runs_starting_together_on_a_new_store_do_not_race_its_creation(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    code = f"from lightning_modules.train import open_store; open_store({uri!r})"
+    code = f"from lightning_modules.store import open_store; open_store({uri!r})"
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
              for _ in range(4)]
     failures = [p.stderr.read()[-500:] for p in procs if p.wait() != 0]

@@ -1,0 +1,49 @@
+"""The project's MLflow store: where it is by default, creating it safely, where its artifacts go, and nested
+params or metrics flattened to MLflow's keys. Shared by training, evaluation, the command and comparisons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+from filelock import FileLock
+
+SQLITE = "sqlite:///"
+
+
+def tracking_uri(configured: str | None) -> str:
+    """An absolute SQLite URI by default: Lightning's file-store default is refused by MLflow 3, and `dvc exp run
+    --queue` runs in temporary copies that would lose a relative one."""
+    return configured or f"{SQLITE}{Path('mlflow.db').resolve()}"
+
+
+def _database(uri: str) -> Path | None:
+    return Path(uri.removeprefix(SQLITE)) if uri.startswith(SQLITE) else None
+
+
+def open_store(uri: str) -> None:
+    """Creates a SQLite store under a file lock: two runs starting together on a new store (`dvc queue start -j 2`)
+    would otherwise race MLflow's schema migrations, and one fails with "duplicate column"."""
+    db = _database(uri)
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{db}.lock"):
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)
+
+
+def artifact_location(uri: str) -> str | None:
+    """Artifacts beside a SQLite store: MLflow's default is ./mlruns of the folder the stage runs in, which for
+    `dvc exp run --queue` is a temporary copy. A tracking server decides for itself (None)."""
+    db = _database(uri)
+    return (db.parent / "mlartifacts").as_uri() if db is not None else None
+
+
+def flatten(tree: dict, separator: str, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} → {"a<separator>b": 1}."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= flatten(value, separator, f"{prefix}{key}{separator}")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -1,0 +1,11 @@
+"""params.yaml's `train` section made short for tests: no wall-clock cap, every step logged."""
+
+from pathlib import Path
+
+import yaml
+
+PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def settings(**changes) -> dict:
+    return yaml.safe_load(PARAMS.read_text())["train"] | {"max_minutes": None, "log_every_n_steps": 1} | changes
