@@ -12,9 +12,19 @@ SQLITE = "sqlite:///"
 
 
 def tracking_uri(configured: str | None) -> str:
-    """An absolute SQLite URI by default: Lightning's file-store default is refused by MLflow 3, and `dvc exp run
-    --queue` runs in temporary copies that would lose a relative one."""
-    return configured or f"{SQLITE}{Path('mlflow.db').resolve()}"
+    """By default an absolute SQLite URI to the project's `mlflow.db` (Lightning's file-store default is refused by
+    MLflow 3), the same store for experiments that DVC runs in temporary copies."""
+    return configured or f"{SQLITE}{project_root(Path.cwd().resolve()) / 'mlflow.db'}"
+
+
+def project_root(folder: Path) -> Path:
+    """The project `folder` belongs to: `dvc exp run --queue` and `--temp` run in copies under
+    <project>/.dvc/tmp/exps/, and a store there would vanish with the copy."""
+    parts = folder.parts
+    for i in range(len(parts) - 2):
+        if parts[i:i + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:i])
+    return folder
 
 
 def _database(uri: str) -> Path | None:

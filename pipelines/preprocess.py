@@ -2,7 +2,7 @@
 data report, dead letters and a manifest, as one Beam pipeline that runs unchanged on any runner.
 
     python -m pipelines.preprocess --input data/corpus/index.csv --output data/shards \\
-        --report reports/preprocess.json --params params.yaml [--set splits.train=0.8] [Beam flags]
+        --report reports/preprocess.json --params params.yaml [--set rows_per_shard=10000] [Beam flags]
 
 --input is a glob on any Beam filesystem (gs://bucket/lmd_full/**/*.mid) or an index CSV with a `path` column,
 relative paths being taken from the CSV's folder. Other flags go to Beam. The default runner is FnApiRunner, the
@@ -152,7 +152,7 @@ def run(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--params", default="params.yaml", help="YAML file with a `preprocess` section")
     parser.add_argument("--representation", action="append", help="instead of preprocess.representations")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a preprocess param, e.g. splits.train=0.8")
+                        help="override a preprocess param, e.g. rows_per_shard=10000")
     args, beam_args = parser.parse_known_args(argv)
     config = load(args.params, args.set, args.representation)
     options = PipelineOptions(beam_args)

@@ -12,7 +12,7 @@ from tests import training_settings
 from tests.test_evaluate import _params
 
 
-def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path):
+def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, capsys):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings = training_settings.settings(max_steps=3, val_every_n_steps=3)
     params = _params(tmp_path)
@@ -23,11 +23,14 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path):
         evaluate.main(["--params", str(params), "--shards", str(shards), "--model", str(models), "--out",
                        str(reports / "evaluate"), "--metrics", str(reports / "metrics.json"), "--plots",
                        str(reports / "plots")])
-    table = compare.compare("musicvae-mel_16bar", uri, tmp_path / "compare")
-    assert len(table) == 2 and sorted(table["model.hierarchical"]) == ["False", "True"]
-    assert "batch_size" not in table  # equal in both runs: not a difference worth a column
+    monkeypatch.chdir(tmp_path)  # the command's default store is ./mlflow.db
+    capsys.readouterr()  # what training and evaluation printed
+    compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
     with open(tmp_path / "compare/compare.csv") as f:
         rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and sorted(r["model.hierarchical"] for r in rows) == ["False", "True"]
+    assert "batch_size" not in rows[0]  # equal in both runs: not a difference worth a column
+    assert capsys.readouterr().out == (tmp_path / "compare/compare.md").read_text()
     metrics = [yaml.safe_load((tmp_path / n / "reports/metrics.json").read_text()) for n in ("flat", "hier")]
     assert sorted(float(r["sampled acc"]) for r in rows) == sorted(round(m["accuracy"]["sampled"], 4) for m in metrics)
     assert "model.hierarchical" in (tmp_path / "compare/compare.md").read_text().splitlines()[0]

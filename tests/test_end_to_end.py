@@ -1,9 +1,17 @@
-"""`dvc repro` of every stage (corpus → preprocess → train → evaluate) on the debug config in a temporary repo."""
+"""`dvc repro` of every stage (corpus → preprocess → train → evaluate) on the debug config in a temporary repo,
+then a variant by `dvc exp run -S` as the README shows it."""
 
+import csv
+import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import mlflow
+import pytest
 
+from lightning_modules import generation
 from tests.dvc_repo import dvc, make_repo, set_params
 
 QUICK = {"model": {"config": "debug"},
@@ -14,10 +22,15 @@ QUICK = {"model": {"config": "debug"},
 STAGES = ("corpus", "preprocess", "train", "evaluate")
 
 
-def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(tmp_path):
-    repo = make_repo(tmp_path / "repo", **QUICK)
-    first = dvc(repo, "repro")
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    path = make_repo(tmp_path_factory.mktemp("e2e") / "repo", **QUICK)
+    first = dvc(path, "repro")
     assert all(f"Running stage '{stage}'" in first for stage in STAGES)
+    return path
+
+
+def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(repo):
     for path in ("data/shards/mel_16bar/manifest.json", "models/best.ckpt", "reports/metrics.json",
                  "reports/plots/accuracy_per_bar.png", "reports/evaluate/samples.png"):
         assert (repo / path).exists(), path
@@ -35,3 +48,52 @@ def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(tmp_path):
     dvc(repo, "plots", "show", "--out", "plots_html")
     page = (repo / "plots_html/index.html").read_text()
     assert page.count("<img") == 2 and '"$schema"' not in page  # images only: nothing for vega to fetch
+
+
+def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
+    dvc(repo, "repro")  # whatever the other test left, the baseline is up to date
+    with (repo / ".gitignore").open("a") as ignore:  # beside DVC's own entries for the outs
+        ignore.write("/mlflow.db\n/mlflow.db.lock\n/mlartifacts/\n/plots_html/\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], cwd=repo,
+                   check=True)
+    ran = dvc(repo, "exp", "run", "-n", "flat", "-S", "model.config=flat-mel_16bar-cpu")
+    assert "Running stage 'train'" in ran and "Running stage 'preprocess'" not in ran
+
+    shown = dvc(repo, "exp", "show", "--csv")
+    rows = {row["Experiment"] or row["rev"]: row for row in csv.DictReader(io.StringIO(shown))}
+    sampled = next(column for column in rows["flat"] if column.endswith("accuracy.sampled"))
+    config = next(column for column in rows["flat"] if column.endswith("model.config"))
+    assert rows["flat"][config] == rows["workspace"][config] == "flat-mel_16bar-cpu", shown
+    baseline = next(row for name, row in rows.items() if name not in ("flat", "workspace"))
+    assert baseline[config] == "debug" and "" != baseline[sampled] != rows["flat"][sampled], shown
+    diff = dvc(repo, "metrics", "diff", "HEAD")  # the workspace holds the variant's results
+    assert "accuracy.sampled" in diff and "kl_bits" in diff
+
+    # A temporary copy (as `--queue` uses) logs to the project's store; a key changed through model.overrides.
+    dvc(repo, "exp", "run", "--temp", "-n", "small-z", "-S", "model.config=debug", "-S",
+        "+model.overrides.model.z_size=4")
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("musicvae-mel_16bar")
+    runs = {(run.data.params["config"], run.data.params["model.z_size"]) for run in
+            client.search_runs([experiment.experiment_id])}
+    assert {("flat-mel_16bar-cpu", "64"), ("debug", "4")} <= runs
+    assert not list((repo / ".dvc/tmp").rglob("mlflow.db"))
+
+
+def test_the_installed_command_finds_the_stage_outputs_by_default(repo):
+    musicvae = Path(sys.executable).parent / "musicvae"
+    window = repo / "reports/evaluate/reconstruction/00.mid"  # one 16-bar window
+
+    def run(*args):
+        done = subprocess.run([musicvae, *map(str, args)], cwd=repo, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    run("sample", "--n", 2, "--out", "samples")
+    assert len(list((repo / "samples").glob("*.mid"))) == 2
+    z_size = generation.load(repo / "models/best.ckpt").config.z_size
+    (line,) = run("encode", window).splitlines()  # mu of the window's one 16-bar melody, printed
+    assert line.startswith("piece ") and len(line.split(":")[1].split()) == z_size
+    run("attribute", window, "--vector", "note_density", "--amount", 1.5, "--out", "denser.mid")
+    assert (repo / "denser.mid").stat().st_size > 0

@@ -76,7 +76,8 @@ def test_dataflow_dry_run_builds_the_job_graph_offline(network_off, tmp_path):
             "--params", str(PARAMS), *(a for rep in ALL for a in ("--representation", rep)),
             "--runner", "DataflowRunner", "--dry_run=True", "--project", "musicvae-example",
             "--region", "us-central1", "--temp_location", "gs://musicvae-example/tmp",
-            "--setup_file", str(ROOT / "setup.py")]
+            "--setup_file", str(ROOT / "setup.py"),
+            "--sdk_container_image=us-central1-docker.pkg.dev/musicvae-example/beam/musicvae-beam:latest"]
     assert preprocess.run(argv) is None  # nothing ran, so no manifest
     # The same graph, built again to look inside the job Dataflow would receive.
     import apache_beam as beam
