@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,8 @@ from pathlib import Path
 import pytest
 
 from lightning_modules import evaluate
+from tests.portable_job import free_port
 from tests.test_evaluate import _params
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +26,7 @@ def server(trained, shards, tmp_path_factory):
     evaluate.main(["--params", str(_params(root)), "--shards", str(shards), "--model", str(trained["models"]),
                    "--out", str(reports / "evaluate"), "--metrics", str(reports / "metrics.json"),
                    "--plots", str(reports / "plots")])
-    port = _free_port()
+    port = free_port()
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     proc = subprocess.Popen([str(mlflow_bin), "server", "--backend-store-uri", trained["uri"], "--host", "127.0.0.1",
                              "--port", str(port), "--workers", "1"], cwd=root, start_new_session=True,

@@ -21,6 +21,7 @@ from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.train import train
 from lightning_modules.vae_module import MusicVAEModule
+from tests.portable_job import free_port
 from tests.training_settings import settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,17 +122,28 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
     assert min(steps) < killed_at < max(steps)
 
 
-def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path):
-    """strategy/devices come from params: two gloo processes train together and rank 0 alone records the run."""
+@pytest.mark.parametrize("nodes", [1, 2])
+def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes):
+    """strategy/devices/num_nodes come from params: two gloo processes train together and rank 0 alone records the
+    run. On one node Lightning starts both; as two nodes each is started by torchrun, as on a cluster."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"]["config"] = "debug"
-    params["train"] |= SETTINGS | {"max_steps": 4, "val_every_n_steps": 2, "strategy": "ddp", "devices": 2}
+    params["train"] |= SETTINGS | {"max_steps": 4, "val_every_n_steps": 2, "strategy": "ddp", "devices": 2 // nodes,
+                                   "num_nodes": nodes}
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    done = subprocess.run([sys.executable, "-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"),
-                           "--shards", str(shards), "--out", str(tmp_path / "models"), "--report",
-                           str(tmp_path / "train.json")], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    stage = ["-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"), "--shards", str(shards),
+             "--out", str(tmp_path / "models"), "--report", str(tmp_path / "train.json")]
+    if nodes == 1:
+        launches = [[sys.executable, *stage]]
+    else:
+        torchrun, port = Path(sys.executable).parent / "torchrun", str(free_port())
+        launches = [[torchrun, "--nnodes", "2", "--nproc-per-node", "1", "--node-rank", str(rank), "--master-addr",
+                     "127.0.0.1", "--master-port", port, *stage] for rank in (0, 1)]
+    procs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for argv in launches]
+    errors = [p.communicate(timeout=300)[1][-3000:] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
     record = json.loads((tmp_path / "train.json").read_text())
     assert record["world_size"] == 2 and record["steps"] == 4
     assert json.loads((tmp_path / "models/run.json").read_text())["run_id"] == record["run_id"]
