@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mlflow
@@ -70,9 +71,14 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
     diff = dvc(repo, "metrics", "diff", "HEAD")  # the workspace holds the variant's results
     assert "accuracy.sampled" in diff and "kl_bits" in diff
 
-    # A temporary copy (as `--queue` uses) logs to the project's store; a key changed through model.overrides.
-    dvc(repo, "exp", "run", "--temp", "-n", "small-z", "-S", "model.config=debug", "-S",
+    # A queued run works in a copy under .dvc/tmp/exps yet logs to the project's store; a key via model.overrides.
+    dvc(repo, "exp", "run", "--queue", "-n", "small-z", "-S", "model.config=debug", "-S",
         "+model.overrides.model.z_size=4")
+    dvc(repo, "queue", "start")
+    deadline = time.monotonic() + 300
+    while "Success" not in (status := dvc(repo, "queue", "status")):
+        assert "Failed" not in status and time.monotonic() < deadline, status + dvc(repo, "queue", "logs", "small-z")
+        time.sleep(2)
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("musicvae-mel_16bar")
     runs = {(run.data.params["config"], run.data.params["model.z_size"]) for run in
