@@ -25,7 +25,8 @@ def make_repo(path: Path, **sections) -> Path:
     path.mkdir()
     for package in CODE:
         shutil.copytree(ROOT / package, path / package, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "dvc.yaml", path)
+    for name in ("dvc.yaml", ".gitignore"):  # the project's ignore rules decide what experiments can commit
+        shutil.copy(ROOT / name, path)
     set_params(path, **sections)
     subprocess.run(["git", "init", "-q"], cwd=path, check=True)
     dvc(path, "init", "-q")
