@@ -147,6 +147,14 @@ def test_user_corpus_that_matches_nothing_is_a_clear_error(tmp_path):
         build({"source": str(tmp_path / "*.mid")}, tmp_path / "out", workers=1)
 
 
+def test_dvc_repro_preprocesses_your_own_midi_in_place(shared_midi, tmp_path):
+    repo = make_repo(tmp_path / "repo", corpus={"source": str(shared_midi / "lakh")})  # = -S corpus.source=...
+    dvc(repo, "repro", "preprocess")
+    files = sorted(p.name for p in (shared_midi / "lakh").glob("*.mid"))
+    assert sorted(Path(r["path"]).name for r in read_index(repo / "data/corpus")) == files
+    assert json.loads((repo / "reports/preprocess.json").read_text())["trio_16bar"]["files"] == len(files)
+
+
 def test_dvc_repro_builds_the_corpus_once(tmp_path):
     repo = make_repo(tmp_path / "repo", corpus={"max_pieces": 6})
 
