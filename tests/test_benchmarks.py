@@ -1,0 +1,28 @@
+"""Every benchmark runs end to end on a tiny workload and prints its ratios, so that none rots between the runs
+whose figures the README reports. Timings here mean nothing; only that the numbers come out."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.dvc_repo import ROOT
+
+SMOKE = {"bench_codecs.py": ["--files", "4", "--reference-files", "2"],
+         "bench_corpus.py": ["--tunes", "4"],
+         "bench_generate.py": ["--repeats", "1", "--batch", "2"],
+         "bench_preprocess.py": ["--files", "12", "--small", "6"],
+         "bench_train.py": ["--quick"]}
+
+
+def test_every_benchmark_has_a_smoke_run():
+    assert set(SMOKE) == {p.name for p in (ROOT / "benchmarks").glob("bench_*.py")}
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_benchmark_prints_its_ratios(script, shared_midi):
+    done = subprocess.run([sys.executable, f"benchmarks/{script}", *SMOKE[script]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"\d+\.\d+x", done.stdout), done.stdout
