@@ -3,8 +3,9 @@
     python -m experiments.compare --experiment musicvae-mel_16bar --out reports/compare [--tracking-uri URI]
 
 Reads the experiment's runs with MLflow's search API into pandas and writes `compare.md` and `compare.csv` (config,
-the params that differ, final metrics, KL bits, active units, train time) and `per_bar_sampled.png` (sampled
-accuracy of each bar, one line a run), from the per-bar curve the evaluate stage logs as an artifact."""
+the params that differ, final metrics, KL bits, active units, train time, sampled accuracy per bar) and
+`per_bar_sampled.png` (sampled accuracy of each bar, one line a run), from the per-bar curve the evaluate stage logs
+as an artifact."""
 
 from __future__ import annotations
 
@@ -63,11 +64,16 @@ def per_bar(found: pd.DataFrame, uri: str) -> dict[str, list[float]]:
 
 def compare(experiment: str, uri: str, out: Path) -> pd.DataFrame:
     found = runs(experiment, uri)
-    result = table(found)
+    curves = per_bar(found, uri)  # in the runs' order
+    bars = pd.DataFrame(list(curves.values())).round(4)
+    bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
+    result = pd.concat([table(found), bars], axis=1)
     out.mkdir(parents=True, exist_ok=True)
     result.to_csv(out / "compare.csv", index=False)
-    (out / "compare.md").write_text(result.to_markdown(index=False) + "\n")
-    curves = per_bar(found, uri)
+    # Markdown stays readable with the first, middle and last bar; the CSV and the plot have every bar.
+    shown = {bars.columns[0], bars.columns[len(bars.columns) // 2], bars.columns[-1]}
+    columns = [c for c in result if not c.startswith("sampled bar ") or c in shown]
+    (out / "compare.md").write_text(result[columns].to_markdown(index=False) + "\n")
     rows = [{"bar": b + 1, **{label: values[b] for label, values in curves.items()}}
             for b in range(max(map(len, curves.values())))]
     (out / "per_bar_sampled.png").write_bytes(curve_png(rows, "bar", "sampled reconstruction accuracy",
@@ -81,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tracking-uri", default=None, help="default: sqlite:///<cwd>/mlflow.db")
     parser.add_argument("--out", default="reports/compare", type=Path)
     args = parser.parse_args(argv)
-    print(compare(args.experiment, tracking_uri(args.tracking_uri), args.out).to_markdown(index=False))
+    compare(args.experiment, tracking_uri(args.tracking_uri), args.out)
+    print((args.out / "compare.md").read_text(), end="")
 
 
 if __name__ == "__main__":

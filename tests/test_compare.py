@@ -31,6 +31,9 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
     assert len(rows) == 2 and sorted(r["model.hierarchical"] for r in rows) == ["False", "True"]
     assert "batch_size" not in rows[0]  # equal in both runs: not a difference worth a column
     assert capsys.readouterr().out == (tmp_path / "compare/compare.md").read_text()
+    per_bar = [[float(r[f"sampled bar {b}"]) for b in range(1, 17)] for r in rows]  # 16 bars in the CSV
+    assert all(min(bars) <= float(r["sampled acc"]) + 1e-3 and max(bars) >= float(r["sampled acc"]) - 1e-3
+               for bars, r in zip(per_bar, rows))
     metrics = [yaml.safe_load((tmp_path / n / "reports/metrics.json").read_text()) for n in ("flat", "hier")]
     assert sorted(float(r["sampled acc"]) for r in rows) == sorted(round(m["accuracy"]["sampled"], 4) for m in metrics)
     assert "model.hierarchical" in (tmp_path / "compare/compare.md").read_text().splitlines()[0]
