@@ -84,7 +84,7 @@ def compare(experiment: str, uri: str, out: Path) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--experiment", default="musicvae-mel_16bar", help="MLflow experiment: musicvae-<repr.>")
-    parser.add_argument("--tracking-uri", default=None, help="default: sqlite:///<cwd>/mlflow.db")
+    parser.add_argument("--tracking-uri", default=None, help="default: the project's mlflow.db")
     parser.add_argument("--out", default="reports/compare", type=Path)
     args = parser.parse_args(argv)
     compare(args.experiment, tracking_uri(args.tracking_uri), args.out)

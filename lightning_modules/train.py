@@ -68,7 +68,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
     trainer = lightning.Trainer(
-        max_steps=settings["max_steps"] or -1, max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"]
+        max_steps=-1 if settings["max_steps"] is None else settings["max_steps"], max_epochs=-1, max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"]
         else None, val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
         log_every_n_steps=settings["log_every_n_steps"], accelerator=settings["accelerator"],
         strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],

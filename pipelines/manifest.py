@@ -15,8 +15,8 @@ from apache_beam.io.filesystems import FileSystems
 from musicvae.extract import Representation
 from pipelines.config import SPLITS, PreprocessConfig
 
-# The code that makes windows: exactly the code deps of dvc.yaml's preprocess stage (a test checks), so that the
-# manifest changes when, and only when, DVC reruns the stage for a code change.
+# The code that makes windows: exactly the code deps of dvc.yaml's preprocess stage (a test checks), hashed file by
+# file as DVC does, so that a code change the stage does not depend on leaves the manifest's bytes alone.
 SOURCES = ("musicvae/codecs", "musicvae/extract.py", "musicvae/midi.py", "musicvae/timing.py", "pipelines")
 
 
@@ -27,7 +27,8 @@ def code_version() -> dict:
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     files = (root / s for s in SOURCES)
-    for path in sorted(p for f in files for p in (f.rglob("*.py") if f.is_dir() else [f])):
+    for path in sorted(p for f in files for p in (f.rglob("*") if f.is_dir() else [f])
+                       if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return {"musicvae": metadata.version("musicvae"), "source_sha256": digest.hexdigest()}
 

@@ -75,7 +75,7 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
     dvc(repo, "exp", "run", "--queue", "-n", "small-z", "-S", "model.config=debug", "-S",
         "+model.overrides.model.z_size=4")
     dvc(repo, "queue", "start")
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while "Success" not in (status := dvc(repo, "queue", "status")):
         assert "Failed" not in status and time.monotonic() < deadline, status + dvc(repo, "queue", "logs", "small-z")
         time.sleep(2)
@@ -84,7 +84,6 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
     runs = {(run.data.params["config"], run.data.params["model.z_size"]) for run in
             client.search_runs([experiment.experiment_id])}
     assert {("flat-mel_16bar-cpu", "64"), ("debug", "4")} <= runs
-    assert not list((repo / ".dvc/tmp").rglob("mlflow.db"))
 
 
 def test_the_installed_command_finds_the_stage_outputs_by_default(repo):

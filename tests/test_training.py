@@ -16,6 +16,7 @@ import torch
 import yaml
 
 from experiments.config import load
+from lightning_modules import store
 from lightning_modules.checkpoint import load_model
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
@@ -140,10 +141,18 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes)
         torchrun, port = Path(sys.executable).parent / "torchrun", str(free_port())
         launches = [[torchrun, "--nnodes", "2", "--nproc-per-node", "1", "--node-rank", str(rank), "--master-addr",
                      "127.0.0.1", "--master-port", port, *stage] for rank in (0, 1)]
-    procs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for argv in launches]
-    errors = [p.communicate(timeout=300)[1][-3000:] for p in procs]
-    assert all(p.returncode == 0 for p in procs), errors
+    logs = [tmp_path / f"rank{i}.log" for i in range(len(launches))]  # files: a full pipe would block a rank
+    procs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+             for argv, log in zip(launches, logs)]
+    deadline = time.monotonic() + 300
+    try:
+        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:  # a rank whose peer died waits for it forever
+        for p in procs:
+            p.kill()
+            p.wait()
+    assert all(p.returncode == 0 for p in procs), [log.read_text()[-3000:] for log in logs]
     record = json.loads((tmp_path / "train.json").read_text())
     assert record["world_size"] == 2 and record["steps"] == 4
     assert json.loads((tmp_path / "models/run.json").read_text())["run_id"] == record["run_id"]
@@ -160,3 +169,9 @@ def test_runs_starting_together_on_a_new_store_do_not_race_its_creation(tmp_path
     failures = [p.stderr.read()[-500:] for p in procs if p.wait() != 0]
     assert not failures, failures
     assert mlflow.MlflowClient(uri).search_experiments()[0].name == "Default"
+
+
+def test_the_default_store_of_a_queued_copy_is_the_projects(tmp_path):
+    copy = tmp_path / "project/.dvc/tmp/exps/tmpab12cd"
+    assert store.project_root(copy) == store.project_root(tmp_path / "project") == tmp_path / "project"
+    assert store.project_root(copy / "sub") == tmp_path / "project"
