@@ -67,9 +67,11 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         record_path.write_text(json.dumps(record, indent=1) + "\n")
     checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
+    unbounded = -1  # Lightning's "no limit"; epochs too, else its default stops at 1000 epochs
     trainer = lightning.Trainer(
-        max_steps=-1 if settings["max_steps"] is None else settings["max_steps"], max_epochs=-1, max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"]
-        else None, val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
+        max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"], max_epochs=unbounded,
+        max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"] else None,
+        val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
         log_every_n_steps=settings["log_every_n_steps"], accelerator=settings["accelerator"],
         strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
         logger=logger, callbacks=[checkpoints], default_root_dir=out, deterministic=True)
