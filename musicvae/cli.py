@@ -61,5 +61,6 @@ def explain(
         typer.echo(f"error: {path}: the whole file was rejected (reason above)", err=True)
         raise typer.Exit(1)
 
+
 if __name__ == "__main__":
     app()
