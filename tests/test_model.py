@@ -15,11 +15,11 @@ def tokens_for(config: ModelConfig, batch: int = 3, seed: int = 0) -> torch.Tens
     return torch.stack([torch.randint(0, n, (batch, config.steps), generator=g) for n in config.classes], -1)
 
 
-def small(name: str) -> ModelConfig:
+def small(name: str, **options) -> ModelConfig:
     """A config's shape (representation, decoder kind) at test size."""
     from dataclasses import replace
 
-    return replace(load(name).model, z_size=8, enc_rnn_size=(12,), dec_rnn_size=(10, 10))
+    return replace(load(name).model, z_size=8, enc_rnn_size=(12,), dec_rnn_size=(10, 10), **options)
 
 
 @pytest.mark.parametrize("name", [n for n in names() if not n.endswith("-cpu") and n != "debug"])
@@ -78,16 +78,49 @@ def test_bars_in_one_batched_call_equal_the_per_bar_loop(name):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("name", ["hierdec-mel_16bar", "flat-mel_16bar", "hierdec-trio_16bar"])
-def test_sampling_with_the_ground_truth_equals_teacher_forcing(name):
+@pytest.mark.parametrize("name, conductor_input", [
+    ("hierdec-mel_16bar", "none"), ("flat-mel_16bar", "none"), ("hierdec-trio_16bar", "none"),
+    ("hierdec-mel_16bar", "z"), ("hierdec-mel_16bar", "autoregressive"), ("hierdec-trio_16bar", "autoregressive")])
+def test_sampling_with_the_ground_truth_equals_teacher_forcing(name, conductor_input):
     """The step-by-step decoder, fed the ground truth, must reproduce the teacher-forced logits (bars start from
-    the previous bar's last token; each bar restarts from its embedding)."""
-    model = MusicVAE(small(name))
+    the previous bar's last token; each bar restarts from its embedding; the autoregressive conductor reads the
+    previous bar's final state)."""
+    model = MusicVAE(small(name, conductor_input=conductor_input, state_init="pytorch"))
     tokens = tokens_for(model.config)
     z, _, _ = model.encode(tokens)
     _, stepped = model.decode_sampled(z, 1.0, tokens, sampling_probability=0.0)
     for a, b in zip(stepped, model.decode_teacher_forced(z, tokens)):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def test_the_autoregressive_conductor_reads_the_previous_bars_notes():
+    """Magenta's disable_autoregression=False: changing bar 1 changes bar 2's logits only under that option."""
+    for conductor_input, moves in (("none", False), ("autoregressive", True)):
+        torch.manual_seed(0)
+        model = MusicVAE(small("hierdec-mel_16bar", conductor_input=conductor_input, state_init="pytorch"))
+        tokens = tokens_for(model.config)
+        changed = tokens.clone()
+        changed[:, 3] = (changed[:, 3] + 1) % 90  # a step inside the first bar, not its last
+        z = torch.randn(len(tokens), model.config.z_size)
+        before, after = (model.decode_teacher_forced(z, t)[0][:, 16:32] for t in (tokens, changed))
+        assert (not torch.allclose(before, after)) == moves
+
+
+@pytest.mark.parametrize("key", ["conductor_input", "state_init", "head_init"])
+def test_unknown_model_options_are_refused_by_name(key):
+    with pytest.raises(ValueError, match=key):
+        small("hierdec-mel_16bar", **{key: "sideways"})
+
+
+def test_pytorch_initialisation_makes_zs_path_stronger():
+    """Magenta's N(0, 1e-3) state projections leave the conductor's output near zero at initialisation."""
+    torch.manual_seed(0)
+    scales = {}
+    for init in ("magenta", "pytorch"):
+        model = MusicVAE(small("hierdec-mel_16bar", state_init=init))
+        with torch.no_grad():
+            scales[init] = float(model.conduct(torch.randn(4, model.config.z_size)).abs().mean())
+    assert scales["pytorch"] > 10 * scales["magenta"]
 
 
 def test_free_bits_apply_to_each_examples_total_kl():

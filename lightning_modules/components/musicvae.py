@@ -6,7 +6,12 @@ Magenta's details kept (see ../shared/docs/musicvae_reference.md §3): sigma = s
 initialised N(0, 1e-3); z (or a bar's conductor embedding) sets every layer's (h, c) through tanh(Dense) and is
 concatenated to the decoder input at every step; the first input is zeros; a bar starts from the previous bar's last
 token; the conductor reads a size-1 zero input. PyTorch's LSTM has no run-time forget bias, so the forget-gate
-bias starts at 1 instead."""
+bias starts at 1 instead.
+
+Options that depart from the faithful configs, for the study of when the hierarchical model uses z (README,
+"Results"): `conductor_input` "z" (z at every bar) or "autoregressive" (Magenta's `disable_autoregression=False`:
+z and the previous bar's final core-decoder state); `state_init` and `head_init` "pytorch" (PyTorch's default
+initialisation of the state projections and of the mu/sigma heads instead of Magenta's N(0, 1e-3))."""
 
 from __future__ import annotations
 
@@ -20,6 +25,17 @@ from musicvae.codecs import drums
 from musicvae.codecs.melody import STEPS_PER_BAR
 
 
+CONDUCTOR_INPUTS = ("none", "z", "autoregressive")
+INITS = ("magenta", "pytorch")
+
+
+def magenta_init(dense: nn.Linear, init: str) -> None:
+    """Magenta's kernel N(0, 1e-3) and zero bias; "pytorch" keeps nn.Linear's own initialisation."""
+    if init == "magenta":
+        nn.init.normal_(dense.weight, std=1e-3)
+        nn.init.zeros_(dense.bias)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     kind: str  # "melody", "drums" or "trio": how tokens become encoder inputs
@@ -30,6 +46,14 @@ class ModelConfig:
     dec_rnn_size: tuple[int, ...] = (1024, 1024)
     hierarchical: bool = True  # a conductor over bars; otherwise one flat decoder over all steps
     dropout: float = 0.0  # on each LSTM layer's input, as Magenta's 1 - dropout_keep_prob
+    conductor_input: str = "none"  # "none" (Magenta's size-1 zeros), "z", or "autoregressive"
+    state_init: str = "magenta"  # tanh(Dense) state projections: "magenta" (N(0, 1e-3)) or "pytorch"
+    head_init: str = "magenta"  # the mu and sigma heads: "magenta" (N(0, 1e-3)) or "pytorch"
+
+    def __post_init__(self):
+        for key, allowed in (("conductor_input", CONDUCTOR_INPUTS), ("state_init", INITS), ("head_init", INITS)):
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"model.{key} is {getattr(self, key)!r}; choose from {', '.join(allowed)}")
 
     @property
     def bars(self) -> int:
@@ -71,8 +95,7 @@ class Encoder(nn.Module):
         self.mu = nn.Linear(2 * config.enc_rnn_size[-1], config.z_size)
         self.sigma = nn.Linear(2 * config.enc_rnn_size[-1], config.z_size)
         for head in (self.mu, self.sigma):
-            nn.init.normal_(head.weight, std=1e-3)
-            nn.init.zeros_(head.bias)
+            magenta_init(head, config.head_init)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         _, (h, _) = self.rnn(x)
@@ -83,12 +106,11 @@ class Encoder(nn.Module):
 class InitialState(nn.Module):
     """tanh(Dense(embedding)) split into (h, c) for every layer."""
 
-    def __init__(self, embedding_size: int, sizes: tuple[int, ...]):
+    def __init__(self, embedding_size: int, sizes: tuple[int, ...], init: str = "magenta"):
         super().__init__()
         self.layers, self.units = len(sizes), sizes[0]
         self.dense = nn.Linear(embedding_size, 2 * self.layers * self.units)
-        nn.init.normal_(self.dense.weight, std=1e-3)
-        nn.init.zeros_(self.dense.bias)
+        magenta_init(self.dense, init)
 
     def forward(self, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         state = torch.tanh(self.dense(embedding)).view(-1, self.layers, 2, self.units)
@@ -96,12 +118,18 @@ class InitialState(nn.Module):
         return h, c
 
 
+def flat_state(state: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """(h, c) [layers, N, H] → [N, layers·2·H] in Magenta's flattened order [c1, h1, c2, h2, ...]."""
+    h, c = state
+    return torch.stack([c, h], 1).permute(2, 0, 1, 3).flatten(1)
+
+
 class CoreDecoder(nn.Module):
     """An LSTM stack conditioned on an embedding (z, or a bar's conductor output), emitting logits per step."""
 
     def __init__(self, config: ModelConfig, input_size: int, embedding_size: int, output_size: int):
         super().__init__()
-        self.initial_state = InitialState(embedding_size, config.dec_rnn_size)
+        self.initial_state = InitialState(embedding_size, config.dec_rnn_size, config.state_init)
         self.rnn = _lstm(input_size + embedding_size, config.dec_rnn_size, config.dropout)
         self.output = nn.Linear(config.dec_rnn_size[-1], output_size)
 
@@ -142,8 +170,11 @@ class MusicVAE(nn.Module):
         if c.hierarchical:
             if c.steps % STEPS_PER_BAR:
                 raise ValueError(f"a hierarchical decoder needs whole bars, got {c.steps} steps")
-            self.conductor_state = InitialState(c.z_size, c.dec_rnn_size)
-            self.conductor = _lstm(1, c.dec_rnn_size, c.dropout)
+            self.conductor_state = InitialState(c.z_size, c.dec_rnn_size, c.state_init)
+            # Magenta's autoregressive conductor reads z and the previous bar's final state of every core decoder.
+            self.feedback_size = 2 * len(c.dec_rnn_size) * c.dec_rnn_size[0] * len(c.classes)
+            inputs = {"none": 1, "z": c.z_size, "autoregressive": self.feedback_size + c.z_size}
+            self.conductor = _lstm(inputs[c.conductor_input], c.dec_rnn_size, c.dropout)
             self.decoders = nn.ModuleList(CoreDecoder(c, n, c.dec_rnn_size[-1], n) for n in c.classes)
         else:  # one decoder; for trio a multi-softmax over the concatenated parts
             self.decoders = nn.ModuleList([CoreDecoder(c, sum(c.classes), c.z_size, sum(c.classes))])
@@ -154,10 +185,21 @@ class MusicVAE(nn.Module):
         return mu + sigma * torch.randn_like(sigma), mu, sigma
 
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
-        """z [B, Z] → one embedding per bar [B, U, H]; the conductor never sees the notes."""
-        zeros = z.new_zeros(z.shape[0], self.config.bars, 1)
-        embeddings, _ = self.conductor(zeros, self.conductor_state(z))
+        """z [B, Z] → one embedding per bar [B, U, H], all bars at once (not for the autoregressive conductor)."""
+        bars = self.config.bars
+        inputs = z.new_zeros(z.shape[0], bars, 1) if self.config.conductor_input == "none" else \
+            z[:, None].expand(-1, bars, -1)
+        embeddings, _ = self.conductor(inputs, self.conductor_state(z))
         return embeddings
+
+    def conduct_bar(self, z: torch.Tensor, finals: list | None, state):
+        """The autoregressive conductor's step for one bar: z and the previous bar's final core-decoder states
+        (None before the first bar, as Magenta's zeros) → the bar's embedding [B, H] and the conductor's state."""
+        feedback = torch.cat([flat_state(s) for s in finals], -1) if finals else \
+            z.new_zeros(z.shape[0], self.feedback_size)
+        out, state = self.conductor(torch.cat([feedback, z], -1)[:, None],
+                                    self.conductor_state(z) if state is None else state)
+        return out[:, 0], state
 
     def _previous(self, tokens: torch.Tensor) -> torch.Tensor:
         """Decoder inputs: one-hot of the previous token per part, zeros first."""
@@ -173,11 +215,14 @@ class MusicVAE(nn.Module):
         if not self.config.hierarchical:
             return self._parts(self.decoders[0](previous, z)[0])
         c, (b, t, _) = self.config, previous.shape
-        bars = self.conduct(z)
         offsets = [0, *torch.tensor(c.classes).cumsum(0).tolist()]
+        parts = [previous[..., offsets[p]:offsets[p + 1]] for p in range(len(c.classes))]
+        if c.conductor_input == "autoregressive":
+            return self._decode_bars_in_turn(z, parts)
+        bars = self.conduct(z)
         logits = []
         for p, decoder in enumerate(self.decoders):
-            inputs = previous[..., offsets[p]:offsets[p + 1]]
+            inputs = parts[p]
             if bars_parallel:  # bars are independent given the conductor: one batched call over B·U sequences
                 out, _ = decoder(inputs.reshape(b * c.bars, STEPS_PER_BAR, -1), bars.reshape(b * c.bars, -1))
                 logits.append(out.view(b, t, -1))
@@ -185,6 +230,19 @@ class MusicVAE(nn.Module):
                 logits.append(torch.cat([decoder(inputs[:, u * STEPS_PER_BAR:(u + 1) * STEPS_PER_BAR], bars[:, u])[0]
                                          for u in range(c.bars)], 1))
         return logits
+
+    def _decode_bars_in_turn(self, z: torch.Tensor, parts: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Teacher forcing under the autoregressive conductor: each bar's embedding needs the previous bar's end."""
+        logits, finals, state = [[] for _ in parts], None, None
+        for u in range(self.config.bars):
+            embedding, state = self.conduct_bar(z, finals, state)
+            bar = slice(u * STEPS_PER_BAR, (u + 1) * STEPS_PER_BAR)
+            finals = []
+            for p, decoder in enumerate(self.decoders):
+                out, final = decoder(parts[p][:, bar], embedding)
+                logits[p].append(out)
+                finals.append(final)
+        return [torch.cat(lg, 1) for lg in logits]
 
     def decode_sampled(self, z: torch.Tensor, temperature: float | None = 1.0, tokens: torch.Tensor | None = None,
                        sampling_probability: float = 1.0) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -196,14 +254,18 @@ class MusicVAE(nn.Module):
         chosen = z.new_zeros(b, c.steps, parts, dtype=torch.long)
         logits = [z.new_zeros(b, c.steps, n) for n in c.classes]
         previous = z.new_zeros(b, sum(c.classes))
-        embeddings = self.conduct(z) if c.hierarchical else None
-        states = [None] * len(self.decoders)
+        autoregressive = c.hierarchical and c.conductor_input == "autoregressive"
+        embeddings = self.conduct(z) if c.hierarchical and not autoregressive else None
+        states, embedding, conductor = [None] * len(self.decoders), z, None
         for t in range(c.steps):
             if c.hierarchical and t % STEPS_PER_BAR == 0:
+                if autoregressive:
+                    embedding, conductor = self.conduct_bar(z, states if t else None, conductor)
+                else:
+                    embedding = embeddings[:, t // STEPS_PER_BAR]
                 states = [None] * len(self.decoders)  # each bar restarts from its own embedding
             step_logits = []
             for d, decoder in enumerate(self.decoders):
-                embedding = embeddings[:, t // STEPS_PER_BAR] if c.hierarchical else z
                 inputs = previous.split(list(c.classes), -1)[d] if c.hierarchical else previous
                 out, states[d] = decoder.step(inputs, embedding, states[d])
                 step_logits += self._parts(out) if not c.hierarchical else [out]

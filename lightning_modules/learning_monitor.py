@@ -1,0 +1,120 @@
+"""The learning monitor: at every validation, whether the model beats the majority-class baseline and whether its
+decoder uses z, logged to MLflow and written as learning curves (a DVC plot) that survive a killed run.
+
+`diagnose` is shared with the evaluate stage and the `musicvae` command's warnings."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import torch
+from lightning import Callback
+
+from lightning_modules.components import objective
+from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
+from musicvae import learning, metrics
+from musicvae.figures import curve_png
+
+CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_fraction", "gap_share")
+
+
+def _r_loss(model: MusicVAE, z: torch.Tensor, tokens: torch.Tensor, batch: int) -> torch.Tensor:
+    return torch.cat([objective.r_loss(model.decode_teacher_forced(zb, tb), tb)
+                      for zb, tb in zip(z.split(batch), tokens.split(batch))])
+
+
+def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, batch: int = 64) -> dict:
+    """The monitor's quantities on windows [N, T, P] (N ≥ 2), decoding from the posterior means:
+    - majority_accuracy: always the commonest class; accuracy: teacher-forced; greedy_accuracy: argmax fed back,
+      on the first `greedy_examples` windows;
+    - active_units (and active_fraction of z): dims whose posterior-mean variance exceeds 0.01;
+    - gap_nats: mean r_loss decoding each window with another window's code minus with its own; gap_share: that
+      over r_loss (0 when the decoder ignores z);
+    - kl_per_dim (nats), kl_bits; grad_z: mean |∂r_loss/∂z| at the means (how strongly z reaches the notes);
+      conductor_scale: mean |output| of the conductor, the only path from z to the notes in a hierarchical model."""
+    was_training = model.training
+    model.eval()
+    tokens = tokens.long()
+    scale = []
+    hook = model.conductor.register_forward_hook(lambda m, i, o: scale.append(o[0].detach().abs().mean())) \
+        if model.config.hierarchical else None
+    try:
+        with torch.no_grad():
+            mu, sigma = (torch.cat(t) for t in zip(*(model.encoder(encoder_inputs(tb, model.config)) for tb in tokens.split(batch))))
+            predicted = torch.cat([torch.stack([lg.argmax(-1) for lg in model.decode_teacher_forced(zb, tb)], -1)
+                                   for zb, tb in zip(mu.split(batch), tokens.split(batch))])
+            own = _r_loss(model, mu, tokens, batch)
+            shuffled = _r_loss(model, mu.roll(1, 0), tokens, batch)
+            few = tokens[:greedy_examples]
+            greedy = model.decode_sampled(mu[:greedy_examples], None)[0]
+        z = mu[:batch].clone().requires_grad_(True)
+        grad_z, = torch.autograd.grad(_r_loss(model, z, tokens[:batch], batch).sum(), z)
+    finally:
+        if hook:
+            hook.remove()
+        model.train(was_training)
+    kl = learning.kl_per_dim(mu, sigma)
+    active = metrics.active_units(mu)
+    gap = float((shuffled - own).mean())
+    result = {"majority_accuracy": learning.majority_accuracy(tokens),
+              "accuracy": float((predicted == tokens).float().mean()),
+              "greedy_accuracy": float((greedy == few).float().mean()),
+              "active_units": active, "active_fraction": active / mu.shape[1],
+              "r_loss": float(own.mean()), "gap_nats": gap, "gap_share": gap / max(float(own.mean()), 1e-9),
+              "kl_bits": float(kl.sum() / torch.log(torch.tensor(2.0))), "kl_per_dim": [round(float(k), 5) for k in kl],
+              "grad_z": float(grad_z.abs().mean()),
+              "conductor_scale": float(torch.stack(scale).mean()) if scale else None}
+    result["verdict"] = learning.verdict(result["accuracy"], result["majority_accuracy"], active, result["gap_share"])
+    return result
+
+
+class LearningMonitor(Callback):
+    """Runs `diagnose` on a fixed set of validation windows after every validation; logs `monitor/...` metrics
+    (KL of every dim as `monitor/kl_dim_NN`), rewrites `curves` (CSV) each time and draws its PNG at the end."""
+
+    def __init__(self, tokens: torch.Tensor, curves: Path | None, greedy_examples: int = 32):
+        self.tokens, self.curves, self.greedy_examples = tokens, curves, greedy_examples
+        self.rows: list[dict] = []
+        self.last: dict | None = None
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking:
+            return
+        with torch.inference_mode(False):  # Lightning validates in inference mode; grad_z needs autograd
+            self.last = result = diagnose(pl_module.model, self.tokens, self.greedy_examples)
+        result["step"] = trainer.global_step
+        if not trainer.is_global_zero:
+            return
+        scalars = {f"monitor/{k}": v for k, v in result.items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"}
+        scalars |= {f"monitor/kl_dim_{d:02d}": v for d, v in enumerate(result["kl_per_dim"])}
+        if trainer.logger:
+            trainer.logger.log_metrics(scalars, step=trainer.global_step)
+        self.rows.append({k: result[k] for k in ("step", *CURVES, "active_units", "r_loss", "gap_nats", "kl_bits",
+                                                 "grad_z", "conductor_scale")})
+        if self.curves:
+            self.curves.parent.mkdir(parents=True, exist_ok=True)
+            with self.curves.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(self.rows[0]))
+                writer.writeheader()
+                writer.writerows({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
+                                 for row in self.rows)
+
+    def on_fit_end(self, trainer, pl_module) -> None:
+        if self.curves and self.rows and trainer.is_global_zero:
+            self.curves.with_suffix(".png").write_bytes(curve_png(
+                [{k: row[k] for k in ("step", *CURVES)} for row in self.rows], "step", "share",
+                "Learning: accuracy against the majority class; use of z"))
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        """The latest verdict travels with the weights, so that the `musicvae` command can warn."""
+        if self.last:
+            checkpoint["learning"] = {k: self.last[k] for k in ("verdict", "step", "accuracy", "majority_accuracy",
+                                                                "greedy_accuracy", "active_units", "gap_share")}
+
+    def state_dict(self) -> dict:
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.rows = state_dict.get("rows", [])
