@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 from lightning_modules import generation
 from lightning_modules.components.musicvae import MusicVAE
 from musicvae import figures
-from musicvae.attributes import ATTRIBUTES
+from musicvae.attributes import ATTRIBUTES, diagonal_dominance
 from musicvae.latent import apply_attribute, attribute_vector
 
 VECTORS = "attribute_vectors.safetensors"
@@ -48,8 +48,7 @@ def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, 
     names = list(ATTRIBUTES)
     (out / "attribute_effects.png").write_bytes(figures.heat_map_png(
         effect, names, names, f"Attribute vectors applied at ±{s['amount']}", "mean change (test-set std)"))
-    diagonal = np.abs(effect).argmax(1) == np.arange(len(names))
-    return {"train_windows": len(train), "diagonal_dominance": float(diagonal.mean()),
+    return {"train_windows": len(train), "diagonal_dominance": diagonal_dominance(effect),
             "effect": {row: {col: round(float(effect[i, j]), 6) for j, col in enumerate(names)}
                        for i, row in enumerate(names)},
             "vector_norm": {name: round(float(v.norm()), 6) for name, v in vectors.items()}}

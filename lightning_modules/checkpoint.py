@@ -16,4 +16,5 @@ def load_model(path: str | Path, map_location: str = "cpu") -> MusicVAE:
     config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
     model = MusicVAE(config)
     model.load_state_dict({k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items()})
+    model.learning = checkpoint.get("learning")  # the learning monitor's last verdict, when training recorded one
     return model.eval()

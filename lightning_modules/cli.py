@@ -13,7 +13,7 @@ from rich.progress import track
 
 from lightning_modules import generation, store
 from lightning_modules.attribute_effects import VECTORS
-from musicvae import export
+from musicvae import export, learning
 from musicvae.cli import app
 from musicvae.extract import Window
 from musicvae.latent import apply_attribute, interpolation_path
@@ -31,7 +31,14 @@ WindowOpt = typer.Option(None, "--window", help="Which window of the file, when 
 def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
     if checkpoint is None and run_id is None:
         checkpoint = DEFAULT_CHECKPOINT
-    return generation.load(generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri)))
+    path = generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri))
+    model = generation.load(path)
+    record = getattr(model, "learning", None)
+    if record and record["verdict"] != "learning":
+        typer.echo(f"warning: {path} was {record['verdict']} when last validated (step {record['step']}: accuracy "
+                   f"{record['accuracy']:.3f} against {record['majority_accuracy']:.3f} for the majority class, "
+                   f"{record['active_units']} active units): {learning.explain(record['verdict'])}", err=True)
+    return model
 
 
 def _window(model, path: Path, index: int | None) -> Window:
@@ -54,6 +61,8 @@ def _write(path: Path, model, tokens: torch.Tensor, qpm: float = 120.0, programs
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(export.to_midi(export.window_parts(model.config.kind, tokens.numpy(), programs), qpm))
     typer.echo(f"wrote {path}")
+    if not export.has_notes(model.config.kind, tokens.numpy()):
+        typer.echo(f"warning: {path} has no notes: the model wrote only rests", err=True)
 
 
 def _run(work) -> None:

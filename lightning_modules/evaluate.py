@@ -27,7 +27,8 @@ from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import read_tokens
 from lightning_modules.evaluation_outputs import log_to_mlflow, write_listening, write_windows
-from musicvae import metrics
+from lightning_modules.learning_monitor import diagnose
+from musicvae import export, learning, metrics
 from musicvae.figures import curve_png
 from musicvae.latent import interpolation_path
 
@@ -136,6 +137,10 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
         "interpolation": (list(path), [f"t={float(t):.2f}" for t in torch.linspace(0, 1, len(path))]),
     }
     written = {name: write_windows(out / name, kind, tokens, labels) for name, (tokens, labels) in windows.items()}
+    result["learning"] = {k: v for k, v in diagnose(model, test).items() if k != "kl_per_dim"}
+    result["empty_outputs"] = {name: sum(not export.has_notes(kind, t.numpy()) for t in tokens)
+                               for name, (tokens, _) in windows.items()}
+    warn(result)
     if kind in ("melody", "trio"):
         train = _subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
         result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
@@ -143,6 +148,16 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
         log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)
     result["audio"] = write_listening(out, written)
     return result
+
+
+def warn(result: dict) -> None:
+    """Says plainly when the model has not learned or wrote windows without a note."""
+    verdict = result["learning"]["verdict"]
+    if verdict != "learning":
+        log.warning("the model is %s on the test split: %s", verdict.upper(), learning.explain(verdict))
+    for name, empty in result["empty_outputs"].items():
+        if empty:
+            log.warning("%d of the %s windows written have no notes", empty, name)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,12 +36,13 @@ def _git_commit() -> str:
 
 
 def precision(setting: str, accelerator: str) -> str:
-    """"auto": bf16 autocast where the CPU does bf16 in hardware (avx512_bf16, AMX; 1.5-2.3x faster here), fp32
-    elsewhere; on a GPU, Lightning's bf16-mixed where supported. Any other value is Lightning's own."""
+    """"auto": on a CPU, bf16 autocast only with AMX tiles: with avx512_bf16 alone oneDNN's bf16 LSTMs train
+    20-28 % slower than fp32 (benchmarks/bench_train.py); on a GPU, bf16-mixed where supported. Any other value is
+    Lightning's own."""
     if setting != "auto":
         return setting
     if accelerator == "cpu":
-        return "bf16-mixed" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "32-true"
+        return "bf16-mixed" if torch.cpu._is_amx_tile_supported() else "32-true"
     return "bf16-mixed" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "32-true"
 
 

@@ -77,3 +77,12 @@ ATTRIBUTES: dict[str, Callable[[np.ndarray], float | np.ndarray]] = {
     "syncopation_16th": syncopation_16th,
     "c_dim_triad": lambda tokens: chord_share(tokens, C_DIMINISHED_TRIAD),
 }
+
+
+def diagonal_dominance(effect: np.ndarray) -> float:
+    """Share of the rows of an effect matrix [vectors, attributes] (square, same order) whose own attribute moves
+    strictly most, and at all: a row of zeros (a model that ignores z) dominates nothing, and a tie is no win."""
+    magnitude = np.abs(np.asarray(effect, dtype=np.float64))
+    own = np.diag(magnitude)
+    others = np.where(np.eye(len(magnitude), dtype=bool), -np.inf, magnitude).max(1)
+    return float(((own > others) & (own > 0)).mean())

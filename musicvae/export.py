@@ -55,3 +55,8 @@ def window_parts(kind: str, tokens: np.ndarray, programs: tuple[int, ...] = ()) 
         return [(notes, programs[i] if i < len(programs) else program, is_drum)
                 for i, (notes, program, is_drum) in enumerate(parts)]
     return [(melody.to_notes(tokens[:, 0]), programs[0] if programs else 0, False)]
+
+
+def has_notes(kind: str, tokens: np.ndarray) -> bool:
+    """Whether a window sounds at all (a model at its baseline writes only rests)."""
+    return any(notes for notes, _, _ in window_parts(kind, tokens))

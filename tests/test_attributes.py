@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from musicvae import attributes
 from musicvae.attributes import (ATTRIBUTES, average_interval, chord_share, note_density, syncopation_8th,
                                  syncopation_16th)
 from musicvae.codecs.melody import CLASSES, NO_EVENT as _, NOTE_OFF as X, encode
@@ -75,3 +76,13 @@ def test_average_interval_of_a_batch_never_mixes_melodies(batch):
         return sum(leaps) / len(leaps) if leaps else 0.0
 
     np.testing.assert_allclose(average_interval(batch), [by_hand(m) for m in batch])
+
+
+@pytest.mark.parametrize("effect, expected", [
+    (np.zeros((5, 5)), 0.0),  # a model that ignores z: no row dominates (argmax would say the first column)
+    (np.eye(3) * 2 + 0.5, 1.0),
+    (np.array([[1.0, 1.0], [0.2, -0.9]]), 0.5),  # a tie is no win; the sign does not matter
+    (np.array([[0.1, 0.3], [0.0, 0.2]]), 0.5),
+])
+def test_diagonal_dominance_needs_a_strictly_largest_nonzero_own_effect(effect, expected):
+    assert attributes.diagonal_dominance(effect) == expected

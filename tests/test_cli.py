@@ -94,3 +94,15 @@ def test_bad_inputs_fail_with_the_file_and_the_reason(trained, tmp_path):
     (tmp_path / "fake.ckpt").write_bytes(b"not a checkpoint")
     fake = invoke("sample", "--checkpoint", tmp_path / "fake.ckpt", "--out", tmp_path)
     assert fake.exit_code == 1 and "not a musicvae checkpoint" in fake.output
+
+
+def test_commands_warn_when_the_model_has_not_learned_or_writes_no_notes(trained, files, tmp_path):
+    """The session's debug model is trained for 6 steps: it is at its baseline and its greedy decodings are rests."""
+    checkpoint = trained["models"] / "best.ckpt"
+    assert generation.load(checkpoint).learning["verdict"] != "learning"
+    result = CliRunner().invoke(app, ["reconstruct", str(files[0]), "--window", "0", "--out",
+                                      str(tmp_path / "again.mid"), "--checkpoint", str(checkpoint)])
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.output and "when last validated" in result.output
+    notes = sum(len(t.notes) for t in symusic.Score.from_file(str(tmp_path / "again.mid")).tracks)
+    assert ("has no notes" in result.output) == (notes == 0)

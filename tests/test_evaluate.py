@@ -49,6 +49,9 @@ def test_stage_writes_every_declared_output(reports):
     assert all(0 <= v <= 1 for v in metrics["accuracy"].values())
     assert metrics["kl_bits"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["active_units"] <= metrics["z_size"]
     assert metrics["test_windows"] == 12 and metrics["interpolation"]["pairs"] == 3
+    assert metrics["learning"]["verdict"] in ("learning", "at baseline", "latent code unused")
+    assert 0 < metrics["learning"]["majority_accuracy"] < 1
+    assert set(metrics["empty_outputs"]) == {"reconstruction", "samples", "interpolation"}
     assert set(metrics["attributes"]["effect"]) == {"note_density", "average_interval", "syncopation_8th",
                                                      "syncopation_16th", "c_dim_triad"}
     per_bar = (reports / "plots/accuracy_per_bar.csv").read_text().splitlines()

@@ -93,8 +93,35 @@ def test_train_logs_params_metrics_and_checkpoint_to_a_sqlite_mlflow_store(shard
     assert [a.path for a in client.list_artifacts(record["run_id"], "checkpoints")] == ["checkpoints/best.ckpt"]
     assert (tmp_path / "mlartifacts").is_dir()  # beside the store, wherever the stage ran
     assert record["steps"] == 12 and (tmp_path / "models/last.ckpt").exists()
+    assert record["stopped_by"] == "max_steps" and record["learning"]["step"] == 12
+    for name in ("monitor/majority_accuracy", "monitor/greedy_accuracy", "monitor/active_units", "monitor/gap_nats",
+                 "monitor/gap_share", "monitor/kl_dim_07", "monitor/grad_z", "monitor/conductor_scale"):
+        assert [m.step for m in client.get_metric_history(record["run_id"], name)] == [6, 12], name
+    assert torch.load(tmp_path / "models/best.ckpt", weights_only=True)["learning"]["verdict"] == \
+        record["learning"]["verdict"]
     again = train(load("debug"), SETTINGS, shards, tmp_path / "models", uri)  # DVC reruns a finished stage afresh
     assert again["run_id"] != record["run_id"] and again["steps"] == 12
+
+
+def test_learning_curves_are_written_at_every_validation_and_drawn_at_the_end(shards, tmp_path):
+    curves = tmp_path / "plots/learning.csv"
+    record = train(load("debug"), SETTINGS | {"precision": "32-true"}, shards, tmp_path / "models",
+                   f"sqlite:///{tmp_path / 'mlflow.db'}", curves)
+    rows = curves.read_text().splitlines()
+    assert rows[0].startswith("step,majority_accuracy,accuracy,greedy_accuracy,active_fraction,gap_share")
+    assert [int(r.split(",")[0]) for r in rows[1:]] == [6, 12]
+    assert curves.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+    assert record["precision"] == "32-true"
+
+
+def test_stopped_by_names_the_cap_that_ended_training():
+    from lightning_modules.train import stopped_by, summary
+    assert stopped_by(300, {"max_steps": 300, "max_minutes": 4}, 100.0) == "max_steps"
+    assert stopped_by(62, {"max_steps": 300, "max_minutes": 4}, 240.5) == "max_minutes"
+    line = summary({"steps": 62, "stopped_by": "max_minutes", "learning": {
+        "verdict": "at baseline", "accuracy": 0.61, "majority_accuracy": 0.61, "greedy_accuracy": 0.59,
+        "active_units": 0, "gap_nats": 0.0, "gap_share": 0.0}})
+    assert line.startswith("train: at baseline after 62 steps (stopped by the wall-clock cap")
 
 
 def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):
