@@ -3,11 +3,13 @@
     python benchmarks/bench_train.py [--quick]
 
 1. Parameters of every experiment config against Magenta's (reference §3.4), counted on the meta device.
-2. A training step (teacher-forced forward, ELBO, backward, clip, Adam) at batch size on random tokens, ours against a
-   naive port written here: our weights (the losses must agree), but the conductor and decoders stepped token by
-   token through nn.LSTMCell stacks in Python, as TF1 → PyTorch ports do. Medians after two warm-up steps, the two
-   models in turns, at torch's default threads. Both do the same arithmetic, so their FLOP/s are set against this
-   machine's matmul peak. Peak RSS is that of a fresh process.
+2. A training step (teacher-forced forward, ELBO, backward, clip, Adam) at batch size on random tokens, ours in fp32
+   and under bf16 autocast (train.precision bf16-mixed) against a naive port written here: our weights (the losses
+   must agree), but the conductor and decoders stepped token by token through nn.LSTMCell stacks in Python, as
+   TF1 → PyTorch ports do. Medians after two warm-up steps, the three in turns, at one thread (a study run beside
+   another) and at torch's default threads; tokens/s counts the steps of the batch's windows. Both models do the
+   same arithmetic, so their FLOP/s are set against this machine's matmul peak. Peak RSS is that of a fresh
+   process.
 3. lightning_modules.train.train for 40 steps on mel_16bar shards made from ../shared/midi (cached in the temp folder),
    logging to a local `mlflow server` and to SQLite, against its Trainer without a logger: best of 3, interleaved so
    that drifting machine load hits all alike. The logger-less runs' SimpleProfiler gives the loader's share."""
@@ -92,13 +94,15 @@ def timed(fns: list, steps: int) -> list[float]:
     return [1000 * statistics.median(spent[2:]) for spent in times]
 
 
-def stepper(model: nn.Module, tokens: torch.Tensor, training):
-    """MusicVAEModule's step without Lightning around it."""
+def stepper(model: nn.Module, tokens: torch.Tensor, training, bf16: bool = False):
+    """MusicVAEModule's step without Lightning around it; `bf16` as Lightning's bf16-mixed on a CPU."""
     optimizer = torch.optim.Adam(model.parameters(), lr=training.learning_rate)
 
     def step():
         optimizer.zero_grad()
-        loss(model, tokens, training).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            error = loss(model, tokens, training)
+        error.backward()
         nn.utils.clip_grad_norm_(model.parameters(), training.grad_clip)
         optimizer.step()
     return step
@@ -125,25 +129,36 @@ def gflop(model: nn.Module, tokens: torch.Tensor, training) -> float:
 
 
 def step_table(steps: int) -> None:
-    square = torch.randn(1024, 1024)
-    peak = 2 * 1024 ** 3 / timed([lambda: square @ square], 20)[0] / 1e6
-    print(f"Training step at batch size, random tokens: median of {steps}, {torch.get_num_threads()} torch threads, "
-          f"fp32 matmul peak {peak:.0f} GFLOP/s")
-    print(f"  {'config':22s} {'batch':>5s} {'GFLOP':>6s} {'ours ms':>8s} {'naive ms':>9s} {'naive/ours':>10s}   "
-          f"GFLOP/s ours / naive   peak RSS MB (step's part) ours / naive")
-    for name in (CONFIG, "flat-mel_16bar-cpu"):
-        ours, port, tokens = models(name)
-        training = load(name).training
-        assert sum(p.numel() for p in port.parameters()) == sum(p.numel() for p in ours.parameters())
-        torch.testing.assert_close(loss(port, tokens, training), loss(ours, tokens, training), rtol=1e-5, atol=0)
-        work = gflop(ours, tokens, training)
-        ours_ms, naive_ms = timed([stepper(ours, tokens, training), stepper(port, tokens, training)], steps)
-        with get_context("spawn").Pool(1, maxtasksperchild=1) as pool:  # a fresh process for each
-            (ours_mb, ours_step), (naive_mb, naive_step) = pool.starmap(peak_rss_mb, [(name, False), (name, True)])
-        print(f"  {name:22s} {len(tokens):5d} {work:6.1f} {ours_ms:8.0f} {naive_ms:9.0f} {naive_ms / ours_ms:9.1f}x   "
-              f"{1000 * work / ours_ms:12.0f} / {1000 * work / naive_ms:5.0f}   "
-              f"{ours_mb:.0f} (+{ours_step:.0f}) / {naive_mb:.0f} (+{naive_step:.0f})")
-    print("  goal: naive/ours >= 5x, which takes ours at 5x the naive port's GFLOP/s: compare the matmul peak\n")
+    default_threads = torch.get_num_threads()
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        square = torch.randn(1024, 1024)
+        peak = 2 * 1024 ** 3 / timed([lambda: square @ square], 20)[0] / 1e6
+        print(f"Training step at batch size, random tokens: median of {steps}, {threads} torch thread(s), "
+              f"fp32 matmul peak {peak:.0f} GFLOP/s")
+        print(f"  {'config':22s} {'batch':>5s} {'GFLOP':>6s} {'fp32 ms':>8s} {'bf16 ms':>8s} {'naive ms':>9s} "
+              f"{'bf16/fp32':>9s} {'naive/ours':>10s}  tokens/s fp32 / bf16 / naive   GFLOP/s ours / naive   "
+              f"peak RSS MB (step's part) ours / naive")
+        for name in (CONFIG, "flat-mel_16bar-cpu"):
+            ours, port, tokens = models(name)
+            training = load(name).training
+            assert sum(p.numel() for p in port.parameters()) == sum(p.numel() for p in ours.parameters())
+            torch.testing.assert_close(loss(port, tokens, training), loss(ours, tokens, training), rtol=1e-5, atol=0)
+            work = gflop(ours, tokens, training)
+            fp32_ms, bf16_ms, naive_ms = timed([stepper(ours, tokens, training), stepper(ours, tokens, training, True),
+                                                stepper(port, tokens, training)], steps)
+            with get_context("spawn").Pool(1, maxtasksperchild=1) as pool:  # a fresh process for each
+                (ours_mb, ours_step), (naive_mb, naive_step) = pool.starmap(peak_rss_mb, [(name, False),
+                                                                                         (name, True)])
+            rate = [tokens.shape[0] * tokens.shape[1] * 1000 / ms for ms in (fp32_ms, bf16_ms, naive_ms)]
+            print(f"  {name:22s} {len(tokens):5d} {work:6.1f} {fp32_ms:8.0f} {bf16_ms:8.0f} {naive_ms:9.0f} "
+                  f"{bf16_ms / fp32_ms:8.2f}x {naive_ms / fp32_ms:9.1f}x  "
+                  f"{rate[0]:13.0f} / {rate[1]:.0f} / {rate[2]:.0f}   "
+                  f"{1000 * work / fp32_ms:12.0f} / {1000 * work / naive_ms:5.0f}   "
+                  f"{ours_mb:.0f} (+{ours_step:.0f}) / {naive_mb:.0f} (+{naive_step:.0f})")
+    torch.set_num_threads(default_threads)
+    print("  goals: naive/ours >= 5x, which takes ours at 5x the naive port's GFLOP/s (compare the matmul peak); "
+          "bf16/fp32 < 1 where train.precision auto picks bf16\n")
 
 
 @contextlib.contextmanager
