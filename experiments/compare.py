@@ -3,9 +3,11 @@
     python -m experiments.compare --experiment musicvae-mel_16bar --out reports/compare [--tracking-uri URI]
 
 Reads the experiment's runs with MLflow's search API into pandas and writes `compare.md` and `compare.csv` (config,
-the params that differ, final metrics, KL bits, active units, train time, sampled accuracy per bar) and
-`per_bar_sampled.png` (sampled accuracy of each bar, one line a run), from the per-bar curve the evaluate stage logs
-as an artifact."""
+the params that differ, final metrics next to the majority-class baseline, KL bits, active units, the shuffled-code
+gap, train steps and time, sampled accuracy per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
+a run) from the per-bar curve the evaluate stage logs as an artifact, and the learning monitor's curves of every
+run: `learning.csv`, `learning_accuracy.png` (teacher-forced and greedy accuracy against the baseline) and
+`learning_gap.png` (the shuffled-code gap as a share of r_loss)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,16 @@ import pandas as pd
 from lightning_modules.store import tracking_uri
 from musicvae.figures import curve_png
 
-METRICS = {"eval/accuracy/teacher_forced": "teacher-forced acc", "eval/accuracy/sampled": "sampled acc",
+METRICS = {"eval/learning/majority_accuracy": "majority baseline",
+           "eval/accuracy/teacher_forced": "teacher-forced acc", "eval/accuracy/sampled": "sampled acc",
            "eval/accuracy/greedy": "greedy acc", "eval/kl_bits": "KL bits", "eval/active_units": "active units",
+           "eval/learning/gap_nats": "code gap nats", "eval/learning/gap_share": "code gap share",
            "eval/elbo": "ELBO", "eval/interpolation/latent_monotonicity": "interp. monotonicity",
-           "val/loss": "val loss", "train_seconds": "train s"}
+           "eval/attributes/diagonal_dominance": "attr. diagonal", "val/loss": "val loss",
+           "train_steps": "steps", "train_seconds": "train s"}
 PER_BAR = "evaluation/plots/accuracy_per_bar.csv"
+CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_units", "gap_nats", "gap_share", "grad_z",
+          "conductor_scale")
 
 
 def runs(experiment: str, uri: str) -> pd.DataFrame:
@@ -46,6 +53,9 @@ def table(found: pd.DataFrame) -> pd.DataFrame:
     for metric, label in METRICS.items():
         if f"metrics.{metric}" in found:
             out[label] = found[f"metrics.{metric}"].round(4)
+    for tag in ("verdict", "stopped_by"):  # the train stage's, at its last validation
+        if f"tags.{tag}" in found:
+            out[tag.replace("_", " ")] = found[f"tags.{tag}"]
     return out
 
 
@@ -58,8 +68,33 @@ def per_bar(found: pd.DataFrame, uri: str) -> dict[str, list[float]]:
         with open(path) as f:
             rows = list(csv.DictReader(f))
         column = "sampled" if "sampled" in rows[0] else "melody_sampled"
-        curves[f"{run['params.config']} ({run['run_id'][:8]})"] = [float(r[column]) for r in rows]
+        curves[_label(run)] = [float(r[column]) for r in rows]
     return curves
+
+
+def learning_curves(found: pd.DataFrame, uri: str) -> pd.DataFrame:
+    """The learning monitor's `monitor/...` history of every run: one row a run and validation."""
+    client = mlflow.MlflowClient(uri)
+    frames = []
+    for _, run in found.iterrows():
+        history = {name: {m.step: m.value for m in client.get_metric_history(run["run_id"], f"monitor/{name}")}
+                   for name in CURVES}
+        steps = sorted(history["accuracy"])
+        frames.append(pd.DataFrame({"run": _label(run), "step": steps,
+                                    **{k: [v.get(s) for s in steps] for k, v in history.items()}}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["run", "step", *CURVES])
+
+
+def _label(run) -> str:
+    """The DVC experiment's name when DVC ran it, else the config's; and the run's short id."""
+    name = run.get("tags.dvc_experiment") or run["tags.mlflow.runName"]
+    return f"{name} ({run['run_id'][:8]})"
+
+
+def _curve_rows(curves: pd.DataFrame, column: str) -> list[dict]:
+    """One row a step, one column a run (NaN where a run did not validate at that step)."""
+    wide = curves.pivot_table(index="step", columns="run", values=column, aggfunc="last")
+    return [{"step": int(step), **{run: float(v) for run, v in row.items()}} for step, row in wide.iterrows()]
 
 
 def compare(experiment: str, uri: str, out: Path) -> pd.DataFrame:
@@ -78,6 +113,15 @@ def compare(experiment: str, uri: str, out: Path) -> pd.DataFrame:
             for b in range(max(map(len, curves.values())))]
     (out / "per_bar_sampled.png").write_bytes(curve_png(rows, "bar", "sampled reconstruction accuracy",
                                                         "Per-bar sampled accuracy"))
+    curves = learning_curves(found, uri)
+    curves.to_csv(out / "learning.csv", index=False)
+    if len(curves):
+        baseline = float(curves["majority_accuracy"].iloc[0])
+        (out / "learning_accuracy.png").write_bytes(curve_png(
+            [r | {"majority baseline": baseline} for r in _curve_rows(curves, "accuracy")], "step",
+            "teacher-forced accuracy (validation)", "Learning: accuracy against the majority-class baseline"))
+        (out / "learning_gap.png").write_bytes(curve_png(_curve_rows(curves, "gap_share"), "step",
+                                                         "shuffled-code gap / r_loss", "Use of the latent code"))
     return result
 
 

@@ -6,6 +6,7 @@ decoder uses z, logged to MLflow and written as learning curves (a DVC plot) tha
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import torch
@@ -19,9 +20,14 @@ from musicvae.figures import curve_png
 CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_fraction", "gap_share")
 
 
-def _r_loss(model: MusicVAE, z: torch.Tensor, tokens: torch.Tensor, batch: int) -> torch.Tensor:
-    return torch.cat([objective.r_loss(model.decode_teacher_forced(zb, tb), tb)
-                      for zb, tb in zip(z.split(batch), tokens.split(batch))])
+def _teacher_forced(model: MusicVAE, z: torch.Tensor, tokens: torch.Tensor, batch: int):
+    """r_loss per window [N] and the argmax tokens [N, T, P], decoding from codes z [N, Z]."""
+    r, predicted = [], []
+    for zb, tb in zip(z.split(batch), tokens.split(batch)):
+        logits = model.decode_teacher_forced(zb, tb)
+        r.append(objective.r_loss(logits, tb))
+        predicted.append(torch.stack([lg.argmax(-1) for lg in logits], -1))
+    return torch.cat(r), torch.cat(predicted)
 
 
 def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, batch: int = 64) -> dict:
@@ -41,28 +47,26 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
         if model.config.hierarchical else None
     try:
         with torch.no_grad():
-            mu, sigma = (torch.cat(t) for t in zip(*(model.encoder(encoder_inputs(tb, model.config)) for tb in tokens.split(batch))))
-            predicted = torch.cat([torch.stack([lg.argmax(-1) for lg in model.decode_teacher_forced(zb, tb)], -1)
-                                   for zb, tb in zip(mu.split(batch), tokens.split(batch))])
-            own = _r_loss(model, mu, tokens, batch)
-            shuffled = _r_loss(model, mu.roll(1, 0), tokens, batch)
-            few = tokens[:greedy_examples]
+            posterior = [model.encoder(encoder_inputs(tb, model.config)) for tb in tokens.split(batch)]
+            mu, sigma = (torch.cat(t) for t in zip(*posterior))
+            own, predicted = _teacher_forced(model, mu, tokens, batch)
+            shuffled, _ = _teacher_forced(model, mu.roll(1, 0), tokens, batch)
             greedy = model.decode_sampled(mu[:greedy_examples], None)[0]
         z = mu[:batch].clone().requires_grad_(True)
-        grad_z, = torch.autograd.grad(_r_loss(model, z, tokens[:batch], batch).sum(), z)
+        grad_z, = torch.autograd.grad(_teacher_forced(model, z, tokens[:batch], batch)[0].sum(), z)
     finally:
         if hook:
             hook.remove()
         model.train(was_training)
     kl = learning.kl_per_dim(mu, sigma)
-    active = metrics.active_units(mu)
+    active, r_loss = metrics.active_units(mu), float(own.mean())
     gap = float((shuffled - own).mean())
     result = {"majority_accuracy": learning.majority_accuracy(tokens),
               "accuracy": float((predicted == tokens).float().mean()),
-              "greedy_accuracy": float((greedy == few).float().mean()),
+              "greedy_accuracy": float((greedy == tokens[:greedy_examples]).float().mean()),
               "active_units": active, "active_fraction": active / mu.shape[1],
-              "r_loss": float(own.mean()), "gap_nats": gap, "gap_share": gap / max(float(own.mean()), 1e-9),
-              "kl_bits": float(kl.sum() / torch.log(torch.tensor(2.0))), "kl_per_dim": [round(float(k), 5) for k in kl],
+              "r_loss": r_loss, "gap_nats": gap, "gap_share": gap / max(r_loss, 1e-9),
+              "kl_bits": float(kl.sum()) / math.log(2), "kl_per_dim": [round(float(k), 5) for k in kl],
               "grad_z": float(grad_z.abs().mean()),
               "conductor_scale": float(torch.stack(scale).mean()) if scale else None}
     result["verdict"] = learning.verdict(result["accuracy"], result["majority_accuracy"], active, result["gap_share"])

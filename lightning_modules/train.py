@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import time
 from dataclasses import asdict
@@ -82,6 +83,9 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
                           tracking_uri=uri, run_id=previous.get("run_id") if resume else None,
                           artifact_location=artifact_location(uri),
                           tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
+                                # DVC names each experiment it runs; MLflow's run name is the config's
+                                **({"dvc_experiment": os.environ["DVC_EXP_NAME"]} if "DVC_EXP_NAME" in os.environ
+                                   else {}),
                                 "mlflow.source.git.commit": _git_commit()}, synchronous=False)
     if not resume:
         logger.log_hyperparams(flatten(params, "."))
@@ -118,6 +122,10 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         best = out / "best.ckpt" if (out / "best.ckpt").exists() else out / "last.ckpt"
         logger.experiment.log_artifact(logger.run_id, str(best), "checkpoints")
         logger.experiment.log_metric(logger.run_id, "train_seconds", record["train_seconds"])
+        logger.experiment.log_metric(logger.run_id, "train_steps", record["steps"])
+        logger.experiment.set_tag(logger.run_id, "stopped_by", record["stopped_by"])
+        if monitor.last:
+            logger.experiment.set_tag(logger.run_id, "verdict", monitor.last["verdict"])
         record_path.write_text(json.dumps(record, indent=1) + "\n")
         print(summary(record))
     return record
@@ -146,8 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     params = yaml.safe_load(Path(args.params).read_text())
     experiment = load(params["model"]["config"], params["model"]["overrides"])
-    record = train(experiment, params["train"], args.shards, args.out, tracking_uri(params["mlflow"]["tracking_uri"]),
-                   args.curves)
+    uri = tracking_uri(params["mlflow"]["tracking_uri"])
+    record = train(experiment, params["train"], args.shards, args.out, uri, args.curves)
     if args.report and rank_zero_only.rank == 0:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(record, indent=1) + "\n")

@@ -38,3 +38,10 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
     assert sorted(float(r["sampled acc"]) for r in rows) == sorted(round(m["accuracy"]["sampled"], 4) for m in metrics)
     assert "model.hierarchical" in (tmp_path / "compare/compare.md").read_text().splitlines()[0]
     assert (tmp_path / "compare/per_bar_sampled.png").read_bytes()[:4] == b"\x89PNG"
+    assert {"majority baseline", "code gap share", "steps", "verdict"} <= set(rows[0])
+    with open(tmp_path / "compare/learning.csv") as f:
+        curves = list(csv.DictReader(f))
+    assert sorted(int(r["step"]) for r in curves) == [3, 3]  # each run validated once, at its last step
+    assert {r["run"].split(" ")[0] for r in curves} == {"debug"}
+    for png in ("learning_accuracy.png", "learning_gap.png"):
+        assert (tmp_path / "compare" / png).read_bytes()[:4] == b"\x89PNG"

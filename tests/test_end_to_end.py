@@ -48,7 +48,7 @@ def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(repo):
     assert "accuracy.sampled" in shown and "kl_bits" in shown
     dvc(repo, "plots", "show", "--out", "plots_html")
     page = (repo / "plots_html/index.html").read_text()
-    assert page.count("<img") == 2 and '"$schema"' not in page  # images only: nothing for vega to fetch
+    assert page.count("<img") == 3 and '"$schema"' not in page  # images only: nothing for vega to fetch
 
 
 def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
