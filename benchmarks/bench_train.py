@@ -52,7 +52,7 @@ from lightning_modules.train import train  # noqa: E402
 from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
 from naive_port import NaivePort  # noqa: E402
 
-CONFIG = "hierdec-mel_16bar-cpu"  # params.yaml's default, the one part 3 trains
+CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
 FULL = {"timed_steps": 7, "train_steps": 40, "repeats": 3}
 QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
 
@@ -269,13 +269,18 @@ def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, no repeats")
-    n = QUICK if parser.parse_args().quick else FULL
+    parser.add_argument("--only", choices=("parameters", "steps", "mlflow"), help="one part of the three")
+    args = parser.parse_args()
+    n = QUICK if args.quick else FULL
     logging.disable(logging.WARNING)  # Lightning's and MLflow's notices: their handlers hold the original streams
     settings = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (other processes skew timings)\n")
-    parameter_table()
-    step_table(n["timed_steps"])  # before any Trainer(deterministic=True), which stays set for the process
-    mlflow_table(shards(), settings, n["train_steps"], n["repeats"])
+    if args.only in (None, "parameters"):
+        parameter_table()
+    if args.only in (None, "steps"):
+        step_table(n["timed_steps"])  # before any Trainer(deterministic=True), which stays set for the process
+    if args.only in (None, "mlflow"):
+        mlflow_table(shards(), settings, n["train_steps"], n["repeats"])
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -46,7 +46,9 @@ def table(found: pd.DataFrame) -> pd.DataFrame:
     """One row a run: name, config, the params whose values differ between runs, and the final metrics."""
     params = [c for c in found if c.startswith("params.") and c != "params.config"
               and found[c].astype(str).nunique(dropna=False) > 1 and not c.startswith("params.data_manifest")]
-    out = pd.DataFrame({"run": found["tags.mlflow.runName"], "run id": found["run_id"].str[:8],
+    names = found["tags.dvc_experiment"].fillna(found["tags.mlflow.runName"]) if "tags.dvc_experiment" in found \
+        else found["tags.mlflow.runName"]
+    out = pd.DataFrame({"run": names, "run id": found["run_id"].str[:8],
                         "config": found["params.config"]})
     for column in params:
         out[column.removeprefix("params.")] = found[column]
@@ -87,7 +89,8 @@ def learning_curves(found: pd.DataFrame, uri: str) -> pd.DataFrame:
 
 def _label(run) -> str:
     """The DVC experiment's name when DVC ran it, else the config's; and the run's short id."""
-    name = run.get("tags.dvc_experiment") or run["tags.mlflow.runName"]
+    name = run.get("tags.dvc_experiment")
+    name = name if isinstance(name, str) and name else run["tags.mlflow.runName"]
     return f"{name} ({run['run_id'][:8]})"
 
 

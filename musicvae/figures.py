@@ -59,9 +59,10 @@ def heat_map_png(matrix: np.ndarray, rows: list[str], columns: list[str], title:
 def curve_png(rows: list[dict], x: str, ylabel: str, title: str) -> bytes:
     """Every column but `x` of `rows` as a line over `x`."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    xs = [row[x] for row in rows]
     for column in [c for c in rows[0] if c not in (x, "step")]:
-        ax.plot(xs, [row[column] for row in rows], marker="o", label=column)
+        # a curve measured at only some of the x values (runs validating at different steps) stays one line
+        points = [(row[x], row[column]) for row in rows if row[column] is not None and row[column] == row[column]]
+        ax.plot(*zip(*points), marker="o", label=column)
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

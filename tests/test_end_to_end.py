@@ -15,7 +15,7 @@ import pytest
 from lightning_modules import generation
 from tests.dvc_repo import dvc, make_repo, set_params
 
-QUICK = {"model": {"config": "debug"},
+QUICK = {"corpus": {"max_pieces": 300}, "model": {"config": "debug", "overrides": {}},
          "train": {"max_steps": 4, "max_minutes": None, "val_every_n_steps": 2, "log_every_n_steps": 1},
          "eval": {"max_examples": 8, "draws": 1, "interpolation": {"pairs": 2, "steps": 3},
                   "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},

@@ -126,7 +126,7 @@ def test_stopped_by_names_the_cap_that_ended_training():
 
 def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["model"]["config"] = "debug"
+    params["model"] = {"config": "debug", "overrides": {}}
     params["train"] |= SETTINGS | {"max_steps": 400, "val_every_n_steps": 5}
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -155,7 +155,7 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes)
     """strategy/devices/num_nodes come from params: two gloo processes train together and rank 0 alone records the
     run. On one node Lightning starts both; as two nodes each is started by torchrun, as on a cluster."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["model"]["config"] = "debug"
+    params["model"] = {"config": "debug", "overrides": {}}
     params["train"] |= SETTINGS | {"max_steps": 4, "val_every_n_steps": 2, "strategy": "ddp", "devices": 2 // nodes,
                                    "num_nodes": nodes}
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
