@@ -136,11 +136,13 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
                             stderr=subprocess.DEVNULL)
     last = tmp_path / "models/last.ckpt"
     deadline = time.monotonic() + 300  # a loaded machine starts Python, torch and Lightning slowly
-    while not last.exists() or torch.load(last, weights_only=True)["global_step"] < 10:
-        assert proc.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        while not last.exists() or torch.load(last, weights_only=True)["global_step"] < 10:
+            assert proc.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
+            time.sleep(0.2)
+    finally:  # killed whether the test goes on or fails, so that no orphan trains on
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     killed_at = torch.load(last, weights_only=True)["global_step"]
     first_run = json.loads((tmp_path / "models/run.json").read_text())["run_id"]
     record = train(load("debug"), params["train"], shards, tmp_path / "models", params["mlflow"]["tracking_uri"])
