@@ -1,5 +1,6 @@
 """Lightning training on real shards: one CPU step, overfitting, checkpoints, MLflow and kill-and-resume."""
 
+import contextlib
 import json
 import os
 import signal
@@ -141,7 +142,8 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
             assert proc.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
             time.sleep(0.2)
     finally:  # killed whether the test goes on or fails, so that no orphan trains on
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     killed_at = torch.load(last, weights_only=True)["global_step"]
     first_run = json.loads((tmp_path / "models/run.json").read_text())["run_id"]
