@@ -69,7 +69,9 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
               "kl_bits": float(kl.sum()) / math.log(2), "kl_per_dim": [round(float(k), 5) for k in kl],
               "grad_z": float(grad_z.abs().mean()),
               "conductor_scale": float(torch.stack(scale).mean()) if scale else None}
-    result["verdict"] = learning.verdict(result["accuracy"], result["majority_accuracy"], active, result["gap_share"])
+    result["greedy_majority_accuracy"] = learning.majority_accuracy(tokens[:greedy_examples])
+    result["verdict"] = learning.verdict(result["accuracy"], result["majority_accuracy"], active, result["gap_share"],
+                                         result["greedy_accuracy"], result["greedy_majority_accuracy"])
     return result
 
 

@@ -140,8 +140,9 @@ def summary(record: dict) -> str:
         return f"train: {record['steps']} steps, stopped by {cap}; no validation ran, so no verdict"
     return (f"train: {learned['verdict']} after {record['steps']} steps (stopped by {cap}): teacher-forced accuracy "
             f"{learned['accuracy']:.3f} against {learned['majority_accuracy']:.3f} for the majority class, greedy "
-            f"{learned['greedy_accuracy']:.3f}, {learned['active_units']} active units, shuffled-code gap "
-            f"{learned['gap_nats']:.1f} nats ({100 * learned['gap_share']:.1f} % of r_loss)")
+            f"{learned['greedy_accuracy']:.3f} (against {learned['greedy_majority_accuracy']:.3f} on its windows), "
+            f"{learned['active_units']} active units, shuffled-code gap {learned['gap_nats']:.1f} nats "
+            f"({100 * learned['gap_share']:.1f} % of r_loss)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,8 @@ see what happened to a file (`musicvae explain`) and a pipeline can count why fi
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,10 @@ from musicvae.codecs import drums, melody, trio
 from musicvae.midi import Limits, MidiRejected, read_midi
 from musicvae.timing import Piece, quantize
 
+log = logging.getLogger(__name__)
+# Outcomes that say nothing about the file itself: a bug (its traceback is logged) or the safety-net timeout.
+FAILURES = ("timeout", "error")
+
 
 @dataclass(frozen=True)
 class Representation:
@@ -21,7 +27,7 @@ class Representation:
     kind: str  # "melody", "drums" or "trio"
     slice_bars: int
     programs: tuple[int, ...] | None = None  # melody notes kept by General MIDI program; None keeps all
-    max_per_piece: int | None = 5  # Magenta's cap on windows per time-split piece; None keeps all
+    max_per_piece: int | None = 5  # Magenta's cap on windows per time-split piece, then per file; None keeps all
     gap_bars: float = 1.0  # trio: bars of silence a part may have on each side and still cover a bar
 
     @property
@@ -60,15 +66,15 @@ class FileResult:
     detail: str = ""  # the rejection's detail when the whole file was rejected
 
 
-def _piece_windows(piece: Piece, rep: Representation) -> tuple[list[Window], Counter]:
-    if rep.kind == "drums":
+def _piece_windows(piece: Piece, rep: Representation, max_windows: int) -> tuple[list[Window], Counter]:
+    if rep.kind == "drums":  # one drum track per piece: its windows are bounded by the piece's steps
         found, reasons = drums.drum_windows(piece, rep.slice_bars, rep.gap_bars)
         return [Window(t, piece.index, s, piece.qpm, ()) for t, s in found], reasons
     if rep.kind == "trio":
-        found, reasons = trio.trio_windows(piece, rep.slice_bars, int(rep.gap_bars))
+        found, reasons = trio.trio_windows(piece, rep.slice_bars, int(rep.gap_bars), max_windows)
         return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
     found, reasons = melody.melody_windows(piece, rep.slice_bars, set(rep.programs) if rep.programs else None,
-                                           rep.gap_bars)
+                                           rep.gap_bars, max_windows)
     return [Window(t, piece.index, s, piece.qpm, (p,)) for t, s, p in found], reasons
 
 
@@ -78,7 +84,7 @@ def _cap(windows: list[Window], limit: int | None) -> list[Window]:
     if limit is None or len(windows) <= limit:
         return windows
     ranked = sorted(windows, key=lambda w: hashlib.sha1(w.tokens.tobytes()).digest())[:limit]
-    return sorted(ranked, key=lambda w: (w.start_bar, w.programs))
+    return sorted(ranked, key=lambda w: (w.piece, w.start_bar, w.programs))
 
 
 def extract(source: bytes | str | Path, rep: Representation, limits: Limits = Limits()) -> FileResult:
@@ -90,30 +96,56 @@ def rejected(md5: str, reps: list[Representation], reason: str, detail: str) -> 
     return {rep.name: FileResult(md5, reasons=Counter({reason: 1}), detail=detail) for rep in reps}
 
 
-def extract_all(source: bytes | str | Path, reps: list[Representation], limits: Limits = Limits()
-                ) -> dict[str, FileResult]:
-    """Parse and quantize once, then extract every representation."""
+def extract_all(source: bytes | str | Path, reps: list[Representation], limits: Limits = Limits(),
+                name: str = "") -> dict[str, FileResult]:
+    """Parse and quantize once, then extract every representation. Never raises: whatever goes wrong becomes the
+    file's reason, so that no file stops a corpus."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     md5 = hashlib.md5(data).hexdigest()
     try:
-        table = read_midi(data, limits)
-        pieces, bad_pieces = quantize(table)
-        splits = len(pieces) + sum(bad_pieces.values())
-        if splits > limits.max_time_splits:
-            raise MidiRejected("too_many_time_splits", f"{splits} tempo or meter pieces > {limits.max_time_splits}")
+        return _extract_all(data, md5, reps, limits, time.perf_counter() + limits.timeout_seconds)
     except MidiRejected as e:
         return rejected(md5, reps, e.reason, e.detail)
+    except Exception as e:  # a bug: the file becomes a dead letter and the traceback goes to the log
+        log.exception("extracting %s (md5 %s) failed", name or ("bytes" if isinstance(source, bytes) else source), md5)
+        return rejected(md5, reps, "error", f"an internal error ({type(e).__name__}: {e}); please report this file")
+
+
+def _in_time(deadline: float, limits: Limits, done: str) -> None:
+    if time.perf_counter() > deadline:
+        raise MidiRejected("timeout", f"{done} took over {limits.timeout_seconds} s; the limits should have stopped "
+                                      "this file sooner, please report it")
+
+
+def _extract_all(data: bytes, md5: str, reps: list[Representation], limits: Limits, deadline: float
+                 ) -> dict[str, FileResult]:
+    table = read_midi(data, limits)
+    _in_time(deadline, limits, "reading")
+    pieces, bad_pieces = quantize(table, max_steps=limits.max_steps)
+    splits = len(pieces) + sum(bad_pieces.values())
+    if splits > limits.max_time_splits:
+        raise MidiRejected("too_many_time_splits", f"{splits} tempo or meter pieces > {limits.max_time_splits}")
     results = {}
     for rep in reps:
         result = results[rep.name] = FileResult(md5)
         result.reasons["no_notes"] += not len(table.notes)
         result.reasons.update(bad_pieces)
+        budget = limits.max_windows  # windows made before the caps, over the file: what time and memory grow with
         for piece in pieces:
-            windows, reasons = _piece_windows(piece, rep)
+            windows, reasons = _piece_windows(piece, rep, budget)
+            if reasons["too_many_windows"]:  # this representation of the file gives nothing, the others may
+                result.windows, result.reasons = [], Counter(too_many_windows=1)
+                break
+            budget -= len(windows) + reasons["duplicate"]
             result.reasons.update(reasons)
             kept = _cap(windows, rep.max_per_piece)
             result.reasons["over_cap"] += len(windows) - len(kept)
             result.windows += kept
+            _in_time(deadline, limits, f"extracting {rep.name}")
+        # Magenta caps again per file (data.py combine_converter_tensors), with the same choice
+        kept = _cap(result.windows, rep.max_per_piece)
+        result.reasons["over_cap"] += len(result.windows) - len(kept)
+        result.windows = kept
         result.reasons["no_windows"] += not result.windows
         result.reasons = +result.reasons  # drop zero counts
     return results

@@ -14,7 +14,7 @@ import torch
 # 16-bar melody, far above the 0.0 a decoder that ignores z gives.
 BASELINE_MARGIN = 0.02
 MIN_GAP_SHARE = 0.01
-VERDICTS = ("learning", "at baseline", "latent code unused")
+VERDICTS = ("learning", "at baseline", "latent code unused", "greedy at baseline")
 
 
 def majority_accuracy(tokens: torch.Tensor) -> float:
@@ -29,13 +29,18 @@ def kl_per_dim(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return (0.5 * (mu.square() + sigma.square() - 1) - sigma.log()).mean(0)
 
 
-def verdict(accuracy: float, majority: float, active_units: int, gap_share: float) -> str:
+def verdict(accuracy: float, majority: float, active_units: int, gap_share: float,
+            greedy: float | None = None, greedy_majority: float | None = None) -> str:
     """"at baseline" when teacher-forced accuracy does not clear the majority class; "latent code unused" when it
-    does but no dim is active or decoding another window's code costs (almost) nothing; otherwise "learning"."""
+    does but no dim is active or decoding another window's code costs (almost) nothing; "greedy at baseline" when
+    decoding from z alone (greedy, on windows whose majority class scores `greedy_majority`) does not clear it:
+    the model has learned rhythm from the true previous notes, not the music; otherwise "learning"."""
     if accuracy < majority + BASELINE_MARGIN:
         return "at baseline"
     if active_units == 0 or gap_share < MIN_GAP_SHARE:
         return "latent code unused"
+    if greedy is not None and greedy < greedy_majority + BASELINE_MARGIN:
+        return "greedy at baseline"
     return "learning"
 
 
@@ -45,4 +50,7 @@ def explain(verdict_: str) -> str:
             "at baseline": "the model predicts no better than always writing the commonest token (mostly rests): "
                            "its outputs will be empty or near-empty; train it longer",
             "latent code unused": "the decoder ignores the latent code z: reconstructions, interpolations and "
-                                  "attribute vectors do not depend on the input; train it longer"}[verdict_]
+                                  "attribute vectors do not depend on the input; train it longer",
+            "greedy at baseline": "fed the true previous notes the model beats the baseline and it reads z, but "
+                                  "decoding from z alone is no better than writing rests: reconstructions, samples "
+                                  "and interpolations will be sparse; train it longer"}[verdict_]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musicvae.midi import NoteTable
+from musicvae.midi import MidiRejected, NoteTable
 
 STEPS = np.dtype([("instrument", "i4"), ("program", "i2"), ("is_drum", "?"), ("pitch", "i2"), ("velocity", "i2"),
                   ("start", "i8"), ("end", "i8")])
@@ -59,28 +59,34 @@ def _in_force(events: list[tuple[float, object]], at: float, default: object) ->
     return value
 
 
-def quantize(table: NoteTable, steps_per_quarter: int = 4) -> tuple[list[Piece], Counter]:
-    """Split and quantize; returns the pieces and a count of the pieces rejected, by reason."""
+def quantize(table: NoteTable, steps_per_quarter: int = 4, max_steps: float = np.inf) -> tuple[list[Piece], Counter]:
+    """Split and quantize; returns the pieces and a count of the pieces rejected, by reason. A file whose pieces
+    span more than `max_steps` steps in all is rejected before anything of that size is made."""
     cuts = split_times(table)
     meters = [(t, (int(num), int(den))) for t, num, den in table.time_signatures.tolist()]
     tempos = [(t, qpm) for t, qpm in table.tempos.tolist()]
     notes = table.notes
     starts = notes["start"]
-    pieces, rejected = [], Counter()
+    pieces, rejected, steps = [], Counter(), 0.0
     for i, (begin, end) in enumerate(zip(cuts[:-1], cuts[1:])):
         numerator, denominator = _in_force(meters, begin, (4, 4))
-        if numerator == 0 or denominator & (denominator - 1):
+        if numerator <= 0 or denominator <= 0 or denominator & (denominator - 1):
             rejected["bad_time_signature"] += 1
             continue
         qpm = _in_force(tempos, begin, 120.0)
         inside = notes[(starts >= begin) & (starts < end)]
         steps_per_second = steps_per_quarter * qpm / 60.0
+        ends = (np.minimum(inside["end"], end) - begin) * steps_per_second + 0.5
+        steps += ends.max(initial=0.0)
+        if steps > max_steps:  # checked in floats: a billion-step piece would overflow the integer steps
+            raise MidiRejected("too_many_steps", f"the notes span {steps:,.0f} sixteenth-note steps or more > "
+                               f"{max_steps:,} (the fastest tempo is {table.tempos[:, 1].max():,.0f} beats a minute)")
         out = np.zeros(len(inside), STEPS)
         for field in ("instrument", "program", "is_drum", "pitch", "velocity"):
             out[field] = inside[field]
         # note-seq: int(t * sps + 0.5) on piece-relative seconds; a note never ends on its start step.
         out["start"] = ((inside["start"] - begin) * steps_per_second + 0.5).astype(np.int64)
-        out["end"] = ((np.minimum(inside["end"], end) - begin) * steps_per_second + 0.5).astype(np.int64)
+        out["end"] = ends.astype(np.int64)
         out["end"] += out["end"] == out["start"]
         pieces.append(Piece(i, begin, qpm, numerator, denominator, steps_per_quarter, out))
     return pieces, rejected

@@ -21,6 +21,8 @@ class PreprocessConfig:
     splits: dict[str, float]  # fraction of source files per split, in SPLITS order
     rows_per_shard: int  # target rows of one Parquet shard; shards per split = ceil(rows / this)
     limits: Limits
+    # The stage fails when more of a representation's files than this end in a bug or the safety-net timeout.
+    max_failure_share: float = 0.05
 
     def settings(self, rep: Representation) -> dict:
         """What the shards of `rep` depend on, besides the input files and the code."""
@@ -67,6 +69,7 @@ def parse(section: dict, only: list[str] | None = None) -> PreprocessConfig:
         splits=splits,
         rows_per_shard=int(section["rows_per_shard"]),
         limits=Limits(**section.get("limits", {})),
+        max_failure_share=float(section.get("max_failure_share", 0.05)),
     )
 
 

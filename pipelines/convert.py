@@ -8,7 +8,7 @@ import posixpath
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from musicvae.extract import FileResult, extract_all, rejected
+from musicvae.extract import FAILURES, FileResult, extract_all, rejected
 from musicvae.midi import REASONS
 from pipelines.config import SPLITS, PreprocessConfig
 
@@ -33,7 +33,7 @@ def source_id(path: str, base: str) -> str:
 
 def dead_letter_reason(result: FileResult) -> str:
     """The file-level rejection, or else the commonest reason a piece or window gave nothing."""
-    for reason in (*REASONS, "error"):
+    for reason in dict.fromkeys((*REASONS, *FAILURES)):
         if result.reasons[reason]:
             return reason
     drops = {k: v for k, v in result.reasons.items() if k != "no_windows"}
@@ -52,12 +52,8 @@ class ConvertFile(beam.DoFn):
         if readable.metadata.size_in_bytes > self.config.limits.max_bytes:
             detail = f"{readable.metadata.size_in_bytes} bytes > {self.config.limits.max_bytes}"
             results = rejected(self._md5_in_chunks(readable), reps, "too_large", detail)
-        else:
-            data = readable.read()
-            try:
-                results = extract_all(data, reps, self.config.limits)
-            except Exception as e:  # a codec bug on one file must not stop the corpus: it becomes a dead letter
-                results = rejected(hashlib.md5(data).hexdigest(), reps, "error", f"{type(e).__name__}: {e}")
+        else:  # never raises: a bug on one file becomes its dead letter, with the traceback in the log
+            results = extract_all(readable.read(), reps, self.config.limits, name=path)
         md5 = next(iter(results.values())).md5
         split = split_of(md5, self.config.splits)
         source = source_id(path, self.base)

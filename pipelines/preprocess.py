@@ -27,6 +27,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.runners.runner import PipelineState
 
+from musicvae.extract import FAILURES
 from pipelines import manifest
 from pipelines.config import SPLITS, PreprocessConfig, load
 from pipelines.convert import DEAD_LETTERS, FILES, WINDOWS, ConvertFile
@@ -143,6 +144,21 @@ def _clear(output: str, config: PreprocessConfig) -> None:
             FileSystems.mkdirs(FileSystems.join(output, rep.name))
 
 
+def _fail_on_failures(output: str, config: PreprocessConfig, report: dict) -> None:
+    """Bugs and timeouts say nothing about the music: past a small share of the files, shards would be silently
+    short, so the stage removes them and fails, leaving the report and dead letters to read."""
+    for rep in config.representations:
+        stats = report[rep.name]
+        failed = sum(stats.get("reasons", {}).get(reason, 0) for reason in FAILURES)
+        if failed > config.max_failure_share * stats["files"]:
+            shards = FileSystems.match([FileSystems.join(output, rep.name, "*.parquet")])[0].metadata_list
+            FileSystems.delete([m.path for m in shards])
+            raise SystemExit(f"preprocess: {failed} of {stats['files']} files failed for {rep.name} (an internal "
+                             f"error or the {config.limits.timeout_seconds} s timeout) > "
+                             f"preprocess.max_failure_share {config.max_failure_share}; shards removed. Their "
+                             f"tracebacks are in the log, the files in {rep.name}/dead_letters.jsonl.")
+
+
 def run(argv: list[str] | None = None) -> dict | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -175,6 +191,7 @@ def run(argv: list[str] | None = None) -> dict | None:
     with FileSystems.open(FileSystems.join(args.output, REPORT)) as f:
         written = f.read()
     report = json.loads(written)
+    _fail_on_failures(args.output, config, report)
     for rep in config.representations:
         manifest.write(args.output, config, rep, args.input, report[rep.name])
     if args.report:

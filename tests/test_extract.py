@@ -35,16 +35,39 @@ def test_windows_carry_piece_bar_tempo_and_program():
     assert melody.to_notes(window.tokens)[:2] == [(60, 0, 4), (62, 4, 8)]
 
 
-@pytest.mark.parametrize("name", list(REPRESENTATIONS))
-def test_cap_keeps_at_most_5_per_piece_the_same_way_each_run(shared_midi, name):
+@pytest.mark.parametrize("name", ["mel_2bar", "mel_16bar"])  # no shared drum or trio file splits so
+def test_cap_keeps_at_most_5_per_piece_then_5_per_file_the_same_way_each_run(shared_midi, name):
+    """Magenta samples 5 windows per time-split piece, then 5 of those per file (combine_converter_tensors)."""
     unlimited = Representation(**{**REPRESENTATIONS[name].__dict__, "max_per_piece": None})
-    path = next(p for p in sorted(shared_midi.rglob("*.mid"))
-                if np.bincount([w.piece for w in extract(p, unlimited).windows] or [0]).max() > 5)
+    per_piece = lambda path: np.bincount([w.piece for w in extract(path, unlimited).windows])  # noqa: E731
+    # a file split into pieces (at tempo changes) with more than 5 windows even after the per-piece cap
+    path = next(p for p in sorted(shared_midi.rglob("*.mid")) if np.minimum(per_piece(p), 5).sum() > 5)
     capped, uncapped = extract(path, REPRESENTATIONS[name]), extract(path, unlimited)
-    assert np.bincount([w.piece for w in capped.windows]).max() == 5
-    assert capped.reasons["over_cap"] == len(uncapped.windows) - len(capped.windows)
+    assert len(capped.windows) == 5 and len({w.piece for w in capped.windows}) > 1
+    assert capped.reasons["over_cap"] == len(uncapped.windows) - 5
     again = extract(path, REPRESENTATIONS[name])
     assert [w.tokens.tobytes() for w in again.windows] == [w.tokens.tobytes() for w in capped.windows]
+
+
+def test_windows_per_file_match_the_reference_with_magentas_caps(shared_midi):
+    """Counts after both caps, against note-seq's windows capped the way Magenta's data.py caps them."""
+    from musicvae.extract import extract_all
+    from musicvae.midi import Limits
+    from tests import magenta_reference as ref
+
+    def capped(windows_per_piece):
+        return min(5, sum(min(5, len(w)) for w in windows_per_piece.values()))
+
+    reps = [REPRESENTATIONS[n] for n in ("mel_2bar", "mel_16bar", "drums_2bar")]
+    total = 0
+    for path in sorted(shared_midi.rglob("*.mid")):
+        mine = extract_all(path, reps, Limits(max_notes=10**6))
+        theirs = {"mel_2bar": ref.melody_windows(path, 2, set(range(32))), "mel_16bar": ref.melody_windows(path, 16),
+                  "drums_2bar": ref.drum_windows(path, 2)}
+        for name, windows in theirs.items():
+            assert len(mine[name].windows) == capped(windows), (path, name)
+            total += capped(windows)
+    assert total > 500
 
 
 def test_exported_windows_extract_to_themselves(shared_midi):

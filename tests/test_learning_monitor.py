@@ -57,14 +57,16 @@ def test_majority_accuracy_is_the_commonest_tokens_share_per_part():
     assert learning.majority_accuracy(tokens) == pytest.approx((0.75 + 0.5) / 2)
 
 
-@pytest.mark.parametrize("accuracy, active, share, expected", [
-    (0.60, 64, 0.40, "at baseline"),  # uses z, but no better than writing rests
-    (0.70, 0, 0.40, "latent code unused"),
-    (0.70, 30, 0.001, "latent code unused"),
-    (0.70, 30, 0.05, "learning"),
+@pytest.mark.parametrize("accuracy, active, share, greedy, expected", [
+    (0.60, 64, 0.40, 0.70, "at baseline"),  # uses z, but no better than writing rests
+    (0.70, 0, 0.40, 0.70, "latent code unused"),
+    (0.70, 30, 0.001, 0.70, "latent code unused"),
+    (0.70, 30, 0.05, 0.60, "greedy at baseline"),  # rhythm from the true previous notes, nothing from z alone
+    (0.70, 30, 0.05, 0.70, "learning"),
+    (0.70, 30, 0.05, None, "learning"),
 ])
-def test_verdict(accuracy, active, share, expected):
-    assert learning.verdict(accuracy, 0.59, active, share) == expected
+def test_verdict(accuracy, active, share, greedy, expected):
+    assert learning.verdict(accuracy, 0.59, active, share, greedy, 0.59) == expected
 
 
 def test_kl_per_dim_sums_to_the_objectives_kl():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 from pipelines.convert import split_of
+from tests.adversarial_midi import CASES, ZERO_LENGTH
 from tests.beam_runs import ALL, PARAMS, files, mirror, rows, run
 from tests.midi_files import make_midi
 
@@ -56,21 +57,25 @@ def test_bad_files_are_counted_and_listed_and_good_shards_are_unchanged(shared_m
     largest = max(p.stat().st_size for p in shared_midi.rglob("*.mid"))
     real = next(shared_midi.rglob("*.mid")).read_bytes()
     bad = {"bad/truncated.mid": real[:100], "bad/random.mid": os.urandom(5000), "bad/empty.mid": b"",
-           "bad/oversized.mid": real + b"\0" * (largest + 1000)}
+           "bad/oversized.mid": real + b"\0" * (largest + 1000),
+           **{f"bad/{case}.mid": data for case, (data, _) in CASES.items()},  # each class that once crashed
+           "bad/zero_length.mid": ZERO_LENGTH["single_zero_length_note"]}
     for name, data in bad.items():
         (corpus / name).parent.mkdir(exist_ok=True)
         (corpus / name).write_bytes(data)
     dirty = tmp_path / "dirty"
     report = run(f"{corpus}/**/*.mid", dirty, "--set", f"limits.max_bytes={largest + 1}")
     expected = {"bad/truncated.mid": "corrupt", "bad/random.mid": "corrupt", "bad/empty.mid": "empty",
-                "bad/oversized.mid": "too_large"}
+                "bad/oversized.mid": "too_large", **{f"bad/{case}.mid": reason for case, (_, reason) in CASES.items()},
+                "bad/zero_length.mid": "no_notes"}
     for rep in ALL:
         letters = {d["path"]: d for d in map(json.loads, (dirty / rep / "dead_letters.jsonl").read_text().splitlines())}
         assert {p: letters[p]["reason"] for p in expected} == expected
         assert all(letters[p]["detail"] for p in expected)
         assert report[rep]["reasons"]["corrupt"] == 2 and report[rep]["reasons"]["empty"] == 1
         assert report[rep]["reasons"]["too_large"] == 1
-        assert report[rep]["files"] == len(list(shared_midi.rglob("*.mid"))) + 4
+        assert report[rep]["reasons"]["too_many_steps"] == 2 and report[rep]["reasons"]["bad_tempo"] == 2
+        assert report[rep]["files"] == len(list(shared_midi.rglob("*.mid"))) + len(bad)
     shards = lambda out: {k: v for k, v in files(out).items() if k.endswith(".parquet")}  # noqa: E731
     assert shards(dirty) == shards(clean)
 
@@ -112,9 +117,9 @@ def test_sigkill_leaves_no_partial_shard_and_a_rerun_completes_identically(share
 
 def test_an_unexpected_error_on_one_file_is_a_dead_letter_not_a_failed_run(shared_midi, tmp_path, monkeypatch):
     """No real file crashes the codecs, so the fault is injected (the in-memory runner runs in this process)."""
-    from pipelines import convert
+    from musicvae import extract
 
-    real = convert.extract_all
+    real = extract.read_midi
     victim = sorted(shared_midi.rglob("*.mid"))[0]
 
     def crash_on_victim(data, *args):
@@ -122,10 +127,10 @@ def test_an_unexpected_error_on_one_file_is_a_dead_letter_not_a_failed_run(share
             raise IndexError("injected codec bug")
         return real(data, *args)
 
-    monkeypatch.setattr(convert, "extract_all", crash_on_victim)
+    monkeypatch.setattr(extract, "read_midi", crash_on_victim)
     report = run(f"{shared_midi}/**/*.mid", tmp_path / "out", reps=["mel_2bar"])["mel_2bar"]
     letters = [json.loads(x) for x in (tmp_path / "out/mel_2bar/dead_letters.jsonl").read_text().splitlines()]
     crashed = [d for d in letters if d["reason"] == "error"]
     assert [d["path"] for d in crashed] == [victim.relative_to(shared_midi).as_posix()]
-    assert crashed[0]["detail"] == "IndexError: injected codec bug"
+    assert "IndexError: injected codec bug" in crashed[0]["detail"]
     assert report["reasons"]["error"] == 1 and report["files_with_windows"] > 0

@@ -63,7 +63,7 @@ def _instrument_melodies(start, end, pitch, gap_steps, max_steps):  # pragma: no
         origins[count], lengths[count] = origin, kept
         count, used = count + 1, used + kept
         search = origin + length + (-(origin + length)) % STEPS_PER_BAR
-    return out[:used], origins[:count], lengths[:count]
+    return out[:used].copy(), origins[:count], lengths[:count]  # a copy: the buffer is sized by the piece
 
 
 def set_length(events: np.ndarray, length: int) -> np.ndarray:
@@ -121,10 +121,11 @@ def decode(indices: np.ndarray) -> list[int]:
     return np.where(i < 2, i - 2, i + MIN_PITCH - 2).tolist()
 
 
-def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = None,
-                   gap_bars: float = 1.0) -> tuple[list[tuple[np.ndarray, int, int]], Counter]:
+def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = None, gap_bars: float = 1.0,
+                   max_windows: float = np.inf) -> tuple[list[tuple[np.ndarray, int, int]], Counter]:
     """Distinct windows of one piece in order of first appearance, as (class indices, start bar, program);
-    counts the duplicates dropped and why no window came."""
+    counts the duplicates dropped and why no window came. Past `max_windows` windows, duplicates included, the
+    piece gives none (`too_many_windows`), before they are made."""
     if piece.steps_per_bar != STEPS_PER_BAR:
         return [], Counter(not_16_steps_per_bar=1)
     notes = piece.notes
@@ -132,8 +133,11 @@ def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = No
     if programs is not None:
         keep &= np.isin(notes["program"], list(programs))
     seen: dict[bytes, tuple[np.ndarray, int, int]] = {}
-    reasons = Counter()
+    reasons, made = Counter(), 0
     for origin, program, events in extract_melodies(notes[keep], gap_bars):
+        made += max(0, (len(events) - slice_bars * STEPS_PER_BAR) // STEPS_PER_BAR + 1)
+        if made > max_windows:
+            return [], Counter(too_many_windows=1)
         starts, windows = slices(events, slice_bars)
         for start, window in zip(starts.tolist(), windows):
             key = window.tobytes()

@@ -44,9 +44,11 @@ def _full_drums(notes: np.ndarray, total: int) -> np.ndarray | None:
     return out
 
 
-def trio_windows(piece: Piece, slice_bars: int = 16,
-                 gap_bars: int = 2) -> tuple[list[tuple[np.ndarray, int, tuple[int, int]]], Counter]:
-    """Windows of one piece as ([steps, 3] indices for melody, bass, drums, start bar, (mel, bass) programs)."""
+def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2, max_windows: float = np.inf
+                 ) -> tuple[list[tuple[np.ndarray, int, tuple[int, int]]], Counter]:
+    """Windows of one piece as ([steps, 3] indices for melody, bass, drums, start bar, (mel, bass) programs).
+    Every (melody, bass, drums) triple is tried, so many parts multiply: past `max_windows` the piece gives none
+    (`too_many_windows`), before they are made."""
     if piece.steps_per_bar != STEPS_PER_BAR:
         return [], Counter(not_16_steps_per_bar=1)
     notes = piece.notes[piece.notes["instrument"] <= MAX_INSTRUMENT]
@@ -82,7 +84,7 @@ def trio_windows(piece: Piece, slice_bars: int = 16,
     running = np.concatenate([np.zeros((1, coverage.shape[1]), np.int32), np.cumsum(coverage, axis=0)])
     bars = np.arange(total_bars)
     filled = running[np.minimum(bars + gap_bars + 1, total_bars)] - running[np.maximum(bars - gap_bars, 0)] > 0
-    windows = []
+    starts = {}  # per triple, the bars where a window starts
     for group in itertools.product(by_kind["mel"], by_kind["bass"], by_kind["drums"]):
         if not all(i in encoded for i in group):
             continue
@@ -90,12 +92,14 @@ def trio_windows(piece: Piece, slice_bars: int = 16,
         # Within gap_bars of either end a part counts as present when any part of the trio is.
         cover[:gap_bars] = filled[:gap_bars, group].any()
         cover[-gap_bars:] = filled[-gap_bars:, group].any()
-        programs = (program_of[group[0]], program_of[group[1]])
-        for j in range(total_bars - slice_bars + 1):
-            if cover[j:j + slice_bars].all():
-                steps = slice(j * STEPS_PER_BAR, (j + slice_bars) * STEPS_PER_BAR)
-                windows.append((np.stack([encoded[i][steps] for i in group], axis=1).astype(np.uint16), j,
-                                programs))
+        spans = np.lib.stride_tricks.sliding_window_view(cover, slice_bars).all(axis=1) if total_bars >= slice_bars \
+            else np.zeros(0, bool)
+        starts[group] = np.flatnonzero(spans).tolist()
+    if sum(map(len, starts.values())) > max_windows:
+        return [], Counter(too_many_windows=1)
+    windows = [(np.stack([encoded[i][j * STEPS_PER_BAR:(j + slice_bars) * STEPS_PER_BAR] for i in group], axis=1)
+                .astype(np.uint16), j, (program_of[group[0]], program_of[group[1]]))
+               for group, js in starts.items() for j in js]
     return windows, Counter() if windows else Counter(no_extraction=1)
 
 
