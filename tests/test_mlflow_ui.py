@@ -66,22 +66,31 @@ def test_the_run_has_params_metric_histories_and_artifacts_over_rest(server, tra
     assert "evaluation/evaluate/samples/00.mid" in listed("evaluation/evaluate/samples")
 
 
-def test_the_run_page_renders_in_headless_chromium(server, trained, tmp_path):
+def _open(page: str, shot: Path) -> str:
+    """The page's DOM once its scripts ran, in a fresh headless Chromium that also saves a screenshot to `shot`."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
-    run = _get(server, "runs/get", run_id=trained["run_id"])["run"]
-    page = f"{server}/#/experiments/{run['info']['experiment_id']}/runs/{trained['run_id']}"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--virtual-time-budget=20000", "--window-size=1400,1000"]
-
-    def browse(*args: str) -> subprocess.CompletedProcess:
-        profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"  # a fresh user-data dir each time
-        return subprocess.run([chromium, *flags, f"--user-data-dir={profile}", *args, page], capture_output=True,
-                              text=True, timeout=180)
-
-    shot = tmp_path / "run.png"
-    browse(f"--screenshot={shot}")
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                          "--virtual-time-budget=20000", "--window-size=1400,1000",
+                          f"--user-data-dir={shot.with_suffix('.profile')}", f"--screenshot={shot}", "--dump-dom",
+                          page], capture_output=True, text=True, timeout=180).stdout
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000  # more than a blank page
-    dom = browse("--dump-dom").stdout
+    return dom
+
+
+def test_the_run_page_renders_in_headless_chromium(server, trained, tmp_path):
+    run = _get(server, "runs/get", run_id=trained["run_id"])["run"]
+    dom = _open(f"{server}/#/experiments/{run['info']['experiment_id']}/runs/{trained['run_id']}", tmp_path / "run.png")
     assert run["info"]["run_name"] in dom and "train/loss" in dom
+
+
+def test_the_experiment_link_opens_the_runs_table(server, trained, tmp_path):
+    """MLflow 3.17's UI opens every experiment as a GenAI app (an empty Traces overview, no runs) unless its sidebar
+    switch is on "Model training"; only the browser remembers that switch, and `?workflowType=machine_learning` sets
+    it, so this is the link the README gives."""
+    run = _get(server, "runs/get", run_id=trained["run_id"])["run"]
+    dom = _open(f"{server}/#/experiments/{run['info']['experiment_id']}?workflowType=machine_learning",
+                tmp_path / "experiment.png")
+    assert "Run Name" in dom and "matching run" in dom and run["info"]["run_name"] in dom
+    assert "Detect Issues" not in dom and "No data available" not in dom
