@@ -1,34 +1,47 @@
-"""The `musicvae` command: the core's commands (corpus, explain) and the trained model's (sample, interpolate,
+"""The `musicvae` command: the core's commands (corpus, explain, report) and the trained model's (sample, interpolate,
 attribute, encode, reconstruct). Model commands take `--checkpoint PATH` or `--run-id ID` (the best checkpoint
-logged to that MLflow run); by default `models/best.ckpt` of the `dvc repro` in the current folder."""
+logged to that MLflow run); by default `models/best.ckpt` of the `dvc repro` in the current folder.
+
+torch, MLflow and the model load inside the commands, after the user's input is checked (so the imports come in the
+middle of them): `musicvae --help` and a mistyped path answer at once, not after seconds of imports."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
 import typer
-from rich.progress import track
 
-from lightning_modules import generation, store
-from lightning_modules.attribute_effects import VECTORS
-from musicvae import export, learning
-from musicvae.cli import app
-from musicvae.extract import Window
-from musicvae.latent import apply_attribute, interpolation_path
+from musicvae.cli import app, guarded
+from musicvae.reasons import UsageError
+
+if TYPE_CHECKING:
+    import torch
+
+    from musicvae.extract import Window
 
 DEFAULT_CHECKPOINT = Path("models/best.ckpt")
-DEFAULT_VECTORS = Path("reports/evaluate") / VECTORS
 
-Checkpoint = typer.Option(None, "--checkpoint", help="A checkpoint file (default: models/best.ckpt).")
+MidiFile = typer.Argument(..., metavar="FILE", help="A MIDI file.")
+Checkpoint = typer.Option(None, "--checkpoint", metavar="FILE", help="A checkpoint file (default: models/best.ckpt).")
 RunId = typer.Option(None, "--run-id", help="An MLflow run whose checkpoints/best.ckpt artifact to use.")
 TrackingUri = typer.Option(None, "--tracking-uri", help="MLflow store of --run-id (default: ./mlflow.db).")
 Seed = typer.Option(0, help="Seed of every random draw, so that a command repeats exactly.")
-WindowOpt = typer.Option(None, "--window", help="Which window of the file, when it has several (they are listed).")
+Temperature = typer.Option(None, help="Sample at this temperature (above 0); greedy by default.")
+WindowOpt = typer.Option(None, "--window", metavar="N",
+                         help="Which window of the file, when it has several (`musicvae explain FILE` lists them).")
+
+
+def _check_temperature(temperature: float | None) -> None:
+    if temperature is not None and temperature <= 0:
+        raise UsageError(f"--temperature {temperature}", "a temperature must be above 0", "bad_temperature",
+                         "leave it out to decode greedily, or give a value such as 0.5")
 
 
 def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
+    from lightning_modules import generation, store
+    from musicvae import learning
+
     if checkpoint is None and run_id is None:
         checkpoint = DEFAULT_CHECKPOINT
     path = generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri))
@@ -42,134 +55,206 @@ def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None
 
 
 def _window(model, path: Path, index: int | None) -> Window:
-    """The chosen window of a file; with several and no choice, the list and how to choose."""
-    windows = generation.file_windows(path, generation.representation_of(model.config)).windows
-    if index is None and len(windows) == 1:
-        return windows[0]
-    if index is not None and 0 <= index < len(windows):
-        return windows[index]
-    listing = "\n".join(f"  {i}: piece {w.piece}, bars {w.start_bar}-{w.start_bar + model.config.bars - 1}, "
-                        f"{w.qpm:.1f} qpm, programs {list(w.programs)}" for i, w in enumerate(windows))
-    raise generation.UsageError(f"{path} has {len(windows)} windows; pick one with --window N:\n{listing}")
+    """The chosen window of a file; with several and no choice, or a wrong one, the listing and how to choose."""
+    from lightning_modules import generation
+    from musicvae import windows
+
+    listing = windows.of_file(path, generation.representation_of(model.config))
+    count = len(listing.windows)
+    if index is None and count == 1:
+        return listing.windows[0]
+    if index is not None and 0 <= index < count:
+        return listing.windows[index]
+    choose = "pick one with --window N:\n" + "\n".join(f"    {listing.line(i)}" for i in range(count))
+    if index is None:
+        raise UsageError(path, f"{count} {listing.rep.name} windows, and the command takes one", "several_windows",
+                         choose)
+    raise UsageError(path, f"no window {index}: its windows are 0 to {count - 1}", "no_such_window", choose)
 
 
 def _tokens(window: Window) -> torch.Tensor:
+    import numpy as np
+    import torch
+
     return torch.from_numpy(window.tokens.astype(np.int64)).reshape(1, len(window.tokens), -1)
 
 
-def _write(path: Path, model, tokens: torch.Tensor, qpm: float = 120.0, programs: tuple[int, ...] = ()) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(export.to_midi(export.window_parts(model.config.kind, tokens.numpy(), programs), qpm))
-    typer.echo(f"wrote {path}")
-    if not export.has_notes(model.config.kind, tokens.numpy()):
-        typer.echo(f"warning: {path} has no notes: the model wrote only rests", err=True)
+def _write(path: Path, model, tokens: torch.Tensor, qpm: float = 120.0, programs: tuple[int, ...] = ()) -> bool:
+    """Writes one MIDI file; whether it has a note."""
+    from musicvae import export
 
-
-def _run(work) -> None:
-    """Runs a command body, turning the user's mistakes into one line and exit code 1."""
+    kind, array = model.config.kind, tokens.numpy()
     try:
-        work()
-    except generation.UsageError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1) from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(export.to_midi(export.window_parts(kind, array, programs), qpm))
+    except OSError as e:
+        raise UsageError(path, f"cannot be written ({e.strerror})", "unwritable") from None
+    typer.echo(f"wrote {path}")
+    if export.has_notes(kind, array):
+        return True
+    typer.echo(f"warning: {path} has no notes: the model wrote only rests", err=True)
+    return False
+
+
+def _not_silent(written: list[bool], where: Path) -> None:
+    """Files without a note are nothing to listen to: when every one is silent, the command fails."""
+    if not any(written):
+        raise UsageError(where, "the model wrote only rests, nothing to listen to", "only_rests",
+                         "train the model longer; `musicvae report` shows how far it got")
 
 
 @app.command()
 def sample(n: int = typer.Option(8, "--n", help="How many samples."),
-           temperature: float = typer.Option(0.5, help="Softmax temperature; Magenta's default 0.5."),
-           out: Path = typer.Option(Path("samples"), help="Folder for sample_NN.mid."),
+           temperature: float = typer.Option(0.5, help="Softmax temperature (above 0); Magenta's default 0.5."),
+           out: Path = typer.Option(Path("samples"), metavar="FOLDER", help="Folder for sample_NN.mid."),
            checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri, seed: int = Seed):
     """Draw z ~ N(0, I) and decode n new sequences."""
     def work():
+        if n < 1:
+            raise UsageError(f"--n {n}", "no sample to draw", "too_few_samples", "give --n 1 or more")
+        _check_temperature(temperature)
+        import torch
+        from rich.progress import track
+
         model = _model(checkpoint, run_id, tracking_uri)
         torch.manual_seed(seed)
-        for i in track(range(n), description="sampling"):
-            _write(out / f"sample_{i:02d}.mid", model, model.sample(1, temperature)[0])
-    _run(work)
+        written = [_write(out / f"sample_{i:02d}.mid", model, model.sample(1, temperature)[0])
+                   for i in track(range(n), description="sampling")]
+        _not_silent(written, out)
+    guarded(work)
 
 
 @app.command()
-def interpolate(a: Path = typer.Argument(..., help="Start MIDI file."), b: Path = typer.Argument(..., help="End."),
-                steps: int = typer.Option(9, help="Points on the path, both ends included."),
-                window: list[int] = typer.Option(None, "--window", help="Window of A, then of B, when they have "
-                                                 "several (repeat the option)."),
-                temperature: float = typer.Option(None, help="Sample at this temperature; greedy by default."),
-                out: Path = typer.Option(Path("interpolation"), help="Folder for step_NN.mid."),
+def interpolate(a: Path = typer.Argument(..., metavar="A", help="Start MIDI file."),
+                b: Path = typer.Argument(..., metavar="B", help="End MIDI file."),
+                steps: int = typer.Option(9, help="Points on the path, both ends included (2 or more)."),
+                window: list[int] = typer.Option(None, "--window", metavar="N", help="Window of A, then of B, "
+                                                 "when they have several (repeat the option)."),
+                temperature: float = Temperature,
+                out: Path = typer.Option(Path("interpolation"), metavar="FOLDER", help="Folder for step_NN.mid."),
                 checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri,
                 seed: int = Seed):
     """Slerp between the encoder means of A and B, decoding every point."""
     def work():
+        from musicvae import windows
+
+        if steps < 2:
+            raise UsageError(f"--steps {steps}", "a path needs at least its two ends", "too_few_steps",
+                             "give --steps 2 or more")
+        _check_temperature(temperature)
+        for path in (a, b):
+            windows.read(path)  # a wrong path fails now, not after the model loads
+        import torch
+        from rich.progress import track
+
+        from lightning_modules import generation
+        from musicvae.latent import interpolation_path
+
         model = _model(checkpoint, run_id, tracking_uri)
         chosen = list(window or []) + [None, None]
         start, end = _window(model, a, chosen[0]), _window(model, b, chosen[1])
         torch.manual_seed(seed)
         mu = [generation.encode(model, _tokens(w))[1][0] for w in (start, end)]
-        for k, z in enumerate(track(interpolation_path(*mu, steps), description="interpolating")):
-            _write(out / f"step_{k:02d}.mid", model, generation.decode(model, z[None], temperature)[0], start.qpm,
-                   start.programs)
-    _run(work)
+        points = track(interpolation_path(*mu, steps), description="interpolating")
+        written = [_write(out / f"step_{k:02d}.mid", model, generation.decode(model, z[None], temperature)[0],
+                          start.qpm, start.programs) for k, z in enumerate(points)]
+        _not_silent(written, out)
+    guarded(work)
 
 
 @app.command()
-def attribute(path: Path = typer.Argument(..., help="A MIDI file."),
+def attribute(path: Path = MidiFile,
               vector: str = typer.Option(..., help="note_density, average_interval, syncopation_8th, "
                                          "syncopation_16th or c_dim_triad."),
               amount: float = typer.Option(1.0, help="How much of the vector to add (negative subtracts)."),
-              out: Path = typer.Option(..., help="Output MIDI file."),
-              vectors: Path = typer.Option(DEFAULT_VECTORS, help="Attribute vectors of the evaluate stage."),
+              out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
+              vectors: Path = typer.Option(None, metavar="FILE", help="Attribute vectors of the evaluate stage "
+                                           "(default: reports/evaluate/attribute_vectors.safetensors)."),
               window: int = WindowOpt, checkpoint: Path = Checkpoint, run_id: str = RunId,
               tracking_uri: str = TrackingUri):
     """Move a file's code along an attribute vector and decode it (greedy)."""
     def work():
+        from musicvae import windows
+
+        windows.read(path)  # a wrong path fails now, not after the model loads
         from safetensors.torch import load_file
 
-        if not vectors.is_file():
-            raise generation.UsageError(f"{vectors}: no attribute vectors; the evaluate stage writes them")
-        found = load_file(vectors)
+        from lightning_modules import generation
+        from lightning_modules.attribute_effects import VECTORS
+        from musicvae.latent import apply_attribute
+
+        found_at = vectors or Path("reports/evaluate") / VECTORS
+        if not found_at.is_file():
+            raise UsageError(found_at, "no attribute vectors", "no_vectors",
+                             "the evaluate stage of `dvc repro` writes them")
+        found = load_file(found_at)
         if vector not in found:
-            raise generation.UsageError(f"no vector {vector!r} in {vectors}; it has {', '.join(sorted(found))}")
+            raise UsageError(found_at, f"no vector {vector!r}", "unknown_vector",
+                             f"choose from {', '.join(sorted(found))}")
         model = _model(checkpoint, run_id, tracking_uri)
         source = _window(model, path, window)
         mu = generation.encode(model, _tokens(source))[1]
         z = apply_attribute(mu, found[vector], amount)
-        _write(out, model, generation.decode(model, z, None)[0], source.qpm, source.programs)
-    _run(work)
+        _not_silent([_write(out, model, generation.decode(model, z, None)[0], source.qpm, source.programs)], out)
+    guarded(work)
 
 
 @app.command()
-def encode(path: Path = typer.Argument(..., help="A MIDI file."),
-           out: Path = typer.Option(None, help="Save z, mu and sigma of every window as .npz; else print mu."),
+def encode(path: Path = MidiFile,
+           out: Path = typer.Option(None, metavar="FILE",
+                                    help="Save z, mu and sigma of every window as .npz; else print mu."),
            checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri, seed: int = Seed):
-    """Encode every window of a file to q(z|x)."""
+    """Encode every window of a file to q(z|x), in the order `musicvae explain` lists them."""
     def work():
+        from musicvae import windows
+
+        windows.read(path)  # a wrong path fails now, not after the model loads
+        import numpy as np
+        import torch
+
+        from lightning_modules import generation
+
         model = _model(checkpoint, run_id, tracking_uri)
-        windows = generation.file_windows(path, generation.representation_of(model.config)).windows
+        listing = windows.of_file(path, generation.representation_of(model.config))
         torch.manual_seed(seed)
-        z, mu, sigma = generation.encode(model, torch.cat([_tokens(w) for w in windows]))
+        z, mu, sigma = generation.encode(model, torch.cat([_tokens(w) for w in listing.windows]))
         if out is None:
-            for w, m in zip(windows, mu):
+            for w, m in zip(listing.windows, mu):
                 typer.echo(f"piece {w.piece} bar {w.start_bar}: " + " ".join(f"{v:.4f}" for v in m.tolist()))
             return
-        np.savez(out, z=z.numpy(), mu=mu.numpy(), sigma=sigma.numpy(), piece=[w.piece for w in windows],
-                 start_bar=[w.start_bar for w in windows])
-        typer.echo(f"wrote {out}: {len(windows)} windows x {model.config.z_size} dims")
-    _run(work)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(out, z=z.numpy(), mu=mu.numpy(), sigma=sigma.numpy(), piece=[w.piece for w in listing.windows],
+                     start_bar=[w.start_bar for w in listing.windows], kept=listing.kept)
+        except OSError as e:
+            raise UsageError(out, f"cannot be written ({e.strerror})", "unwritable") from None
+        typer.echo(f"wrote {out}: {len(listing.windows)} windows x {model.config.z_size} dims")
+    guarded(work)
 
 
 @app.command()
-def reconstruct(path: Path = typer.Argument(..., help="A MIDI file."),
-                out: Path = typer.Option(..., help="Output MIDI file."),
-                temperature: float = typer.Option(None, help="Sample at this temperature; greedy by default."),
+def reconstruct(path: Path = MidiFile,
+                out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
+                temperature: float = Temperature,
                 window: int = WindowOpt, checkpoint: Path = Checkpoint, run_id: str = RunId,
                 tracking_uri: str = TrackingUri, seed: int = Seed):
     """Encode a window of a file and decode it again."""
     def work():
+        from musicvae import windows
+
+        _check_temperature(temperature)
+        windows.read(path)  # a wrong path fails now, not after the model loads
+        import torch
+
+        from lightning_modules import generation
+
         model = _model(checkpoint, run_id, tracking_uri)
         source = _window(model, path, window)
         torch.manual_seed(seed)
         mu = generation.encode(model, _tokens(source))[1]
-        _write(out, model, generation.decode(model, mu, temperature)[0], source.qpm, source.programs)
-    _run(work)
+        _not_silent([_write(out, model, generation.decode(model, mu, temperature)[0], source.qpm, source.programs)],
+                    out)
+    guarded(work)
 
 
 if __name__ == "__main__":

@@ -81,11 +81,15 @@ def interpolation(model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, setti
                   ) -> tuple[dict, list[dict], torch.Tensor]:
     """Slerp between the encoder means `mu` of seeded test pairs, decoded greedily, against naive data-space
     interpolation (each step takes B's token with probability t): normalized Hamming distance to A along the path,
-    and how monotonically it rises (Spearman). Returns the metrics, the mean curves and the first pair's path."""
+    and how monotonically it rises (Spearman). Returns the metrics, the mean curves, the first pair's path and that
+    pair's two test windows."""
     pairs, steps = settings["interpolation"]["pairs"], settings["interpolation"]["steps"]
     generator = torch.Generator().manual_seed(settings["seed"])
     order = torch.randperm(len(tokens), generator=generator)
-    pairs = min(pairs, len(tokens) // 2)
+    if len(tokens) < 2 * pairs:
+        log.warning("interpolation: %d test windows make %d pairs, not the %d eval.interpolation.pairs asks for",
+                    len(tokens), len(tokens) // 2, pairs)
+        pairs = len(tokens) // 2
     if pairs == 0:
         raise ValueError(f"interpolation needs two test windows, the test split has {len(tokens)}")
     a, b = tokens[order[:pairs]].long(), tokens[order[pairs:2 * pairs]].long()
@@ -102,7 +106,7 @@ def interpolation(model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, setti
                "latent_midpoint_hamming": float(curves["latent"][steps // 2].mean())}
     rows = [{"step": k, "t": round(float(t[k]), 6), **{f"{name}_hamming": round(float(c[k].mean()), 6)
                                                        for name, c in curves.items()}} for k in range(steps)]
-    return result, rows, latent[:, 0].view(steps, *a.shape[1:])
+    return result, rows, latent[:, 0].view(steps, *a.shape[1:]), [a[0], b[0]]
 
 
 def samples(model: MusicVAE, settings: dict) -> torch.Tensor:
@@ -122,7 +126,7 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
     kind = model.config.kind
     test = _subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
     result, per_bar, recon = reconstruction(model, test, settings)
-    result["interpolation"], curve, path = interpolation(model, test, recon["mu"], settings)
+    result["interpolation"], curve, path, ends = interpolation(model, test, recon["mu"], settings)
     sampled = samples(model, settings)
     _write_csv(plots / "accuracy_per_bar.csv", per_bar)
     _write_csv(plots / "interpolation.csv", curve)
@@ -135,11 +139,13 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
                            ["input", f"sampled (T={settings['temperature']})", "greedy"]),
         "samples": (list(sampled), [f"sample {i}" for i in range(len(sampled))]),
         "interpolation": (list(path), [f"t={float(t):.2f}" for t in torch.linspace(0, 1, len(path))]),
+        # the real test windows it runs between: to hear against the path, and for `musicvae interpolate`
+        "endpoints": (ends, ["A (test window)", "B (test window)"]),
     }
     written = {name: write_windows(out / name, kind, tokens, labels) for name, (tokens, labels) in windows.items()}
     result["learning"] = {k: v for k, v in diagnose(model, test).items() if k != "kl_per_dim"}
     result["empty_outputs"] = {name: sum(not export.has_notes(kind, t.numpy()) for t in tokens)
-                               for name, (tokens, _) in windows.items()}
+                               for name, (tokens, _) in windows.items() if name != "endpoints"}  # the model's
     warn(result)
     if kind in ("melody", "trio"):
         train = _subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])

@@ -16,7 +16,6 @@ from musicvae import export, figures, listening
 
 log = logging.getLogger("musicvae.evaluate")
 ARTIFACTS = "evaluation"  # the MLflow artifact folder of the evaluate stage's outputs
-LISTENED = 4  # windows per group rendered to audio: enough to hear, small enough to render in seconds
 
 
 def write_windows(folder: Path, kind: str, tokens: list[torch.Tensor], labels: list[str]) -> dict:
@@ -34,7 +33,7 @@ def write_windows(folder: Path, kind: str, tokens: list[torch.Tensor], labels: l
 
 
 def write_listening(out: Path, written: dict[str, dict]) -> str:
-    """Renders the first windows of each group to WAV and writes `listening.html`; returns what happened."""
+    """Renders every window of each group to WAV and writes `listening.html`; returns what happened."""
     synth, why = listening.synthesizer()
     if synth is None:
         log.info("audio: skipped, %s", why)
@@ -42,7 +41,7 @@ def write_listening(out: Path, written: dict[str, dict]) -> str:
     sections = []
     for name, group in written.items():
         players = []
-        for midi, label in list(zip(group["midi"], group["labels"]))[:LISTENED]:
+        for midi, label in zip(group["midi"], group["labels"]):
             wav = out / "audio" / name / midi.with_suffix(".wav").name
             wav.parent.mkdir(parents=True, exist_ok=True)
             listening.render_wav(midi.read_bytes(), wav, synth)

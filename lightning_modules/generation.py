@@ -1,5 +1,5 @@
 """A trained model put to use, shared by the evaluate stage and the `musicvae` command: finding the checkpoint,
-batched encoding and decoding without gradients, and the windows of a user's MIDI file."""
+batched encoding and decoding without gradients."""
 
 from __future__ import annotations
 
@@ -10,33 +10,34 @@ import torch
 
 from lightning_modules.checkpoint import load_model
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
-from musicvae.extract import REPRESENTATIONS, FileResult, Representation, extract
-
-
-class UsageError(Exception):
-    """A mistake the user can fix; the message says how."""
+from musicvae.extract import REPRESENTATIONS, Representation
+from musicvae.reasons import UsageError
 
 
 def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None) -> Path:
     """A local checkpoint, or the best one logged to the MLflow run `run_id` (downloaded to MLflow's cache)."""
     if (checkpoint is None) == (run_id is None):
-        raise UsageError("give exactly one of --checkpoint PATH or --run-id ID")
+        raise UsageError("--checkpoint, --run-id", "a command uses one model", "checkpoint_or_run",
+                         "give exactly one of them")
     if checkpoint is not None:
         if not checkpoint.is_file():
-            raise UsageError(f"{checkpoint}: no such checkpoint; train one with `dvc repro` (models/best.ckpt)")
+            raise UsageError(checkpoint, "no such checkpoint", "no_checkpoint",
+                             "train one with `dvc repro` (or `make run`), which writes models/best.ckpt")
         return checkpoint
     client = mlflow.MlflowClient(tracking_uri)
     try:
         return Path(client.download_artifacts(run_id, "checkpoints/best.ckpt"))
     except Exception as e:  # MLflow raises several types for unknown runs and missing artifacts
-        raise UsageError(f"run {run_id} at {tracking_uri}: no checkpoints/best.ckpt artifact ({e})") from None
+        raise UsageError(f"run {run_id} at {tracking_uri}", f"no checkpoints/best.ckpt artifact ({e})",
+                         "no_run_checkpoint", "`mlflow ui` lists the runs and their artifacts") from None
 
 
 def load(checkpoint: Path) -> MusicVAE:
     try:
         return load_model(checkpoint)
     except Exception as e:  # a truncated file, a foreign pickle refused by weights_only, a wrong state dict
-        raise UsageError(f"{checkpoint}: not a musicvae checkpoint ({type(e).__name__}: {e})") from None
+        raise UsageError(checkpoint, f"not a musicvae checkpoint ({type(e).__name__}: {e})",
+                         "not_a_checkpoint") from None
 
 
 def representation_of(config: ModelConfig) -> Representation:
@@ -55,14 +56,3 @@ def encode(model: MusicVAE, tokens: torch.Tensor, batch_size: int = 64) -> tuple
 def decode(model: MusicVAE, z: torch.Tensor, temperature: float | None, batch_size: int = 64) -> torch.Tensor:
     """z [N, Z] → tokens [N, T, P], feeding back the model's own samples (argmax when temperature is None)."""
     return torch.cat([model.decode_sampled(batch, temperature)[0] for batch in z.split(batch_size)])
-
-
-def file_windows(path: Path, rep: Representation) -> FileResult:
-    """The windows of a MIDI file (every one, not Magenta's first five), or a UsageError saying why there are none."""
-    result = extract(path, Representation(**{**rep.__dict__, "max_per_piece": None}))
-    if result.detail:
-        raise UsageError(f"{path}: not a readable MIDI file ({result.detail})")
-    if not result.windows:
-        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())) or "no notes"
-        raise UsageError(f"{path}: no {rep.name} window ({reasons}); `musicvae explain {path}` shows why")
-    return result

@@ -1,21 +1,36 @@
-"""The `musicvae` command."""
+"""The `musicvae` command: the core's commands (corpus, explain, report). A mistake the user can fix ends every
+command the same way, without a traceback: `error: <file>: <reason> [<code>]` and the fix on stderr, exit code 1
+(musicvae.reasons). Heavy modules are imported inside the commands, so that `--help` answers at once."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
+
+from musicvae.reasons import WORDS, UsageError, no_window
 
 app = typer.Typer(help="MusicVAE: corpora, training data and latent-space tools.", no_args_is_help=True)
 corpus_app = typer.Typer(help="MIDI corpora.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
 
+def guarded(work: Callable[[], None]) -> None:
+    """Runs a command body, turning the user's mistakes into the error line and exit code 1."""
+    try:
+        work()
+    except UsageError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+
+
 @corpus_app.command("download")
 def corpus_download(
-    name: str = typer.Argument(..., help="lmd-full or lmd-matched."),
-    dest: Path = typer.Argument(..., help="Folder to create with the extracted corpus; must not exist or be empty."),
+    name: str = typer.Argument(..., metavar="NAME", help="lmd-full or lmd-matched."),
+    dest: Path = typer.Argument(..., metavar="DEST",
+                                help="Folder to create with the extracted corpus; must not exist or be empty."),
     url: str | None = typer.Option(None, help="Download from this address instead of the official one."),
     sha256: str | None = typer.Option(None, help="Expected SHA-256 of the archive; checked when given or known."),
     keep_archive: bool = typer.Option(False, help="Keep the archive as DEST.tar.gz after extraction."),
@@ -25,41 +40,66 @@ def corpus_download(
 
     try:
         download_corpus(name, dest, url=url, sha256=sha256, keep_archive=keep_archive)
-    except DownloadError as e:
-        typer.echo(f"error: {e}", err=True)
+    except DownloadError as e:  # its messages begin with what failed: a URL, an archive or DEST
+        typer.echo(f"error: {e} [download]", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"corpus download: {name} -> {dest}")
 
 
+def _show(listing) -> None:
+    """One representation of the file: its counts, the reasons in words, then every window."""
+    name, found = listing.rep.name, len(listing.windows)
+    typer.echo(f"{name}: {found} windows from {len({w.piece for w in listing.windows})} piece(s), "
+               f"{sum(listing.kept)} kept for training" if found else f"{name}: no window")
+    # no_windows would only repeat the line above
+    reasons = sorted((code, n) for code, n in listing.result.reasons.items() if code != "no_windows")
+    if reasons:
+        typer.echo("  left out, and why:")
+    for code, count in reasons:
+        typer.echo(f"    {WORDS[code]} [{code}={count}]")
+    if found:
+        typer.echo("  every window, as the model commands' --window N takes it:")
+    for i in range(found):
+        typer.echo(f"    {listing.line(i)}")
+
+
 @app.command()
 def explain(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A MIDI file."),
-    representation: list[str] = typer.Option(None, "--representation", "-r",
+    path: Path = typer.Argument(..., metavar="FILE", help="A MIDI file."),
+    representation: list[str] = typer.Option(None, "--representation", "-r", metavar="NAME",
                                              help="mel_2bar, mel_16bar, drums_2bar or trio_16bar; all by default."),
 ) -> None:
-    """Show what extraction makes of one file: its windows, and why parts of it gave none."""
-    from musicvae.extract import REPRESENTATIONS, extract
+    """Show what extraction makes of one file: every window, numbered as the model commands' --window takes them,
+    those training keeps, and why parts of the file gave none. Exit code 1 when no window comes of it."""
+    def work():
+        from musicvae import windows
+        from musicvae.extract import REPRESENTATIONS
 
-    names = representation or list(REPRESENTATIONS)
-    unknown = sorted(set(names) - REPRESENTATIONS.keys())
-    if unknown:
-        raise typer.BadParameter(f"unknown representation(s) {unknown}; choose from {sorted(REPRESENTATIONS)}")
-    rejected = False
-    for name in names:
-        result = extract(path, REPRESENTATIONS[name])
-        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())) or "none"
-        typer.echo(f"{name}: {len(result.windows)} windows from {len({w.piece for w in result.windows})} "
-                   f"piece(s); reasons: {reasons}" + (f" ({result.detail})" if result.detail else ""))
-        by_source = defaultdict(list)  # per time-split piece and instrument (its programs)
-        for w in result.windows:
-            by_source[w.piece, w.programs].append(w.start_bar)
-        for (piece, programs), bars in sorted(by_source.items()):
-            typer.echo(f"  piece {piece}, programs {list(programs)}: {len(bars)} windows starting at bar "
-                       + ", ".join(map(str, sorted(bars))))
-        rejected |= bool(result.detail)
-    if rejected:
-        typer.echo(f"error: {path}: the whole file was rejected (reason above)", err=True)
-        raise typer.Exit(1)
+        names = representation or list(REPRESENTATIONS)
+        unknown = sorted(set(names) - REPRESENTATIONS.keys())
+        if unknown:
+            raise UsageError("--representation", f"no representation {', '.join(unknown)}", "unknown_representation",
+                             f"choose from {', '.join(REPRESENTATIONS)}")
+        listings = windows.list_all(path, [REPRESENTATIONS[name] for name in names])
+        for listing in listings.values():
+            _show(listing)
+        if not any(listing.windows for listing in listings.values()):
+            every = sum((listing.result.reasons for listing in listings.values()), Counter())
+            raise no_window(path, f"window ({', '.join(names)})", every)
+    guarded(work)
+
+
+@app.command()
+def report(folder: Path = typer.Option(Path("reports"), "--reports", metavar="FOLDER",
+                                       help="Where the pipeline wrote train.json, metrics.json and preprocess.json.")
+           ) -> None:
+    """The essentials of the last `dvc repro` in 80 columns: whether the model learned, its accuracy against the
+    majority-class baseline, its use of the latent code, how training ended and the windows per representation."""
+    def work():
+        from musicvae.report import summary
+
+        typer.echo(summary(folder))
+    guarded(work)
 
 
 if __name__ == "__main__":

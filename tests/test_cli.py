@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from lightning_modules import generation
 from lightning_modules.cli import app
+from musicvae import windows
 from musicvae.extract import REPRESENTATIONS, extract
 
 
@@ -24,8 +25,20 @@ def invoke(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
+def notes(path) -> int:
+    return sum(len(t.notes) for t in symusic.Score.from_file(str(path)).tracks)
+
+
+def assert_nothing_silent_succeeds(result, *written):
+    """A command whose every output is silent has produced nothing to listen to: it fails, and only then."""
+    assert all(p.is_file() for p in written), result.output
+    heard = any(notes(p) for p in written)
+    assert result.exit_code == (0 if heard else 1), result.output
+    assert ("[only_rests]" in result.stderr) == (not heard)
+
+
 def test_every_command_has_help():
-    for command in ("sample", "interpolate", "attribute", "encode", "reconstruct", "explain"):
+    for command in ("sample", "interpolate", "attribute", "encode", "reconstruct", "explain", "report"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output, command
 
@@ -33,11 +46,12 @@ def test_every_command_has_help():
 def test_sample_writes_midi_from_a_checkpoint_or_an_mlflow_run(trained, tmp_path):
     result = invoke("sample", "--n", 2, "--temperature", 0.5, "--out", tmp_path / "a", "--checkpoint",
                     trained["models"] / "best.ckpt")
-    assert result.exit_code == 0, result.output
     by_run = invoke("sample", "--n", 2, "--temperature", 0.5, "--out", tmp_path / "b", "--run-id", trained["run_id"],
                     "--tracking-uri", trained["uri"])
-    assert by_run.exit_code == 0, by_run.output
-    for name in ("sample_00.mid", "sample_01.mid"):  # the same seed and weights: the same music
+    names = ("sample_00.mid", "sample_01.mid")
+    assert_nothing_silent_succeeds(result, *(tmp_path / "a" / name for name in names))
+    assert by_run.exit_code == result.exit_code, by_run.output
+    for name in names:  # the same seed and weights: the same music
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
         assert symusic.Score.from_file(str(tmp_path / "a" / name)).tracks
 
@@ -46,24 +60,42 @@ def test_interpolate_lists_windows_and_keeps_the_source_tempo(trained, files, tm
     checkpoint = trained["models"] / "best.ckpt"
     unchosen = invoke("interpolate", *files, "--out", tmp_path, "--checkpoint", checkpoint)
     assert unchosen.exit_code == 1 and "pick one with --window" in unchosen.output and " 0: piece 0" in unchosen.output
+    assert f"error: {files[0]}: " in unchosen.stderr and "[several_windows]" in unchosen.stderr  # after a warning
     result = invoke("interpolate", *files, "--steps", 5, "--window", 0, "--window", 1, "--out", tmp_path,
                     "--checkpoint", checkpoint)
-    assert result.exit_code == 0, result.output
     steps = sorted(tmp_path.glob("step_*.mid"))
     assert len(steps) == 5
-    qpm = generation.file_windows(files[0], REPRESENTATIONS["mel_16bar"]).windows[0].qpm
+    assert_nothing_silent_succeeds(result, *steps)
+    qpm = windows.of_file(files[0], REPRESENTATIONS["mel_16bar"]).windows[0].qpm
     assert symusic.Score.from_file(str(steps[2])).tempos[0].qpm == pytest.approx(qpm, rel=1e-3)
 
 
-def test_encode_saves_the_posterior_of_every_window(trained, files, tmp_path):
+def test_encode_saves_the_posterior_of_every_window_numbered_as_explain_lists_them(trained, files, tmp_path):
     result = invoke("encode", files[0], "--out", tmp_path / "z.npz", "--checkpoint", trained["models"] / "best.ckpt")
     assert result.exit_code == 0, result.output
     saved = np.load(tmp_path / "z.npz")
-    windows = generation.file_windows(files[0], REPRESENTATIONS["mel_16bar"]).windows
+    listing = windows.of_file(files[0], REPRESENTATIONS["mel_16bar"])
     model = generation.load(trained["models"] / "best.ckpt")
-    tokens = torch.stack([torch.from_numpy(w.tokens.astype(np.int64)).view(-1, 1) for w in windows])
-    assert saved["mu"].shape == (len(windows), model.config.z_size)
+    tokens = torch.stack([torch.from_numpy(w.tokens.astype(np.int64)).view(-1, 1) for w in listing.windows])
+    assert saved["mu"].shape == (len(listing.windows), model.config.z_size)
     assert np.allclose(saved["mu"], generation.encode(model, tokens)[1].numpy(), atol=1e-6)
+    assert saved["kept"].tolist() == listing.kept and saved["start_bar"].tolist() == [w.start_bar
+                                                                                     for w in listing.windows]
+
+
+def test_model_commands_list_the_windows_explain_lists(trained, shared_midi, tmp_path):
+    """The same windows, numbers, programs and kept flags in `explain` and in a model command's --window choice."""
+    checkpoint = trained["models"] / "best.ckpt"
+    for path in (shared_midi / "pop909" / "179.mid", shared_midi / "pop_multitrack" / "Mr. Blue Sky.mid"):
+        explained = invoke("explain", path, "-r", "mel_16bar")
+        assert explained.exit_code == 0, explained.output
+        listed = [line.strip() for line in explained.stdout.split("--window N takes it:\n")[1].splitlines()]
+        unchosen = invoke("reconstruct", path, "--out", tmp_path / "r.mid", "--checkpoint", checkpoint)
+        assert unchosen.exit_code == 1
+        assert [line.strip() for line in unchosen.stderr.split("pick one with --window N:\n")[1].splitlines()] == listed
+        wrong = invoke("reconstruct", path, "--window", len(listed), "--out", tmp_path / "r.mid", "--checkpoint",
+                       checkpoint)
+        assert wrong.exit_code == 1 and "[no_such_window]" in wrong.stderr
 
 
 def test_attribute_at_zero_equals_reconstruction_and_moves_the_code_otherwise(trained, files, tmp_path):
@@ -71,16 +103,34 @@ def test_attribute_at_zero_equals_reconstruction_and_moves_the_code_otherwise(tr
     model = generation.load(checkpoint)
     save_file({"note_density": torch.full((model.config.z_size,), 1e4)}, tmp_path / "vectors.safetensors")
     common = ["--window", 0, "--checkpoint", checkpoint]
-    assert invoke("reconstruct", files[0], "--out", tmp_path / "r.mid", *common).exit_code == 0
+    again = invoke("reconstruct", files[0], "--out", tmp_path / "r.mid", *common)
+    assert_nothing_silent_succeeds(again, tmp_path / "r.mid")
     for amount, name in ((0.0, "zero.mid"), (1.0, "moved.mid")):
         result = invoke("attribute", files[0], "--vector", "note_density", "--amount", amount, "--out",
                         tmp_path / name, "--vectors", tmp_path / "vectors.safetensors", *common)
-        assert result.exit_code == 0, result.output
+        assert_nothing_silent_succeeds(result, tmp_path / name)
     assert (tmp_path / "zero.mid").read_bytes() == (tmp_path / "r.mid").read_bytes()
     assert (tmp_path / "moved.mid").read_bytes() != (tmp_path / "r.mid").read_bytes()
     unknown = invoke("attribute", files[0], "--vector", "loudness", "--out", tmp_path / "x.mid", "--vectors",
                      tmp_path / "vectors.safetensors", *common)
-    assert unknown.exit_code == 1 and "no vector 'loudness'" in unknown.output
+    assert unknown.exit_code == 1 and "no vector 'loudness'" in unknown.stderr and "[unknown_vector]" in unknown.stderr
+
+
+def test_a_model_that_writes_only_rests_fails_and_keeps_its_files(trained, files, tmp_path):
+    """The session's model with its output layers set to always choose class 0, a rest (no event)."""
+    checkpoint = torch.load(trained["models"] / "best.ckpt", weights_only=True)
+    for key, value in checkpoint["state_dict"].items():
+        if key.endswith("output.weight"):
+            value.zero_()
+        elif key.endswith("output.bias"):
+            value.copy_(1e4 * (torch.arange(len(value)) == 0))
+    torch.save(checkpoint, tmp_path / "silent.ckpt")
+    common = ["--checkpoint", tmp_path / "silent.ckpt"]
+    result = invoke("reconstruct", files[0], "--window", 0, "--out", tmp_path / "r.mid", *common)
+    assert notes(tmp_path / "r.mid") == 0 and result.exit_code == 1
+    assert f"error: {tmp_path / 'r.mid'}: " in result.stderr and "[only_rests]" in result.stderr
+    sampled = invoke("sample", "--n", 2, "--out", tmp_path / "samples", *common)
+    assert sampled.exit_code == 1 and len(list((tmp_path / "samples").glob("*.mid"))) == 2
 
 
 def test_bad_inputs_fail_with_the_file_and_the_reason(trained, tmp_path):
@@ -88,21 +138,21 @@ def test_bad_inputs_fail_with_the_file_and_the_reason(trained, tmp_path):
     corrupt.write_bytes(b"MThd\x00\x00\x00\x06garbage")
     checkpoint = trained["models"] / "best.ckpt"
     result = invoke("reconstruct", corrupt, "--out", tmp_path / "r.mid", "--checkpoint", checkpoint)
-    assert result.exit_code == 1 and str(corrupt) in result.output and "not a readable MIDI file" in result.output
+    assert result.exit_code == 1 and f"error: {corrupt}: " in result.stderr and "[corrupt]" in result.stderr
+    assert "fix: " in result.stderr and isinstance(result.exception, SystemExit)  # no traceback
     missing = invoke("sample", "--checkpoint", tmp_path / "none.ckpt", "--out", tmp_path)
-    assert missing.exit_code == 1 and "none.ckpt: no such checkpoint" in missing.output
+    assert missing.exit_code == 1 and "none.ckpt: no such checkpoint" in missing.stderr
     (tmp_path / "fake.ckpt").write_bytes(b"not a checkpoint")
     fake = invoke("sample", "--checkpoint", tmp_path / "fake.ckpt", "--out", tmp_path)
-    assert fake.exit_code == 1 and "not a musicvae checkpoint" in fake.output
+    assert fake.exit_code == 1 and "not a musicvae checkpoint" in fake.stderr and "[not_a_checkpoint]" in fake.stderr
 
 
 def test_commands_warn_when_the_model_has_not_learned_or_writes_no_notes(trained, files, tmp_path):
-    """The session's debug model is trained for 6 steps: it is at its baseline and its greedy decodings are rests."""
+    """The session's debug model is trained for 6 steps: it is at its baseline."""
     checkpoint = trained["models"] / "best.ckpt"
     assert generation.load(checkpoint).learning["verdict"] != "learning"
-    result = CliRunner().invoke(app, ["reconstruct", str(files[0]), "--window", "0", "--out",
-                                      str(tmp_path / "again.mid"), "--checkpoint", str(checkpoint)])
-    assert result.exit_code == 0, result.output
-    assert "warning: " in result.output and "when last validated" in result.output
-    notes = sum(len(t.notes) for t in symusic.Score.from_file(str(tmp_path / "again.mid")).tracks)
-    assert ("has no notes" in result.output) == (notes == 0)
+    result = invoke("reconstruct", files[0], "--window", 0, "--out", tmp_path / "again.mid", "--checkpoint",
+                    checkpoint)
+    assert "warning: " in result.stderr and "when last validated" in result.stderr
+    assert_nothing_silent_succeeds(result, tmp_path / "again.mid")
+    assert ("has no notes" in result.stderr) == (notes(tmp_path / "again.mid") == 0)

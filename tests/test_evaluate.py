@@ -62,6 +62,7 @@ def test_stage_writes_every_declared_output(reports):
     assert first[3] == "0.0" and float(last[3]) > 0  # the data-space path starts at A itself and ends at B
     out = reports / "evaluate"
     assert len(list((out / "samples").glob("*.mid"))) == 3 and len(list((out / "interpolation").glob("*.mid"))) == 5
+    assert len(list((out / "endpoints").glob("*.mid"))) == 2  # the test windows the README's interpolate reads
     for png in ("samples.png", "interpolation.png", "reconstruction.png", "attribute_effects.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -95,8 +96,16 @@ def test_rendered_audio_is_not_silent(reports):
         pytest.skip(why)
     wavs = sorted((reports / "evaluate/audio").rglob("*.wav"))
     assert wavs and all(listening.rms(w) > 1e-3 for w in wavs)
+    # every sample, interpolation step and reconstruction is on the page, not the first few of each
+    heard = {w.relative_to(reports / "evaluate/audio").with_suffix("") for w in wavs}
+    assert heard == {m.relative_to(reports / "evaluate").with_suffix("") for m in heard_groups(reports)}
     page = (reports / "evaluate/listening.html").read_text()
     assert page.count("<audio") == len(wavs) and "data:image/png;base64," in page
+
+
+def heard_groups(reports: Path) -> list[Path]:
+    return [m for group in ("samples", "interpolation", "reconstruction", "endpoints")
+            for m in (reports / "evaluate" / group).glob("*.mid")]
 
 
 def test_trio_accuracy_is_reported_per_part():

@@ -116,12 +116,12 @@ def test_explain_command_names_windows_and_reasons(shared_midi, tmp_path):
     out = explain(shared_midi / "pop_multitrack" / "Funkytown.mid")
     summaries = [line for line in out.splitlines() if not line.startswith("  ")]
     assert [line.split(":")[0] for line in summaries] == list(REPRESENTATIONS)
-    assert "mel_16bar: 5 windows" in out and "over_cap=" in out
-    listed = [line for line in out.split("mel_16bar:")[1].split("drums_2bar:")[0].splitlines()[1:]]
-    assert sum(int(line.split(": ")[1].split()[0]) for line in listed) == 5  # every window, by piece and programs
+    listed = out.split("mel_16bar:")[1].split("drums_2bar:")[0]
+    assert "5 kept for training" in listed.splitlines()[0] and "over_cap=" in listed
+    assert listed.count(", kept for training") == 5  # every window, those training keeps marked
     (tmp_path / "bad.mid").write_bytes(b"not midi")
     bad = explain(tmp_path / "bad.mid", "-r", "mel_2bar", code=1)
-    assert "mel_2bar: 0 windows" in bad and "corrupt=1" in bad and f"{tmp_path / 'bad.mid'}" in bad
+    assert f"error: {tmp_path / 'bad.mid'}: " in bad and "[corrupt]" in bad
 
 
 def test_extract_all_parses_once_and_equals_each_representation(shared_midi):

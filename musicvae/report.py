@@ -1,0 +1,85 @@
+"""`musicvae report`: the essentials of a finished `dvc repro` in 80 columns, from the files its stages write:
+metrics.json (the evaluate stage, on the test split), train.json (the train stage's run record) and preprocess.json
+(the windows of every representation). The full numbers stay in those files, `dvc metrics show` and MLflow."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+from musicvae import learning
+from musicvae.reasons import WORDS, UsageError, commonest
+
+WIDTH = 80
+RERUN = "run `dvc repro` (or `make run`), whose stages write it"
+MODES = ("teacher_forced", "sampled", "greedy")
+STOPPED_BY = {"max_steps": "its step budget (train.max_steps)", "max_minutes": "the wall-clock cap (train.max_minutes)",
+              "end": "the end of its data"}
+
+
+def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _test(metrics: dict) -> list[str]:
+    learned = metrics["learning"]
+    lines = [f"Test split, {metrics['test_windows']} windows: {learned['verdict'].upper()}",
+             *_wrapped(learning.explain(learned["verdict"]) + "."),
+             f"  {'accuracy':<26}{'teacher-forced':>16}{'sampled':>10}{'greedy':>10}"]
+    accuracy = metrics["accuracy"]
+    for part in dict.fromkeys(key.removesuffix(mode).rstrip("_") for key in accuracy for mode in MODES
+                              if key.endswith(mode)):  # trio models have one row per part, the others one
+        row = [accuracy[f"{part}_{mode}" if part else mode] for mode in MODES]
+        lines.append(f"    {part or 'all steps':<24}" + "".join(f"{v:>{w}.3f}" for v, w in zip(row, (16, 10, 10))))
+    lines.append(f"    {'majority-class baseline':<24}{learned['majority_accuracy']:>16.3f}"
+                 "  (always the commonest token)")
+    empty = {name: n for name, n in metrics["empty_outputs"].items() if n}
+    lines += [f"  {'active units':<26}{metrics['active_units']} of {metrics['z_size']} latent dimensions",
+              f"  {'shuffled-code gap':<26}{learned['gap_nats']:.1f} nats, {100 * learned['gap_share']:.1f} % of the "
+              "reconstruction loss",
+              f"  {'outputs without a note':<26}" + (", ".join(f"{n} {name}" for name, n in empty.items()) or "none")]
+    return lines
+
+
+def _training(record: dict) -> list[str]:
+    text = f"Training: {record['config']}, {record['steps']} steps, stopped by {STOPPED_BY[record['stopped_by']]}"
+    last = record.get("learning")  # none when no validation ran
+    verdict = f"; at its last validation (step {last['step']}): {last['verdict']}" if last else "; no validation ran"
+    return _wrapped(text + verdict, "")
+
+
+def _windows(preprocess: dict) -> list[str]:
+    lines = [f"Windows per representation{'train':>12}{'eval':>8}{'test':>8}   files with windows"]
+    for name, stats in preprocess.items():
+        splits = stats["splits"]
+        lines.append(f"  {name:<24}" + "".join(f"{splits[s]['windows']:>{w}}" for s, w in (("train", 12),
+                                                                                         ("eval", 8), ("test", 8)))
+                     + f"   {stats['files_with_windows']} of {stats['files']}")
+        if not stats["files_with_windows"]:
+            code = commonest(Counter(stats["reasons"]))
+            lines += _wrapped(f"mostly: {WORDS[code]} [{code}]", "    ")
+    return lines
+
+
+def _load(path: Path) -> dict:
+    if not path.is_file():
+        raise UsageError(path, "no such report: the pipeline has not written it yet", "no_report", RERUN)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(path, f"not a report ({e})", "bad_report", RERUN) from None
+
+
+def summary(folder: Path) -> str:
+    """The report, or a UsageError naming the first file that is missing or unreadable."""
+    lines = []
+    for name, section in (("metrics.json", _test), ("train.json", _training), ("preprocess.json", _windows)):
+        data = _load(folder / name)
+        try:
+            lines += [*section(data), ""]
+        except KeyError as e:
+            raise UsageError(folder / name, f"no {e} in it: another version of the pipeline wrote it", "old_report",
+                             RERUN) from None
+    return "\n".join(lines).rstrip()
