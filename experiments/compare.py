@@ -46,9 +46,7 @@ def table(found: pd.DataFrame) -> pd.DataFrame:
     """One row a run: name, config, the params whose values differ between runs, and the final metrics."""
     params = [c for c in found if c.startswith("params.") and c != "params.config"
               and found[c].astype(str).nunique(dropna=False) > 1 and not c.startswith("params.data_manifest")]
-    names = found["tags.dvc_experiment"].fillna(found["tags.mlflow.runName"]) if "tags.dvc_experiment" in found \
-        else found["tags.mlflow.runName"]
-    out = pd.DataFrame({"run": names, "run id": found["run_id"].str[:8],
+    out = pd.DataFrame({"run": [_name(run) for _, run in found.iterrows()], "run id": found["run_id"].str[:8],
                         "config": found["params.config"]})
     for column in params:
         out[column.removeprefix("params.")] = found[column]
@@ -87,11 +85,15 @@ def learning_curves(found: pd.DataFrame, uri: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["run", "step", *CURVES])
 
 
-def _label(run) -> str:
-    """The DVC experiment's name when DVC ran it, else the config's; and the run's short id."""
+def _name(run) -> str:
+    """The DVC experiment's name when DVC ran it, else the MLflow run's (the config's)."""
     name = run.get("tags.dvc_experiment")
-    name = name if isinstance(name, str) and name else run["tags.mlflow.runName"]
-    return f"{name} ({run['run_id'][:8]})"
+    return name if isinstance(name, str) and name else run["tags.mlflow.runName"]
+
+
+def _label(run) -> str:
+    """The run's name and short id, for figures."""
+    return f"{_name(run)} ({run['run_id'][:8]})"
 
 
 def _curve_rows(curves: pd.DataFrame, column: str) -> list[dict]:
