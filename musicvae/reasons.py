@@ -69,9 +69,10 @@ def rejected(path: Path, code: str, detail: str) -> UsageError:
 
 
 def commonest(reasons: Counter) -> str:
-    """Why a file or a corpus gave no window, as the preprocess stage's dead letters say: the commonest reason."""
-    found = Counter({k: v for k, v in reasons.items() if k != "no_windows"}).most_common(1)
-    return found[0][0] if found else "no_windows"
+    """Why a file or a corpus gave no window, as the preprocess stage's dead letters say: the commonest reason, ties
+    broken by name so that the same counts always give the same answer."""
+    drops = {k: v for k, v in reasons.items() if k != "no_windows"}
+    return max(sorted(drops), key=drops.get) if drops else "no_windows"
 
 
 def no_window(path: Path, what: str, reasons: Counter, fix: str = "") -> UsageError:

@@ -10,6 +10,7 @@ from apache_beam.metrics import Metrics
 
 from musicvae.extract import FAILURES, FileResult, extract_all, rejected
 from musicvae.midi import REASONS
+from musicvae.reasons import commonest
 from pipelines.config import SPLITS, PreprocessConfig
 
 WINDOWS, FILES, DEAD_LETTERS = "windows", "files", "dead_letters"
@@ -36,8 +37,7 @@ def dead_letter_reason(result: FileResult) -> str:
     for reason in dict.fromkeys((*REASONS, *FAILURES)):
         if result.reasons[reason]:
             return reason
-    drops = {k: v for k, v in result.reasons.items() if k != "no_windows"}
-    return max(sorted(drops), key=drops.get) if drops else "no_windows"
+    return commonest(result.reasons)
 
 
 class ConvertFile(beam.DoFn):
