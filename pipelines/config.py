@@ -23,11 +23,21 @@ class PreprocessConfig:
     limits: Limits
     # The stage fails when more of a representation's files than this end in a bug or the safety-net timeout.
     max_failure_share: float = 0.05
+    # The splits whose files Magenta's max_per_piece caps (all, as Magenta); leaving out train gives training every
+    # window while eval and test stay comparable with Magenta's.
+    cap_splits: tuple[str, ...] = SPLITS
 
     def settings(self, rep: Representation) -> dict:
         """What the shards of `rep` depend on, besides the input files and the code."""
         return {"representation": dataclasses.asdict(rep), "splits": self.splits,
-                "rows_per_shard": self.rows_per_shard, "limits": dataclasses.asdict(self.limits)}
+                "rows_per_shard": self.rows_per_shard, "limits": dataclasses.asdict(self.limits),
+                **({} if self.cap_splits == SPLITS else {"cap_splits": list(self.cap_splits)})}
+
+    def representations_for(self, split: str) -> list[Representation]:
+        """What a file of `split` is cut with: uncapped outside cap_splits."""
+        if split in self.cap_splits:
+            return list(self.representations)
+        return [dataclasses.replace(rep, max_per_piece=None) for rep in self.representations]
 
     def hash(self, rep: Representation) -> str:
         return hashlib.sha256(json.dumps(self.settings(rep), sort_keys=True).encode()).hexdigest()
@@ -64,12 +74,16 @@ def parse(section: dict, only: list[str] | None = None) -> PreprocessConfig:
     splits = {name: float(section["splits"][name]) for name in SPLITS}
     if abs(sum(splits.values()) - 1) > 1e-9 or min(splits.values()) < 0:
         raise ValueError(f"preprocess.splits {splits} must be non-negative and sum to 1")
+    cap_splits = tuple(section.get("cap_splits", SPLITS))
+    if not set(cap_splits) <= set(SPLITS):
+        raise ValueError(f"preprocess.cap_splits {list(cap_splits)}: each must be one of {', '.join(SPLITS)}")
     return PreprocessConfig(
         representations=tuple(_representation(n, section.get(n) or {}) for n in names),
         splits=splits,
         rows_per_shard=int(section["rows_per_shard"]),
         limits=Limits(**section.get("limits", {})),
         max_failure_share=float(section.get("max_failure_share", 0.05)),
+        cap_splits=tuple(s for s in SPLITS if s in cap_splits),
     )
 
 

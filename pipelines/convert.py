@@ -48,14 +48,17 @@ class ConvertFile(beam.DoFn):
         self.config, self.base = config, base
 
     def process(self, readable):
-        path, reps = readable.metadata.path, list(self.config.representations)
+        path = readable.metadata.path
         if readable.metadata.size_in_bytes > self.config.limits.max_bytes:
+            md5 = self._md5_in_chunks(readable)
+            split = split_of(md5, self.config.splits)
             detail = f"{readable.metadata.size_in_bytes} bytes > {self.config.limits.max_bytes}"
-            results = rejected(self._md5_in_chunks(readable), reps, "too_large", detail)
+            results = rejected(md5, list(self.config.representations), "too_large", detail)
         else:  # never raises: a bug on one file becomes its dead letter, with the traceback in the log
-            results = extract_all(readable.read(), reps, self.config.limits, name=path)
-        md5 = next(iter(results.values())).md5
-        split = split_of(md5, self.config.splits)
+            data = readable.read()
+            md5 = hashlib.md5(data).hexdigest()
+            split = split_of(md5, self.config.splits)
+            results = extract_all(data, self.config.representations_for(split), self.config.limits, name=path)
         source = source_id(path, self.base)
         for name, result in results.items():
             for reason, count in result.reasons.items():

@@ -109,3 +109,18 @@ def test_manifest_describes_the_shards(clean):
             for shard in shards:
                 data = (output / rep / shard["file"]).read_bytes()
                 assert hashlib.sha256(data).hexdigest() == shard["sha256"] and len(data) == shard["bytes"]
+
+
+def test_cap_splits_leaves_training_uncapped_and_eval_and_test_as_magenta(shared_midi, clean, tmp_path):
+    """`cap_splits: [eval, test]`: training gets every window, the splits a model is judged on stay Magenta's."""
+    output, report = clean
+    uncapped = run(f"{shared_midi}/**/*.mid", tmp_path, "--set", "cap_splits=[eval, test]", reps=["mel_2bar"])
+    splits = uncapped["mel_2bar"]["splits"]
+    assert splits["train"]["windows"] > report["mel_2bar"]["splits"]["train"]["windows"]
+    for split in ("eval", "test"):
+        assert {r["tokens"] for r in rows(tmp_path, "mel_2bar", split)} == \
+            {r["tokens"] for r in rows(output, "mel_2bar", split)}
+    manifest = json.loads((tmp_path / "mel_2bar" / "manifest.json").read_text())
+    assert manifest["config"]["cap_splits"] == ["eval", "test"]
+    with pytest.raises(ValueError, match="cap_splits.*one of train, eval, test"):
+        preprocess_config.load(PARAMS, ["cap_splits=[training]"])
