@@ -7,30 +7,20 @@ import functools
 import hashlib
 import json
 from importlib import metadata
-from pathlib import Path
 
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from musicvae.extract import Representation
+from musicvae.provenance import code_sha256
 from pipelines.config import SPLITS, PreprocessConfig
-
-# The code that makes windows: exactly the code deps of dvc.yaml's preprocess stage (a test checks), hashed file by
-# file as DVC does, so that a code change the stage does not depend on leaves the manifest's bytes alone.
-SOURCES = ("musicvae/codecs", "musicvae/extract.py", "musicvae/midi.py", "musicvae/timing.py", "pipelines")
 
 
 @functools.cache
 def code_version() -> dict:
-    """The installed version and a hash of the code that makes windows; unlike a git commit it changes only
-    when that code does, so the manifest stays byte-identical across unrelated commits."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    files = (root / s for s in SOURCES)
-    for path in sorted(p for f in files for p in (f.rglob("*") if f.is_dir() else [f])
-                       if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    return {"musicvae": metadata.version("musicvae"), "source_sha256": digest.hexdigest()}
+    """The installed version and a hash of the code the preprocess command runs (its import closure); unlike a git
+    commit it changes only when that code does, so the manifest stays byte-identical across unrelated commits."""
+    return {"musicvae": metadata.version("musicvae"), "source_sha256": code_sha256("pipelines.preprocess")}
 
 
 def _describe(path: str) -> dict:

@@ -1,7 +1,10 @@
-import os
 from pathlib import Path
 
 import pytest
+
+from tests import system
+
+pytest_plugins = ["pytester"]  # tests/test_test_run.py runs small test files under the project's settings
 
 SHARED_MIDI = Path(__file__).resolve().parents[1].parent / "shared" / "midi"
 
@@ -10,12 +13,9 @@ SHARED_MIDI = Path(__file__).resolve().parents[1].parent / "shared" / "midi"
 def shared_midi() -> Path:
     """The real MIDI beside the repository (../shared/midi).
 
-    Skips when the folder is absent, and fails instead under MUSICVAE_REQUIRE_SHARED=1 (as in CI)."""
+    Skips when the folder is absent, and fails instead in CI (tests/system.py)."""
     if not SHARED_MIDI.is_dir():
-        reason = f"real MIDI folder {SHARED_MIDI} is absent"
-        if os.environ.get("MUSICVAE_REQUIRE_SHARED") == "1":
-            pytest.fail(f"{reason}, and MUSICVAE_REQUIRE_SHARED=1 requires it")
-        pytest.skip(reason)
+        system.missing(f"real MIDI folder {SHARED_MIDI} is absent")
     return SHARED_MIDI
 
 

@@ -26,7 +26,7 @@ READS_SHARED_MIDI = {"bench_codecs.py", "bench_preprocess.py", "bench_train.py"}
 @pytest.mark.parametrize("script", sorted(SMOKE))
 def test_benchmark_prints_its_ratios(script, request):
     if script in READS_SHARED_MIDI:
-        request.getfixturevalue("shared_midi")  # skips, or fails under MUSICVAE_REQUIRE_SHARED, without it
+        request.getfixturevalue("shared_midi")  # skips, or fails in CI, without it
     done = subprocess.run([sys.executable, f"benchmarks/{script}", *SMOKE[script]], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

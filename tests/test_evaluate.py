@@ -12,6 +12,7 @@ import yaml
 from lightning_modules import evaluate
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
 from musicvae import learning, listening
+from tests import system
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +94,7 @@ def test_stage_gives_the_same_bytes_twice(trained, shards, reports, tmp_path):
 def test_rendered_audio_is_not_silent(reports):
     synth, why = listening.synthesizer()
     if synth is None:
-        pytest.skip(why)
+        system.missing(why)
     wavs = sorted((reports / "evaluate/audio").rglob("*.wav"))
     assert wavs and all(listening.rms(w) > 1e-3 for w in wavs)
     # every sample, interpolation step and reconstruction is on the page, not the first few of each

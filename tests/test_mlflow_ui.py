@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lightning_modules import evaluate
+from tests import system
 from tests.portable_job import free_port
 from tests.test_evaluate import _params
 
@@ -70,7 +71,7 @@ def _open(page: str, shot: Path) -> str:
     """The page's DOM once its scripts ran, in a fresh headless Chromium that also saves a screenshot to `shot`."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
+        system.missing("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
     dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                           "--virtual-time-budget=20000", "--window-size=1400,1000",
                           f"--user-data-dir={shot.with_suffix('.profile')}", f"--screenshot={shot}", "--dump-dom",

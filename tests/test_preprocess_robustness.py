@@ -1,5 +1,6 @@
 """The pipeline against duplicates across files, bad input, reruns, the multi-process runner and a SIGKILL."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -102,11 +103,16 @@ def test_sigkill_leaves_no_partial_shard_and_a_rerun_completes_identically(share
     proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[1], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     staging = output / ".staging"
-    while not (staging.is_dir() and any(staging.iterdir())):
-        assert proc.poll() is None, "the pipeline finished before it could be killed"
-        time.sleep(0.002)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    deadline = time.monotonic() + 600  # shards are staged after every file is read: slow on a loaded machine
+    try:
+        while not (staging.is_dir() and any(staging.iterdir())):
+            assert proc.poll() is None, "the pipeline finished before it could be killed"
+            assert time.monotonic() < deadline, "the pipeline staged no shard within 600 s"
+            time.sleep(0.002)
+    finally:  # killed whether the test goes on or fails, so that no orphan pipeline runs on
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     visible = files(output)
     assert not any(k.endswith("manifest.json") for k in visible)
     expected = files(reference)
