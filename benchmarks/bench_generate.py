@@ -17,14 +17,15 @@ import time
 
 import torch
 
-from experiments.config import load
 from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE, choose, one_hot
+from lightning_modules.experiment import load
 from musicvae.latent import interpolation_path
+from musicvae.temperature import GREEDY
 from naive_port import NaivePort, cell_step
 
 
 @torch.no_grad()
-def naive_decode(port: NaivePort, z: torch.Tensor, temperature: float | None) -> torch.Tensor:
+def naive_decode(port: NaivePort, z: torch.Tensor, temperature: float | str) -> torch.Tensor:
     """One sequence [Z] → tokens [T], token by token through the port's LSTMCells (hierarchical configs only)."""
     c, z = port.config, z[None]
     h, s = map(list, port.conductor_state(z))
@@ -61,14 +62,14 @@ def main() -> None:
     port = NaivePort(model).eval()
     z = torch.randn(2, model.config.z_size)
     path = interpolation_path(z[0], z[1], 9)
-    ours_greedy = model.decode_sampled(path, None)[0][..., 0]
-    naive_greedy = torch.stack([naive_decode(port, p, None) for p in path])
+    ours_greedy = model.decode_sampled(path, GREEDY)[0][..., 0]
+    naive_greedy = torch.stack([naive_decode(port, p, GREEDY) for p in path])
     agree = (ours_greedy == naive_greedy).float().mean().item()
 
     rows = [
         ("one 16-bar sample", lambda: model.sample(1, 1.0), lambda: naive_decode(port, z[0], 1.0)),
-        ("9-step interpolation", lambda: model.decode_sampled(interpolation_path(z[0], z[1], 9), None),
-         lambda: [naive_decode(port, p, None) for p in interpolation_path(z[0], z[1], 9)]),
+        ("9-step interpolation", lambda: model.decode_sampled(interpolation_path(z[0], z[1], 9), GREEDY),
+         lambda: [naive_decode(port, p, GREEDY) for p in interpolation_path(z[0], z[1], 9)]),
     ]
     print(f"{args.config}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
           f"{torch.get_num_threads()} threads; greedy tokens ours vs naive agree on {agree:.1%}")

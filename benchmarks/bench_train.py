@@ -44,7 +44,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.config import MAGENTA_PARAMS, load, names  # noqa: E402
+from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
 from lightning_modules.components import objective  # noqa: E402
 from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
 from lightning_modules.datamodule import ShardDataModule  # noqa: E402
@@ -188,7 +188,7 @@ def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float
         return train(load(CONFIG), settings, folder, out, uri)["train_seconds"], time.perf_counter() - start, None
     experiment = load(CONFIG)
     lightning.seed_everything(settings["seed"], workers=True)
-    data = ShardDataModule(folder / experiment.representation, experiment.batch_size, settings["num_workers"],
+    data = ShardDataModule(folder / experiment.representation.name, experiment.batch_size, settings["num_workers"],
                            settings["seed"])
     checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
@@ -198,7 +198,7 @@ def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float
                                 strategy=settings["strategy"], devices=settings["devices"],
                                 num_nodes=settings["num_nodes"], logger=False, callbacks=[checkpoints],
                                 default_root_dir=out, deterministic=True, profiler=profiler)
-    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
+    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
     fit_start = time.perf_counter()
     trainer.fit(module, data)
     fit_s, durations = time.perf_counter() - fit_start, profiler.recorded_durations
@@ -238,7 +238,7 @@ def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None
     settings = settings | {"max_steps": steps, "max_minutes": None, "val_every_n_steps": steps}
     with tempfile.TemporaryDirectory() as tmp, mlflow_server(Path(tmp)) as server, quiet():
         sqlite = f"sqlite:///{tmp}/local.db"  # its experiment made here, as a SQLite store keeps artifacts in ./mlruns
-        mlflow.MlflowClient(sqlite).create_experiment(f"musicvae-{load(CONFIG).representation}",
+        mlflow.MlflowClient(sqlite).create_experiment(f"musicvae-{load(CONFIG).representation.name}",
                                                       artifact_location=(Path(tmp) / "local-artifacts").as_uri())
         runs = {"no logger": (None, 1), "sqlite": (sqlite, 1), "mlflow server": (server, 1),
                 f"server, every {every}": (server, every)}  # the last as params.yaml logs

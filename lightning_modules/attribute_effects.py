@@ -3,7 +3,7 @@ quartile minus that of the bottom quartile; and their effect matrix: every vecto
 the change of every attribute in the greedy decodings, in units of that attribute's spread over the test set.
 
 The vectors are saved as `attribute_vectors.safetensors` (tensors only, nothing to execute, and the same bytes for
-the same vectors), which `musicvae attribute` applies."""
+the same vectors) with the model's latent space they belong to, which `musicvae attribute` checks and applies."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from lightning_modules.components.musicvae import MusicVAE
 from musicvae import figures
 from musicvae.attributes import ATTRIBUTES, diagonal_dominance
 from musicvae.latent import apply_attribute, attribute_vector
+from musicvae.temperature import GREEDY
 
 VECTORS = "attribute_vectors.safetensors"
 
@@ -36,14 +37,15 @@ def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, 
     values = torch.from_numpy(measure(train))
     vectors = {name: attribute_vector(mu_train, values[:, i], s["quantile"]) for i, name in enumerate(ATTRIBUTES)}
     out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in vectors.items()}, out / VECTORS)
+    save_file({k: v.contiguous() for k, v in vectors.items()}, out / VECTORS,
+              metadata={"latent_space": generation.latent_space(model)})
 
     spread = measure(test).std(0)
     spread[spread == 0] = 1.0  # an attribute constant over the test set is reported unscaled
     effect = np.zeros((len(vectors), len(ATTRIBUTES)))
     for i, vector in enumerate(vectors.values()):
         shifted = apply_attribute(mu_test, vector, torch.tensor([s["amount"], -s["amount"]]))  # [2, N, Z]
-        decoded = generation.decode(model, shifted.flatten(0, 1), None, batch).view(2, len(test), *test.shape[1:])
+        decoded = generation.decode(model, shifted.flatten(0, 1), GREEDY, batch).view(2, len(test), *test.shape[1:])
         effect[i] = (measure(decoded[0]) - measure(decoded[1])).mean(0) / 2 / spread
     names = list(ATTRIBUTES)
     (out / "attribute_effects.png").write_bytes(figures.heat_map_png(

@@ -8,13 +8,24 @@ from pathlib import Path
 import torch
 
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
+from musicvae.extract import Representation
+
+
+def _tuples(saved: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
+
+
+class OldCheckpoint(ValueError):
+    """A checkpoint from before checkpoints recorded their representation."""
 
 
 def load_model(path: str | Path, map_location: str = "cpu") -> MusicVAE:
     checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    saved = checkpoint["hyper_parameters"]["model"]
-    config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
-    model = MusicVAE(config)
+    saved = checkpoint["hyper_parameters"]
+    if "representation" not in saved:
+        raise OldCheckpoint("made by an older version, it does not record how its training windows were cut")
+    model = MusicVAE(ModelConfig(**_tuples(saved["model"])))
     model.load_state_dict({k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items()})
+    model.representation = Representation(**_tuples(saved["representation"]))
     model.learning = checkpoint.get("learning")  # the learning monitor's last verdict, when training recorded one
     return model.eval()

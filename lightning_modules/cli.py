@@ -27,15 +27,20 @@ Checkpoint = typer.Option(None, "--checkpoint", metavar="FILE", help="A checkpoi
 RunId = typer.Option(None, "--run-id", help="An MLflow run whose checkpoints/best.ckpt artifact to use.")
 TrackingUri = typer.Option(None, "--tracking-uri", help="MLflow store of --run-id (default: ./mlflow.db).")
 Seed = typer.Option(0, help="Seed of every random draw, so that a command repeats exactly.")
-Temperature = typer.Option(None, help="Sample at this temperature (above 0); greedy by default.")
+Temperature = typer.Option("greedy", metavar="T", help="`greedy` (the likeliest note every step), or sample at this "
+                           "softmax temperature, a number above 0 (1 samples the model as trained).")
 WindowOpt = typer.Option(None, "--window", metavar="N",
                          help="Which window of the file, when it has several (`musicvae explain FILE` lists them).")
 
 
-def _check_temperature(temperature: float | None) -> None:
-    if temperature is not None and temperature <= 0:
-        raise UsageError(f"--temperature {temperature}", "a temperature must be above 0", "bad_temperature",
-                         "leave it out to decode greedily, or give a value such as 0.5")
+def _temperature(given: str) -> float | str:
+    from musicvae.temperature import check_temperature
+
+    try:
+        return check_temperature(given)
+    except ValueError:
+        raise UsageError(f"--temperature {given}", "a temperature must be a number above 0, or greedy",
+                         "bad_temperature", "give --temperature greedy, or a number such as 0.5") from None
 
 
 def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
@@ -59,7 +64,7 @@ def _window(model, path: Path, index: int | None) -> Window:
     from lightning_modules import generation
     from musicvae import windows
 
-    listing = windows.of_file(path, generation.representation_of(model.config))
+    listing = windows.of_file(path, model.representation)
     count = len(listing.windows)
     if index is None and count == 1:
         return listing.windows[0]
@@ -105,20 +110,21 @@ def _not_silent(written: list[bool], where: Path) -> None:
 
 @app.command()
 def sample(n: int = typer.Option(8, "--n", help="How many samples."),
-           temperature: float = typer.Option(0.5, help="Softmax temperature (above 0); Magenta's default 0.5."),
+           temperature: str = typer.Option("0.5", metavar="T", help="Softmax temperature above 0 (Magenta's default "
+                                            "0.5), or `greedy`."),
            out: Path = typer.Option(Path("samples"), metavar="FOLDER", help="Folder for sample_NN.mid."),
            checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri, seed: int = Seed):
     """Draw z ~ N(0, I) and decode n new sequences."""
     def work():
         if n < 1:
             raise UsageError(f"--n {n}", "no sample to draw", "too_few_samples", "give --n 1 or more")
-        _check_temperature(temperature)
+        chosen_temperature = _temperature(temperature)
         import torch
         from rich.progress import track
 
         model = _model(checkpoint, run_id, tracking_uri)
         torch.manual_seed(seed)
-        written = [_write(out / f"sample_{i:02d}.mid", model, model.sample(1, temperature)[0])
+        written = [_write(out / f"sample_{i:02d}.mid", model, model.sample(1, chosen_temperature)[0])
                    for i in track(range(n), description="sampling")]
         _not_silent(written, out)
     guarded(work)
@@ -130,7 +136,7 @@ def interpolate(a: Path = typer.Argument(..., metavar="A", help="Start MIDI file
                 steps: int = typer.Option(9, help="Points on the path, both ends included (2 or more)."),
                 window: list[int] = typer.Option(None, "--window", metavar="N", help="Window of A, then of B, "
                                                  "when they have several (repeat the option)."),
-                temperature: float = Temperature,
+                temperature: str = Temperature,
                 out: Path = typer.Option(Path("interpolation"), metavar="FOLDER", help="Folder for step_NN.mid."),
                 checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri,
                 seed: int = Seed):
@@ -141,7 +147,7 @@ def interpolate(a: Path = typer.Argument(..., metavar="A", help="Start MIDI file
         if steps < 2:
             raise UsageError(f"--steps {steps}", "a path needs at least its two ends", "too_few_steps",
                              "give --steps 2 or more")
-        _check_temperature(temperature)
+        chosen_temperature = _temperature(temperature)
         for path in (a, b):
             windows.read(path)  # a wrong path fails now, not after the model loads
         import torch
@@ -156,7 +162,8 @@ def interpolate(a: Path = typer.Argument(..., metavar="A", help="Start MIDI file
         torch.manual_seed(seed)
         mu = [generation.encode(model, _tokens(w))[1][0] for w in (start, end)]
         points = track(interpolation_path(*mu, steps), description="interpolating")
-        written = [_write(out / f"step_{k:02d}.mid", model, generation.decode(model, z[None], temperature)[0],
+        written = [_write(out / f"step_{k:02d}.mid", model,
+                          generation.decode(model, z[None], chosen_temperature)[0],
                           start.qpm, start.programs) for k, z in enumerate(points)]
         _not_silent(written, out)
     guarded(work)
@@ -177,25 +184,31 @@ def attribute(path: Path = MidiFile,
         from musicvae import windows
 
         windows.read(path)  # a wrong path fails now, not after the model loads
-        from safetensors.torch import load_file
+        from safetensors import safe_open
 
         from lightning_modules import generation
         from lightning_modules.attribute_effects import VECTORS
         from musicvae.latent import apply_attribute
+        from musicvae.temperature import GREEDY
 
         found_at = vectors or Path("reports/evaluate") / VECTORS
         if not found_at.is_file():
             raise UsageError(found_at, "no attribute vectors", "no_vectors",
                              "the evaluate stage of `dvc repro` writes them")
-        found = load_file(found_at)
+        with safe_open(found_at, "pt") as f:
+            found, made_for = {k: f.get_tensor(k) for k in f.keys()}, (f.metadata() or {}).get("latent_space")
         if vector not in found:
             raise UsageError(found_at, f"no vector {vector!r}", "unknown_vector",
                              f"choose from {', '.join(sorted(found))}")
         model = _model(checkpoint, run_id, tracking_uri)
+        if made_for != generation.latent_space(model):
+            raise UsageError(found_at, "attribute vectors of another model: they move codes of its latent space, "
+                             "not this one's", "foreign_vectors",
+                             "use the vectors the evaluate stage wrote for this model (`dvc repro evaluate`)")
         source = _window(model, path, window)
         mu = generation.encode(model, _tokens(source))[1]
         z = apply_attribute(mu, found[vector], amount)
-        _not_silent([_write(out, model, generation.decode(model, z, None)[0], source.qpm, source.programs)], out)
+        _not_silent([_write(out, model, generation.decode(model, z, GREEDY)[0], source.qpm, source.programs)], out)
     guarded(work)
 
 
@@ -215,7 +228,7 @@ def encode(path: Path = MidiFile,
         from lightning_modules import generation
 
         model = _model(checkpoint, run_id, tracking_uri)
-        listing = windows.of_file(path, generation.representation_of(model.config))
+        listing = windows.of_file(path, model.representation)
         torch.manual_seed(seed)
         z, mu, sigma = generation.encode(model, torch.cat([_tokens(w) for w in listing.windows]))
         if out is None:
@@ -235,14 +248,14 @@ def encode(path: Path = MidiFile,
 @app.command()
 def reconstruct(path: Path = MidiFile,
                 out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
-                temperature: float = Temperature,
+                temperature: str = Temperature,
                 window: int = WindowOpt, checkpoint: Path = Checkpoint, run_id: str = RunId,
                 tracking_uri: str = TrackingUri, seed: int = Seed):
     """Encode a window of a file and decode it again."""
     def work():
         from musicvae import windows
 
-        _check_temperature(temperature)
+        chosen_temperature = _temperature(temperature)
         windows.read(path)  # a wrong path fails now, not after the model loads
         import torch
 
@@ -252,8 +265,8 @@ def reconstruct(path: Path = MidiFile,
         source = _window(model, path, window)
         torch.manual_seed(seed)
         mu = generation.encode(model, _tokens(source))[1]
-        _not_silent([_write(out, model, generation.decode(model, mu, temperature)[0], source.qpm, source.programs)],
-                    out)
+        decoded = generation.decode(model, mu, chosen_temperature)[0]
+        _not_silent([_write(out, model, decoded, source.qpm, source.programs)], out)
     guarded(work)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import yaml
 
-from lightning_modules import generation
+from lightning_modules import generation, representations
 from lightning_modules.attribute_effects import attribute_effects
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE
@@ -31,6 +31,7 @@ from lightning_modules.learning_monitor import diagnose
 from musicvae import export, learning, metrics
 from musicvae.figures import curve_png
 from musicvae.latent import interpolation_path
+from musicvae.temperature import GREEDY, check_temperature
 
 log = logging.getLogger("musicvae.evaluate")
 PARTS = {"melody": ("melody",), "drums": ("drums",), "trio": ("melody", "bass", "drums")}
@@ -61,7 +62,7 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
     decoded = {"teacher_forced": [torch.cat(predicted)],
                "sampled": [generation.decode(model, mu + sigma * torch.randn_like(sigma),  # a fresh z ~ q(z|x)
                                              settings["temperature"], batch) for _ in range(settings["draws"])],
-               "greedy": [generation.decode(model, mu, None, batch)]}
+               "greedy": [generation.decode(model, mu, GREEDY, batch)]}
     names = PARTS[model.config.kind]
     result = {"test_windows": len(tokens), "kl_bits": float(metrics.kl_bits(mu, sigma).mean()),
               "elbo": float(-(r + kl).mean()), "r_loss": float(r.mean()),
@@ -94,7 +95,7 @@ def interpolation(model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, setti
         raise ValueError(f"interpolation needs two test windows, the test split has {len(tokens)}")
     a, b = tokens[order[:pairs]].long(), tokens[order[pairs:2 * pairs]].long()
     path = interpolation_path(mu[order[:pairs]], mu[order[pairs:2 * pairs]], steps)  # [K, pairs, Z]
-    latent = generation.decode(model, path.flatten(0, 1), None, settings["batch_size"]).view(steps, pairs, -1)
+    latent = generation.decode(model, path.flatten(0, 1), GREEDY, settings["batch_size"]).view(steps, pairs, -1)
     t = torch.linspace(0, 1, steps)
     from_b = torch.rand(steps, *a.shape, generator=generator) < t.view(-1, 1, 1, 1)
     data = torch.where(from_b, b, a).flatten(2)
@@ -177,10 +178,22 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     settings = yaml.safe_load(Path(args.params).read_text())["eval"]
+    for key, value in (("temperature", settings["temperature"]), ("samples.temperature",
+                                                                  settings["samples"]["temperature"])):
+        try:
+            check_temperature(value)
+        except ValueError as e:
+            raise SystemExit(f"evaluate: eval.{key}: {e}") from None
     best = args.model / "best.ckpt"
-    model = generation.load(best if best.exists() else args.model / "last.ckpt")
-    rep = generation.representation_of(model.config)
-    result = evaluate(model, args.shards / rep.name, settings, args.out, args.plots)
+    checkpoint = best if best.exists() else args.model / "last.ckpt"
+    model = generation.load(checkpoint)
+    folder = args.shards / model.representation.name
+    try:
+        representations.check_same(model.representation, str(checkpoint), representations.of_shards(folder),
+                                   str(folder))
+    except representations.Mismatch as e:
+        raise SystemExit(f"evaluate: {e}; rerun `dvc repro` so that the model trains on these shards") from None
+    result = evaluate(model, folder, settings, args.out, args.plots)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     log_to_mlflow(json.loads((args.model / "run.json").read_text()), result,

@@ -3,14 +3,14 @@ batched encoding and decoding without gradients."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import mlflow
 import torch
 
-from lightning_modules.checkpoint import load_model
-from lightning_modules.components.musicvae import ModelConfig, MusicVAE
-from musicvae.extract import REPRESENTATIONS, Representation
+from lightning_modules.checkpoint import OldCheckpoint, load_model
+from lightning_modules.components.musicvae import MusicVAE
 from musicvae.reasons import UsageError
 
 
@@ -35,14 +35,11 @@ def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: s
 def load(checkpoint: Path) -> MusicVAE:
     try:
         return load_model(checkpoint)
+    except OldCheckpoint as e:
+        raise UsageError(checkpoint, str(e), "old_checkpoint", "retrain it with `dvc repro`") from None
     except Exception as e:  # a truncated file, a foreign pickle refused by weights_only, a wrong state dict
         raise UsageError(checkpoint, f"not a musicvae checkpoint ({type(e).__name__}: {e})",
                          "not_a_checkpoint") from None
-
-
-def representation_of(config: ModelConfig) -> Representation:
-    """The extraction a model was trained on, from its kind and length."""
-    return next(r for r in REPRESENTATIONS.values() if (r.kind, r.steps) == (config.kind, config.steps))
 
 
 @torch.no_grad()
@@ -53,6 +50,15 @@ def encode(model: MusicVAE, tokens: torch.Tensor, batch_size: int = 64) -> tuple
 
 
 @torch.no_grad()
-def decode(model: MusicVAE, z: torch.Tensor, temperature: float | None, batch_size: int = 64) -> torch.Tensor:
-    """z [N, Z] → tokens [N, T, P], feeding back the model's own samples (argmax when temperature is None)."""
+def decode(model: MusicVAE, z: torch.Tensor, temperature: float | str, batch_size: int = 64) -> torch.Tensor:
+    """z [N, Z] → tokens [N, T, P], feeding back the model's own samples (argmax when temperature is GREEDY)."""
     return torch.cat([model.decode_sampled(batch, temperature)[0] for batch in z.split(batch_size)])
+
+
+def latent_space(model: MusicVAE) -> str:
+    """The encoder's weights, hashed: what a latent code (and an attribute vector, a difference of codes) means
+    depends on them alone, so vectors from another model, even one with the same z size, are recognised."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.encoder.state_dict().items()):
+        digest.update(name.encode() + b"\0" + tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()

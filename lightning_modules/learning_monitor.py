@@ -16,6 +16,7 @@ from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
 from musicvae import learning, metrics
 from musicvae.figures import curve_png
+from musicvae.temperature import GREEDY
 
 CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_fraction", "gap_share")
 
@@ -51,7 +52,7 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
             mu, sigma = (torch.cat(t) for t in zip(*posterior))
             own, predicted = _teacher_forced(model, mu, tokens, batch)
             shuffled, _ = _teacher_forced(model, mu.roll(1, 0), tokens, batch)
-            greedy = model.decode_sampled(mu[:greedy_examples], None)[0]
+            greedy = model.decode_sampled(mu[:greedy_examples], GREEDY)[0]
         z = mu[:batch].clone().requires_grad_(True)
         grad_z, = torch.autograd.grad(_teacher_forced(model, z, tokens[:batch], batch)[0].sum(), z)
     finally:

@@ -2,8 +2,12 @@
 
     python -m lightning_modules.train --params params.yaml --shards data/shards --out models --report reports/train.json
 
-`models/` holds last.ckpt, best.ckpt and run.json (the MLflow run id and a hash of the configuration). When the
-stage is killed, rerunning it with the same configuration resumes from last.ckpt and continues the same MLflow run."""
+`models/` holds last.ckpt, best.ckpt and run.json (the MLflow run id and a hash of the configuration, the data and
+the code). When the stage is killed, rerunning it with all three unchanged resumes from last.ckpt and continues the
+same MLflow run; otherwise it starts afresh and closes the killed run in MLflow as KILLED.
+
+The model is built for the windows of the shards' manifest, and the best checkpoint is the one with the lowest
+validation −ELBO (β = 1, no free bits) over the whole eval split: `val/loss` moves with β's schedule."""
 
 from __future__ import annotations
 
@@ -17,18 +21,21 @@ from dataclasses import asdict
 from pathlib import Path
 
 import lightning
+import mlflow
 import torch
 import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from experiments.config import Experiment, load
+from lightning_modules import representations
+from lightning_modules.experiment import Experiment, cut_as, load
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.learning_monitor import LearningMonitor
 from lightning_modules.store import artifact_location, flatten, open_store, tracking_uri
 from lightning_modules.vae_module import MusicVAEModule
+from musicvae.provenance import code_sha256
 
 
 def _git_commit() -> str:
@@ -63,23 +70,29 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     if settings.get("threads"):
         torch.set_num_threads(settings["threads"])
     open_store(uri)
-    data = ShardDataModule(shards / experiment.representation, experiment.batch_size, settings["num_workers"],
-                           settings["seed"])
+    folder = shards / experiment.representation.name
+    experiment = cut_as(experiment, representations.of_shards(folder))
+    data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"])
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
-    params = {"config": experiment.name, "representation": experiment.representation,
+    rep = experiment.representation.name
+    params = {"config": experiment.name, "representation": asdict(experiment.representation),
               "batch_size": experiment.batch_size, "model": asdict(experiment.model),
               "training": asdict(experiment.training), "train": settings, "data_manifest_sha256": manifest_sha}
-    config_hash = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    config_hash = hashlib.sha256(json.dumps(params | {"code_sha256": code_sha256("lightning_modules.train")},
+                                            sort_keys=True, default=str).encode()).hexdigest()
     record_path = out / "run.json"
     previous = json.loads(record_path.read_text()) if record_path.exists() else {}
-    # Resume only a run that was killed: a finished one is rerun by DVC because its code or data changed.
-    resume = previous.get("config_hash") == config_hash and "steps" not in previous and (out / "last.ckpt").exists()
+    killed = "run_id" in previous and "steps" not in previous
+    # Resume only a killed run whose params, data and code are all unchanged.
+    resume = killed and previous.get("config_hash") == config_hash and (out / "last.ckpt").exists()
     # Under DDP every process runs this function; only rank 0 (the launcher) touches files and the MLflow run.
     leader = rank_zero_only.rank == 0
     if not resume and leader:  # another configuration's checkpoints must not be resumed
         for stale in out.glob("*.ckpt"):
             stale.unlink()
-    logger = MLFlowLogger(experiment_name=f"musicvae-{experiment.representation}", run_name=experiment.name,
+        if killed:  # its process is gone and nothing will continue it
+            close_killed(previous)
+    logger = MLFlowLogger(experiment_name=f"musicvae-{rep}", run_name=experiment.name,
                           tracking_uri=uri, run_id=previous.get("run_id") if resume else None,
                           artifact_location=artifact_location(uri),
                           tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
@@ -91,10 +104,10 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         logger.log_hyperparams(flatten(params, "."))
     out.mkdir(parents=True, exist_ok=True)
     record = {"run_id": logger.run_id, "config_hash": config_hash, "config": experiment.name,
-              "tracking_uri": uri, "experiment": f"musicvae-{experiment.representation}"}
+              "tracking_uri": uri, "experiment": f"musicvae-{rep}"}
     if leader:  # before fitting, so that a killed run can resume
         record_path.write_text(json.dumps(record, indent=1) + "\n")
-    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/loss", save_last=True, save_top_k=1,
+    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/neg_elbo", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
     monitor = LearningMonitor(read_tokens(data.folder, "eval")[:settings["monitor"]["windows"]], curves,
                               settings["monitor"]["greedy"])
@@ -108,13 +121,13 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
         logger=logger, callbacks=[monitor, checkpoints], default_root_dir=out, deterministic=True,
         precision=chosen_precision)
-    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
+    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
     start = time.perf_counter()
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
     seconds = time.perf_counter() - start
     record |= {"steps": trainer.global_step, "stopped_by": stopped_by(trainer.global_step, settings, seconds),
                "precision": chosen_precision, "world_size": trainer.world_size, "train_seconds": round(seconds, 1),
-               "best_val_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
+               "best_val_neg_elbo": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
                else None}
     if monitor.last:
         record["learning"] = {k: v for k, v in monitor.last.items() if k != "kl_per_dim"}
@@ -129,6 +142,16 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         record_path.write_text(json.dumps(record, indent=1) + "\n")
         print(summary(record))
     return record
+
+
+def close_killed(previous: dict) -> None:
+    """A killed run that will not be resumed ends as KILLED, not RUNNING forever."""
+    client = mlflow.MlflowClient(previous["tracking_uri"])
+    try:
+        if client.get_run(previous["run_id"]).info.status == "RUNNING":
+            client.set_terminated(previous["run_id"], "KILLED")
+    except mlflow.exceptions.MlflowException:  # a store since deleted or moved: nothing left to close
+        pass
 
 
 def summary(record: dict) -> str:
@@ -154,8 +177,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--curves", type=Path, help="the learning monitor's curves (CSV, and PNG at the end)")
     args = parser.parse_args(argv)
     params = yaml.safe_load(Path(args.params).read_text())
-    experiment = load(params["model"]["config"], params["model"]["overrides"])
     uri = tracking_uri(params["mlflow"]["tracking_uri"])
+    try:  # a mistyped key or value, missing shards, or shards cut for another model: the reason, not a traceback
+        experiment = load(params["model"]["config"], params["model"]["overrides"])
+        cut_as(experiment, representations.of_shards(args.shards / experiment.representation.name))
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"train: {e}") from None
     record = train(experiment, params["train"], args.shards, args.out, uri, args.curves)
     if args.report and rank_zero_only.rank == 0:
         args.report.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from lightning import LightningModule
 
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE
+from musicvae.extract import Representation
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,13 @@ class TrainingConfig:
 
 
 class MusicVAEModule(LightningModule):
-    def __init__(self, model: MusicVAE, training: TrainingConfig):
+    def __init__(self, model: MusicVAE, training: TrainingConfig, representation: Representation):
         super().__init__()
         self.model, self.training_config = model, training
-        # Plain types only, so that a checkpoint loads with torch.load(weights_only=True).
-        self.save_hyperparameters({"model": asdict(model.config), "training": asdict(training)}, logger=False)
+        # Plain types only, so that a checkpoint loads with torch.load(weights_only=True). The representation is how
+        # the training windows were cut: the commands cut a user's file the same way.
+        self.save_hyperparameters({"model": asdict(model.config), "training": asdict(training),
+                                   "representation": asdict(representation)}, logger=False)
 
     def _step(self, tokens: torch.Tensor, split: str, sampling_probability: float) -> torch.Tensor:
         t = self.training_config

@@ -32,7 +32,7 @@ def shards(shared_midi, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained(shards, tmp_path_factory) -> dict:
     """A `debug` model trained for a few steps on the shards: its models/ folder and the MLflow store it logged to."""
-    from experiments.config import load
+    from lightning_modules.experiment import load
     from lightning_modules.train import train
     from tests import training_settings
 

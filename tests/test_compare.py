@@ -5,7 +5,7 @@ import csv
 import yaml
 
 from experiments import compare
-from experiments.config import load
+from lightning_modules.experiment import load
 from lightning_modules import evaluate
 from lightning_modules.train import train
 from tests import training_settings

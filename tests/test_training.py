@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 import torch
 import yaml
 
-from experiments.config import load
+from lightning_modules.experiment import load
 from lightning_modules import store
 from lightning_modules.checkpoint import load_model
 from lightning_modules.components.musicvae import MusicVAE
@@ -37,7 +38,7 @@ def _trainer(**kwargs) -> lightning.Trainer:
 
 def test_one_training_step_on_cpu_changes_the_weights(shards):
     experiment = load("debug")
-    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
+    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
     before = [p.detach().clone() for p in module.parameters()]
     _trainer(max_steps=1, limit_val_batches=0).fit(module, ShardDataModule(shards / "mel_16bar", 8))
     assert all(torch.isfinite(p).all() for p in module.parameters())
@@ -50,7 +51,7 @@ def test_overfits_16_real_windows(shards):
     model = MusicVAE(replace(experiment.model, z_size=32, enc_rnn_size=(64,), dec_rnn_size=(64,)))
     training = replace(experiment.training, learning_rate=1e-2, max_beta=0.0, sampling_rate=0.0,
                        sampling_schedule="constant")
-    module = MusicVAEModule(model, training)
+    module = MusicVAEModule(model, training, experiment.representation)
     windows = read_tokens(shards / "mel_2bar", "train")[:16]
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(windows), batch_size=16)
     stop = lightning.pytorch.callbacks.EarlyStopping("train/accuracy", mode="max", stopping_threshold=0.95,
@@ -64,7 +65,7 @@ def test_overfits_16_real_windows(shards):
 
 def test_checkpoint_loads_safely_to_identical_outputs(shards, tmp_path):
     experiment = load("debug")
-    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training)
+    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
     trainer = _trainer(max_steps=2, limit_val_batches=0)
     trainer.fit(module, ShardDataModule(shards / "mel_16bar", 8))
     trainer.save_checkpoint(tmp_path / "model.ckpt")
@@ -125,7 +126,8 @@ def test_stopped_by_names_the_cap_that_ended_training():
     assert line.startswith("train: at baseline after 62 steps (stopped by the wall-clock cap")
 
 
-def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):
+def _train_and_kill(shards, tmp_path, code: Path = ROOT) -> tuple[dict, int]:
+    """The train stage as DVC runs it (the code of `code`), SIGKILLed after its 10th step's checkpoint."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"] = {"config": "debug", "overrides": {}}
     params["train"] |= SETTINGS | {"max_steps": 400, "val_every_n_steps": 5}
@@ -133,7 +135,7 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     argv = [sys.executable, "-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"),
             "--shards", str(shards), "--out", str(tmp_path / "models")]
-    proc = subprocess.Popen(argv, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(argv, cwd=code, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     last = tmp_path / "models/last.ckpt"
     deadline = time.monotonic() + 300  # a loaded machine starts Python, torch and Lightning slowly
@@ -145,13 +147,41 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    killed_at = torch.load(last, weights_only=True)["global_step"]
+    return params, torch.load(last, weights_only=True)["global_step"]
+
+
+def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):
+    params, killed_at = _train_and_kill(shards, tmp_path)
     first_run = json.loads((tmp_path / "models/run.json").read_text())["run_id"]
     record = train(load("debug"), params["train"], shards, tmp_path / "models", params["mlflow"]["tracking_uri"])
     assert record["run_id"] == first_run and record["steps"] == 400 and killed_at < 400
     steps = [m.step for m in mlflow.MlflowClient(params["mlflow"]["tracking_uri"]).get_metric_history(
         first_run, "train/loss")]
     assert min(steps) < killed_at < max(steps)
+
+
+def test_a_killed_run_whose_code_changed_starts_afresh_and_ends_killed(shards, tmp_path):
+    """DVC reruns `train` when its code changed after a kill: the old weights must not continue under the new code,
+    and the old MLflow run must not stay RUNNING."""
+    code = tmp_path / "code"
+    for package in ("musicvae", "lightning_modules", "experiments"):
+        shutil.copytree(ROOT / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
+    params, _ = _train_and_kill(shards, tmp_path, code)
+    first_run = json.loads((tmp_path / "models/run.json").read_text())["run_id"]
+    with (code / "lightning_modules/components/objective.py").open("a") as f:
+        f.write("# a change to the loss's module\n")
+    params["train"]["max_steps"] = 12
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    done = subprocess.run([sys.executable, "-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"),
+                           "--shards", str(shards), "--out", str(tmp_path / "models")], cwd=code,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    second_run = json.loads((tmp_path / "models/run.json").read_text())["run_id"]
+    client = mlflow.MlflowClient(params["mlflow"]["tracking_uri"])
+    assert second_run != first_run
+    assert client.get_run(first_run).info.status == "KILLED"
+    assert client.get_run(second_run).info.status == "FINISHED"
+    assert min(m.step for m in client.get_metric_history(second_run, "train/loss")) == 0  # from scratch
 
 
 @pytest.mark.parametrize("nodes", [1, 2])

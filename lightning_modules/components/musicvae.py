@@ -23,6 +23,7 @@ from torch import nn
 
 from musicvae.codecs import drums
 from musicvae.codecs.melody import STEPS_PER_BAR
+from musicvae.temperature import GREEDY, check_temperature
 
 
 CONDUCTOR_INPUTS = ("none", "z", "autoregressive")
@@ -154,9 +155,9 @@ class CoreDecoder(nn.Module):
         return self.output(x), (torch.stack(hs), torch.stack(cs))
 
 
-def choose(logits: torch.Tensor, temperature: float | None) -> torch.Tensor:
-    """A draw at `temperature`, or the argmax when it is None."""
-    if temperature is None:
+def choose(logits: torch.Tensor, temperature: float | str) -> torch.Tensor:
+    """A draw at `temperature`, or the argmax when it is GREEDY."""
+    if temperature == GREEDY:
         return logits.argmax(-1)
     return torch.multinomial(F.softmax(logits / temperature, -1), 1)[:, 0]  # Categorical's checks cost more
 
@@ -244,11 +245,12 @@ class MusicVAE(nn.Module):
                 finals.append(final)
         return [torch.cat(lg, 1) for lg in logits]
 
-    def decode_sampled(self, z: torch.Tensor, temperature: float | None = 1.0, tokens: torch.Tensor | None = None,
+    def decode_sampled(self, z: torch.Tensor, temperature: float | str = 1.0, tokens: torch.Tensor | None = None,
                        sampling_probability: float = 1.0) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Step by step, feeding back the model's own tokens. With `tokens` (scheduled sampling) each sequence and
         step takes the ground truth with probability 1 - sampling_probability. Returns tokens [B, T, P] and the
         logits per part."""
+        check_temperature(temperature)
         c, b = self.config, z.shape[0]
         parts = len(c.classes)
         chosen = z.new_zeros(b, c.steps, parts, dtype=torch.long)
@@ -289,7 +291,7 @@ class MusicVAE(nn.Module):
         return logits, mu, sigma
 
     @torch.no_grad()
-    def sample(self, n: int, temperature: float | None = 1.0, z: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, n: int, temperature: float | str = 1.0, z: torch.Tensor | None = None) -> torch.Tensor:
         """Tokens [n, T, P] decoded from z ~ N(0, I) (or the given z)."""
         z = torch.randn(n, self.config.z_size, device=self.encoder.mu.weight.device) if z is None else z
         return self.decode_sampled(z, temperature)[0]

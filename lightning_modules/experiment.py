@@ -1,0 +1,77 @@
+"""Named experiment configs (experiments/configs/<name>.yaml): the representation, the model's sizes, the batch
+size and Magenta's training hyperparameters. Selecting one is a single param: `dvc exp run -S model.config=NAME`;
+params.yaml's `model.overrides` is merged over the named file, key by key.
+
+The representation's settings (bars, programs, caps) are not the config's: they come from the shards' manifest,
+which records how the windows were cut, so the model is built for the data it trains on."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from lightning_modules.components.musicvae import ModelConfig
+from lightning_modules.representations import Mismatch
+from lightning_modules.vae_module import TrainingConfig
+from musicvae.extract import REPRESENTATIONS, Representation
+
+CONFIGS = Path(__file__).resolve().parents[1] / "experiments" / "configs"
+# Parameters of Magenta's models (../shared/docs/musicvae_reference.md §3.4, for LSTMBlockCell + Dense). PyTorch's
+# LSTMs carry two bias vectors where TF has one, so ours count slightly more.
+MAGENTA_PARAMS = {"cat-mel_2bar_small": 4.4e6, "cat-mel_2bar_big": 134.6e6, "cat-drums_2bar_small": 4.6e6,
+                  "flat-mel_16bar": 235e6, "hierdec-mel_16bar": 176e6, "hierdec-trio_16bar": 231e6}
+# What a config file may set, section by section (ModelConfig's kind, classes and steps come from the data).
+SECTIONS = {"representation": None, "batch_size": None,
+            "model": {f.name for f in dataclasses.fields(ModelConfig)} - {"kind", "classes", "steps"},
+            "training": {f.name for f in dataclasses.fields(TrainingConfig)}}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    representation: Representation
+    model: ModelConfig
+    batch_size: int
+    training: TrainingConfig
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in CONFIGS.glob("*.yaml"))
+
+
+def _check_keys(raw: dict, name: str) -> None:
+    """A mistyped key would otherwise be a bare TypeError, or silently ignored."""
+    for key, value in raw.items():
+        if key not in SECTIONS:
+            raise ValueError(f"config {name}: unknown key {key!r}; valid keys: {', '.join(SECTIONS)}")
+        unknown = sorted(set(value) - SECTIONS[key]) if SECTIONS[key] else []
+        if unknown:
+            raise ValueError(f"config {name}: unknown key {key}.{unknown[0]}; valid {key} keys: "
+                             f"{', '.join(sorted(SECTIONS[key]))}")
+
+
+def load(name: str, overrides: dict | None = None) -> Experiment:
+    """The named config, with `overrides` (same layout, any subset of keys) merged over it, for its representation's
+    built-in settings (`cut_as` adapts it to the shards')."""
+    path = CONFIGS / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"no experiment config {name!r}; choose from {', '.join(names())}")
+    raw = OmegaConf.to_container(OmegaConf.merge(OmegaConf.load(path), OmegaConf.create(overrides or {})))
+    _check_keys(raw, name)
+    rep = REPRESENTATIONS[raw["representation"]]
+    sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
+    model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, **sizes)
+    return Experiment(name, rep, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})))
+
+
+
+def cut_as(experiment: Experiment, rep: Representation) -> Experiment:
+    """The experiment for windows cut as `rep` (a shard manifest's record): the model's length follows the data."""
+    if (rep.name, rep.kind) != (experiment.representation.name, experiment.representation.kind):
+        raise Mismatch(f"config {experiment.name} is for {experiment.representation.name} windows, but the shards "
+                       f"hold {rep.name} ({rep.kind}) windows")
+    model = dataclasses.replace(experiment.model, classes=rep.classes, steps=rep.steps)
+    return dataclasses.replace(experiment, representation=rep, model=model)
