@@ -19,6 +19,25 @@ def test_core_imports_neither_beam_nor_lightning():
     assert result.returncode == 0, result.stderr
 
 
+# Who may import whom: the core sits below both adapters, and experiments/ (comparisons drawn from MLflow) above
+# the stages, which load their configs themselves.
+LAYERS = {"musicvae": {"musicvae"}, "pipelines": {"musicvae", "pipelines"},
+          "lightning_modules": {"musicvae", "lightning_modules"},
+          "experiments": {"musicvae", "lightning_modules", "experiments"}}
+
+
+def test_project_imports_point_one_way():
+    from musicvae.provenance import PACKAGES, _imports
+
+    wrong = []
+    for package, allowed in LAYERS.items():
+        for path in (ROOT / package).rglob("*.py"):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            used = {name.split(".")[0] for name in _imports(module, path)} & set(PACKAGES)
+            wrong += [f"{module} imports {other}" for other in sorted(used - allowed)]
+    assert not wrong, wrong
+
+
 def test_console_command_lists_its_commands():
     result = subprocess.run([sys.executable, "-m", "musicvae.cli", "corpus", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "download" in result.stdout
