@@ -28,4 +28,5 @@ def load_model(path: str | Path, map_location: str = "cpu") -> MusicVAE:
     model.load_state_dict({k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items()})
     model.representation = Representation(**_tuples(saved["representation"]))
     model.learning = checkpoint.get("learning")  # the learning monitor's last verdict, when training recorded one
+    model.global_step = checkpoint.get("global_step")  # the training steps done, which `musicvae studio` shows
     return model.eval()

@@ -270,5 +270,20 @@ def reconstruct(path: Path = MidiFile,
     guarded(work)
 
 
+@app.command()
+def studio(shards: Path = typer.Option(Path("data/shards"), metavar="FOLDER", help="Shards whose test split to offer."),
+           vectors: Path = typer.Option(Path("reports/evaluate/attribute_vectors.safetensors"), metavar="FILE",
+                                        help="Attribute vectors of the evaluate stage."),
+           host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback: this machine only)."),
+           port: int = typer.Option(8000, help="Port to listen on."),
+           checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri):
+    """A local web page to explore the model: interpolate, move attributes, sample, listen, download MIDI."""
+    def work():
+        from studio.serve import serve, studio_app
+
+        serve(studio_app(_model(checkpoint, run_id, tracking_uri), shards, vectors), host, port)
+    guarded(work)
+
+
 if __name__ == "__main__":
     app()

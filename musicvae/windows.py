@@ -44,11 +44,12 @@ def _key(w: Window) -> tuple:
     return w.piece, w.start_bar, w.programs, w.tokens.tobytes()
 
 
-def list_all(path: Path, reps: list[Representation]) -> dict[str, Listing]:
+def list_all(path: Path, reps: list[Representation], data: bytes | None = None) -> dict[str, Listing]:
     """Each representation as the preprocess stage extracts it and again without the caps, from one parse; or a
-    UsageError when the file cannot be read or is rejected whole."""
+    UsageError when the file cannot be read or is rejected whole. `data`: the file's bytes when they did not come
+    from disk (an upload to `musicvae studio`), `path` then only names it."""
     every = {rep.name: replace(rep, name=f"{rep.name} uncapped", max_per_piece=None) for rep in reps}
-    results = extract_all(read(path), [*reps, *every.values()], name=str(path))
+    results = extract_all(read(path) if data is None else data, [*reps, *every.values()], name=str(path))
     rejection = results[reps[0].name]
     if rejection.detail:
         raise rejected(path, next(iter(rejection.reasons)), rejection.detail)  # a file rejected whole has one reason
@@ -64,9 +65,9 @@ def list_all(path: Path, reps: list[Representation]) -> dict[str, Listing]:
     return listings
 
 
-def of_file(path: Path, rep: Representation) -> Listing:
+def of_file(path: Path, rep: Representation, data: bytes | None = None) -> Listing:
     """The listing of a file that has windows, or a UsageError saying why it has none."""
-    listing = list_all(path, [rep])[rep.name]
+    listing = list_all(path, [rep], data)[rep.name]
     if not listing.windows:
         raise no_window(path, f"{rep.name} window", listing.result.reasons,
                         f"`musicvae explain {path}` lists every reason")

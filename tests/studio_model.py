@@ -1,0 +1,24 @@
+"""The model the studio tests explore: the session's trained model, with attribute vectors written for it by the
+evaluate stage's own code, so that the studio finds them as it finds the stage's."""
+
+from pathlib import Path
+
+import yaml
+
+PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def with_vectors(trained: dict, shards: Path, root: Path) -> dict:
+    """The checkpoint, the shards and the vectors file of `trained`."""
+    from lightning_modules import generation
+    from lightning_modules.attribute_effects import VECTORS, attribute_effects
+    from lightning_modules.datamodule import read_tokens
+
+    checkpoint = trained["models"] / "best.ckpt"
+    model = generation.load(checkpoint)
+    folder = shards / model.representation.name
+    test = read_tokens(folder, "test")
+    settings = yaml.safe_load(PARAMS.read_text())["eval"]
+    attribute_effects(model, read_tokens(folder, "train"), test, generation.encode(model, test.long())[1], settings,
+                      root)
+    return {"checkpoint": checkpoint, "shards": shards, "vectors": root / VECTORS}
