@@ -285,5 +285,7 @@ def studio(shards: Path = typer.Option(Path("data/shards"), metavar="FOLDER", he
     guarded(work)
 
 
+from lightning_modules.magentajs import cli as _magentajs  # noqa: E402, F401  (its commands: export, import magentajs)
+
 if __name__ == "__main__":
     app()

@@ -11,7 +11,10 @@ bias starts at 1 instead.
 Options that depart from the faithful configs, for the study of when the hierarchical model uses z (README,
 "Results"): `conductor_input` "z" (z at every bar) or "autoregressive" (Magenta's `disable_autoregression=False`:
 z and the previous bar's final core-decoder state); `state_init` and `head_init` "pytorch" (PyTorch's default
-initialisation of the state projections and of the mu/sigma heads instead of Magenta's N(0, 1e-3))."""
+initialisation of the state projections and of the mu/sigma heads instead of Magenta's N(0, 1e-3)).
+
+`encoder` "hierarchical" is Magenta's HierarchicalLstmEncoder with level lengths [16, bars] (its `hier-*` configs):
+a BiLSTM over each bar, then one over the bars' embeddings. magenta.js runs a conductor only under this encoder."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from musicvae.temperature import GREEDY, check_temperature
 
 CONDUCTOR_INPUTS = ("none", "z", "autoregressive")
 INITS = ("magenta", "pytorch")
+ENCODERS = ("bidirectional", "hierarchical")
 
 
 def magenta_init(dense: nn.Linear, init: str) -> None:
@@ -50,11 +54,15 @@ class ModelConfig:
     conductor_input: str = "none"  # "none" (Magenta's size-1 zeros), "z", or "autoregressive"
     state_init: str = "magenta"  # tanh(Dense) state projections: "magenta" (N(0, 1e-3)) or "pytorch"
     head_init: str = "magenta"  # the mu and sigma heads: "magenta" (N(0, 1e-3)) or "pytorch"
+    encoder: str = "bidirectional"  # Magenta's BidirectionalLstmEncoder, or "hierarchical" (per bar, then bars)
 
     def __post_init__(self):
-        for key, allowed in (("conductor_input", CONDUCTOR_INPUTS), ("state_init", INITS), ("head_init", INITS)):
+        for key, allowed in (("conductor_input", CONDUCTOR_INPUTS), ("state_init", INITS), ("head_init", INITS),
+                             ("encoder", ENCODERS)):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"model.{key} is {getattr(self, key)!r}; choose from {', '.join(allowed)}")
+        if self.encoder == "hierarchical" and self.steps % STEPS_PER_BAR:
+            raise ValueError(f"a hierarchical encoder needs whole bars, got {self.steps} steps")
 
     @property
     def bars(self) -> int:
@@ -87,20 +95,35 @@ def _lstm(input_size: int, sizes: tuple[int, ...], dropout: float, bidirectional
     return lstm
 
 
+def _final(rnn: nn.LSTM, x: torch.Tensor) -> torch.Tensor:
+    """A bidirectional stack's embedding of x: the final forward and backward states of the top layer."""
+    _, (h, _) = rnn(x)
+    return torch.cat([h[-2], h[-1]], -1)
+
+
 class Encoder(nn.Module):
-    """x → (mu, sigma) of q(z|x): the final forward and backward states of the top layer, concatenated."""
+    """x → (mu, sigma) of q(z|x). Hierarchical: `rnn` embeds each bar (Magenta's hierarchical_level_0), `level_1`
+    the sequence of those embeddings."""
 
     def __init__(self, config: ModelConfig, input_size: int):
         super().__init__()
+        size = 2 * config.enc_rnn_size[-1]
         self.rnn = _lstm(input_size, config.enc_rnn_size, config.dropout, bidirectional=True)
-        self.mu = nn.Linear(2 * config.enc_rnn_size[-1], config.z_size)
-        self.sigma = nn.Linear(2 * config.enc_rnn_size[-1], config.z_size)
+        self.bars = config.bars if config.encoder == "hierarchical" else 0
+        if self.bars:
+            self.level_1 = _lstm(size, config.enc_rnn_size, config.dropout, bidirectional=True)
+        self.mu = nn.Linear(size, config.z_size)
+        self.sigma = nn.Linear(size, config.z_size)
         for head in (self.mu, self.sigma):
             magenta_init(head, config.head_init)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _, (h, _) = self.rnn(x)
-        embedding = torch.cat([h[-2], h[-1]], -1)  # top layer: forward, backward
+        if self.bars:
+            b, t, _ = x.shape
+            bars = _final(self.rnn, x.reshape(b * self.bars, t // self.bars, -1)).view(b, self.bars, -1)
+            embedding = _final(self.level_1, bars)
+        else:
+            embedding = _final(self.rnn, x)
         return self.mu(embedding), F.softplus(self.sigma(embedding))
 
 
