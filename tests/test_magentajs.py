@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,11 @@ from typer.testing import CliRunner
 
 from lightning_modules.checkpoint import load_model
 from lightning_modules.cli import app
-from lightning_modules.components.musicvae import encoder_inputs
+from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
+from lightning_modules.experiment import load, names as config_names
 from lightning_modules.magentajs import manifest
-from lightning_modules.magentajs.convert import write_checkpoint
-from lightning_modules.magentajs.spec import config_json
+from lightning_modules.magentajs.convert import export, write_checkpoint
+from lightning_modules.magentajs.spec import Unsupported, config_json
 from lightning_modules.magentajs.variables import names, to_tf
 from magentajs_models import KINDS, inputs, notes_of, random_model, served
 from system import missing
@@ -145,3 +147,92 @@ def test_imported_checkpoint_serves_the_model_commands(tmp_path):
     result = run("sample", "--n", 2, "--out", tmp_path / "samples", "--checkpoint", checkpoint)
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "samples").glob("*.mid"))) == 2
+
+
+EXPORTABLE = {"cat-drums_2bar_small", "cat-drums_2bar_small-cpu", "cat-mel_2bar_big", "cat-mel_2bar_big-cpu",
+              "cat-mel_2bar_small", "cat-mel_2bar_small-cpu", "cat-mel_2bar_small-tf-cpu", "flat-mel_16bar-b64-cpu",
+              "flat-mel_16bar-cpu", "hier-mel_16bar", "hier-mel_16bar-cpu", "hier-trio_16bar",
+              "hier-trio_16bar-cpu"}
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_each_config_exports_or_is_refused_with_its_reason(name, tmp_path):
+    config = replace(load(name).model, z_size=4, enc_rnn_size=(4,) * len(load(name).model.enc_rnn_size),
+                     dec_rnn_size=(4,) * len(load(name).model.dec_rnn_size))
+    model = MusicVAE(config)
+    model.representation = load(name).representation
+    if name in EXPORTABLE:
+        export(model, tmp_path / name)
+        assert json.loads((tmp_path / name / "config.json").read_text())["dataConverter"]["args"]["numSteps"] == \
+            config.steps
+    else:
+        with pytest.raises(Unsupported, match="magenta.js|trio"):
+            export(model, tmp_path / name)
+
+
+@pytest.mark.parametrize("options, reason", [
+    ({"conductor_input": "z"}, "conductor_input is 'z'"),
+    ({"enc_rnn_size": (4, 4)}, "one layer per level, this model 2"),
+    ({"encoder": "bidirectional"}, "conductor only together with Magenta's hierarchical encoder"),
+])
+def test_export_refuses_what_magentajs_cannot_run(options, reason, tmp_path):
+    model = random_model("mel_16bar hierarchical")
+    model = MusicVAE(replace(model.config, **options))
+    model.representation = random_model("mel_16bar hierarchical").representation
+    write_checkpoint(model, tmp_path / "model.ckpt", "a random initialisation")
+    result = run("export", "magentajs", tmp_path / "out", "--checkpoint", tmp_path / "model.ckpt")
+    assert result.exit_code == 1 and reason in result.output and "unsupported_by_magentajs" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_folder_in_use_and_a_bad_quantization(tmp_path):
+    write_checkpoint(random_model("mel_2bar flat"), tmp_path / "model.ckpt", "a random initialisation")
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "group1-shard1of2.bin").write_bytes(b"old")
+    result = run("export", "magentajs", tmp_path / "used", "--checkpoint", tmp_path / "model.ckpt")
+    assert result.exit_code == 1 and "not_empty" in result.output
+    result = run("export", "magentajs", tmp_path / "new", "--quantize", 3, "--checkpoint", tmp_path / "model.ckpt")
+    assert result.exit_code == 1 and "bad_quantize" in result.output
+
+
+def _exported(tmp_path: Path, kind: str = "mel_2bar flat") -> Path:
+    folder = tmp_path / "magentajs"
+    export(random_model(kind), folder)
+    return folder
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda s: s["dataConverter"].update(type="MelodyRhythmConverter"), "data converter 'MelodyRhythmConverter'"),
+    (lambda s: s["dataConverter"]["args"].update(numSteps=64), "MelodyConverter of 64 steps matches none"),
+    (lambda s: s["dataConverter"]["args"].update(minPitch=48), "pitch range"),
+    (lambda s: s.update(chordEncoder="PitchChordEncoder"), "chordEncoder"),
+])
+def test_import_refuses_a_converter_it_does_not_support(edit, words, tmp_path):
+    folder = _exported(tmp_path)
+    spec = json.loads((folder / "config.json").read_text())
+    edit(spec)
+    (folder / "config.json").write_text(json.dumps(spec))
+    result = run("import", "magentajs", folder, "--out", tmp_path / "x.ckpt")
+    assert result.exit_code == 1 and words in result.output and "unsupported_checkpoint" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x.ckpt").exists()
+
+
+def test_import_refuses_an_architecture_it_does_not_have(tmp_path):
+    """A NADE decoder (Magenta's nade-drums_2bar): its extra variables name it."""
+    model = random_model("drums_2bar flat")
+    folder = tmp_path / "nade"
+    folder.mkdir()
+    weights = to_tf(model.state_dict(), *names(model.config, False))
+    manifest.write(folder, weights + [("decoder/nade/w_enc", np.zeros((512, 1, 8), np.float32))])
+    (folder / "config.json").write_text(json.dumps(config_json(model.representation, False)))
+    result = run("import", "magentajs", folder, "--out", tmp_path / "x.ckpt")
+    assert result.exit_code == 1 and "NADE" in result.output
+
+
+def test_import_says_what_it_cannot_read(tmp_path):
+    result = run("import", "magentajs", tmp_path / "nowhere", "--out", tmp_path / "x.ckpt")
+    assert result.exit_code == 1 and "config.json" in result.output and "unreadable" in result.output
+    folder = _exported(tmp_path)
+    (folder / "group1-shard1of1.bin").write_bytes(b"\0" * 8)
+    result = run("import", "magentajs", folder, "--out", tmp_path / "x.ckpt")
+    assert result.exit_code == 1 and "runs past the end of its shards" in result.output
