@@ -30,6 +30,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from lightning_modules import representations
 from lightning_modules.experiment import Experiment, cut_as, load
+from lightning_modules.init_from import Unusable, start_from
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.learning_monitor import LearningMonitor
@@ -72,12 +73,17 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     open_store(uri)
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))
+    initial = None
+    if settings.get("init_from"):  # e.g. a released Magenta model to fine-tune; its architecture replaces the config's
+        experiment, initial, init_sha = start_from(settings["init_from"], experiment)
     data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"])
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
     rep = experiment.representation.name
     params = {"config": experiment.name, "representation": asdict(experiment.representation),
               "batch_size": experiment.batch_size, "model": asdict(experiment.model),
               "training": asdict(experiment.training), "train": settings, "data_manifest_sha256": manifest_sha}
+    if initial is not None:
+        params["init_from_sha256"] = init_sha
     config_hash = hashlib.sha256(json.dumps(params | {"code_sha256": code_sha256("lightning_modules.train")},
                                             sort_keys=True, default=str).encode()).hexdigest()
     record_path = out / "run.json"
@@ -121,7 +127,10 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
         logger=logger, callbacks=[monitor, checkpoints], default_root_dir=out, deterministic=True,
         precision=chosen_precision)
-    module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
+    model = MusicVAE(experiment.model)
+    if initial is not None:
+        model.load_state_dict(initial)
+    module = MusicVAEModule(model, experiment.training, experiment.representation)
     start = time.perf_counter()
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
     seconds = time.perf_counter() - start
@@ -183,7 +192,10 @@ def main(argv: list[str] | None = None) -> None:
         cut_as(experiment, representations.of_shards(args.shards / experiment.representation.name))
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"train: {e}") from None
-    record = train(experiment, params["train"], args.shards, args.out, uri, args.curves)
+    try:
+        record = train(experiment, params["train"], args.shards, args.out, uri, args.curves)
+    except Unusable as e:
+        raise SystemExit(f"train: {e}") from None
     if args.report and rank_zero_only.rank == 0:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(record, indent=1) + "\n")

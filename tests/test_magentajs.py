@@ -23,8 +23,8 @@ from lightning_modules.magentajs import manifest
 from lightning_modules.magentajs.convert import export, write_checkpoint
 from lightning_modules.magentajs.spec import Unsupported, config_json
 from lightning_modules.magentajs.variables import names, to_tf
-from magentajs_models import KINDS, inputs, notes_of, random_model, served
-from system import missing
+from tests.magentajs_models import KINDS, inputs, notes_of, random_model, served
+from tests.system import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 PARITY_JS = ROOT / "tests" / "magentajs" / "parity.js"
