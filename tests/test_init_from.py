@@ -1,19 +1,21 @@
-"""train.init_from: fine-tuning starts from an imported magenta.js checkpoint's weights and architecture, and MLflow
-records which file it was."""
+"""An imported magenta.js checkpoint in the pipeline: train.init_from fine-tunes from its weights and architecture
+(MLflow records which file it was), and the evaluate stage takes it."""
 
 import hashlib
 
 import mlflow
 import pytest
-import torch
+import yaml
 
+from lightning_modules import generation, representations
 from lightning_modules.checkpoint import load_model
+from lightning_modules.evaluate import evaluate
 from lightning_modules.experiment import load
 from lightning_modules.init_from import Unusable
 from lightning_modules.magentajs.convert import export, load as load_magentajs, write_checkpoint
 from lightning_modules.train import train
 from tests.magentajs_models import random_model
-from tests.training_settings import settings
+from tests.training_settings import PARAMS, settings
 
 
 def _imported(kind: str, tmp_path) -> tuple:
@@ -48,3 +50,16 @@ def test_a_checkpoint_of_another_representation_is_refused(shards, tmp_path):
     with pytest.raises(Unusable, match="cannot be loaded"):
         train(load("cat-mel_2bar_small-tf-cpu"), settings(init_from=str(tmp_path / "none.ckpt")), shards,
               tmp_path / "models", f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+def test_the_evaluate_stage_takes_an_imported_checkpoint(shards, tmp_path):
+    """As the stage does: load, check the windows against the shards' manifest, evaluate on the test split."""
+    _, checkpoint = _imported("mel_2bar flat", tmp_path)
+    model = generation.load(checkpoint)
+    folder = shards / "mel_2bar"
+    representations.check_same(model.representation, str(checkpoint), representations.of_shards(folder), str(folder))
+    settings = yaml.safe_load(PARAMS.read_text())["eval"] | {
+        "max_examples": 12, "draws": 2, "interpolation": {"pairs": 3, "steps": 5},
+        "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0}, "samples": {"n": 3, "temperature": 0.5}}
+    result = evaluate(model, folder, settings, tmp_path / "evaluate", tmp_path / "plots")
+    assert 0 <= result["accuracy"]["greedy"] <= 1 and (tmp_path / "evaluate" / "samples").is_dir()
