@@ -29,8 +29,8 @@ def _imported(kind: str, tmp_path) -> tuple:
 def test_training_starts_from_an_imported_checkpoint(shards, tmp_path):
     imported, checkpoint = _imported("mel_2bar flat", tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    record = train(load("cat-mel_2bar_small-tf-cpu"), settings(max_steps=2, val_every_n_steps=2,
-                                                               init_from=str(checkpoint)), shards, tmp_path / "models", uri)
+    chosen = settings(max_steps=2, val_every_n_steps=2, init_from=str(checkpoint))
+    record = train(load("cat-mel_2bar_small-tf-cpu"), chosen, shards, tmp_path / "models", uri)
     trained = load_model(tmp_path / "models" / "last.ckpt")
     assert trained.config == imported.config  # the checkpoint's architecture (z 8), not the config's (z 128)
     # two Adam steps at lr 3e-3 move each weight by at most ~6e-3; the imported weights are N(0, 0.5)

@@ -236,3 +236,15 @@ def test_import_says_what_it_cannot_read(tmp_path):
     (folder / "group1-shard1of1.bin").write_bytes(b"\0" * 8)
     result = run("import", "magentajs", folder, "--out", tmp_path / "x.ckpt")
     assert result.exit_code == 1 and "runs past the end of its shards" in result.output
+
+
+def test_export_quantizes_on_request(tmp_path):
+    model = random_model("drums_2bar flat")
+    write_checkpoint(model, tmp_path / "model.ckpt", "a random initialisation")
+    result = run("export", "magentajs", tmp_path / "q2", "--quantize", 2, "--checkpoint", tmp_path / "model.ckpt")
+    assert result.exit_code == 0, result.output
+    entries = json.loads((tmp_path / "q2" / "weights_manifest.json").read_text())[0]["weights"]
+    assert {e["quantization"]["dtype"] for e in entries} == {"uint16"}
+    size = sum(p.stat().st_size for p in (tmp_path / "q2").glob("group1-shard*"))
+    tf_weights = sum(p.numel() for k, p in model.named_parameters() if "bias_hh" not in k)  # one bias a TF cell
+    assert size == 2 * tf_weights

@@ -18,7 +18,6 @@ from lightning_modules.magentajs import manifest
 from lightning_modules.magentajs.spec import Unsupported, config_json, representation, unsupported_for_magentajs
 from lightning_modules.magentajs.variables import from_tf, names, to_tf
 from lightning_modules.vae_module import TrainingConfig
-from musicvae.extract import Representation
 
 CONFIG = "config.json"
 HIERARCHICAL_ENCODER = "encoder/hierarchical_level_0/"
@@ -94,7 +93,8 @@ def load(source: str) -> tuple[MusicVAE, list[str]]:
     try:
         config = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps,
                              z_size=tf_vars["encoder/mu/bias"].shape[0], enc_rnn_size=enc, dec_rnn_size=dec,
-                             hierarchical=hierarchical, encoder="hierarchical" if hierarchical_encoder else "bidirectional")
+                             hierarchical=hierarchical,
+                             encoder="hierarchical" if hierarchical_encoder else "bidirectional")
         model = MusicVAE(config)
     except ValueError as e:
         raise Unsupported(str(e)) from None
@@ -102,7 +102,8 @@ def load(source: str) -> tuple[MusicVAE, list[str]]:
     if not all(n in tf_vars for n in SIGMA):  # magenta.js never reads sigma, so a checkpoint may leave it out
         notes.append("the checkpoint has no encoder/sigma (magenta.js does not use it): sigma's head starts as "
                      "Magenta initialises it, so that the model can be fine-tuned")
-        tf_vars |= dict(zip(SIGMA, (model.encoder.sigma.weight.detach().numpy().T, model.encoder.sigma.bias.detach().numpy())))
+        sigma = model.encoder.sigma
+        tf_vars |= dict(zip(SIGMA, (sigma.weight.detach().numpy().T, sigma.bias.detach().numpy())))
     dense, cells = names(config, hierarchical_encoder)
     missing = [n for n in [*dense, *(c + "kernel" for c in cells)] if n not in tf_vars]
     if missing:
