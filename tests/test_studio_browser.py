@@ -69,7 +69,12 @@ def _roll(page) -> str:
     return page.evaluate("document.getElementById('roll').toDataURL()")
 
 
-def test_explore_a_model_in_the_browser(page, shared_midi, tmp_path):
+def test_explore_a_model_in_the_browser(page, server, shared_midi, tmp_path):
+    about = json.load(urllib.request.urlopen(f"{server}/api/model", timeout=30))
+    header = page.evaluate("document.getElementById('model').textContent")
+    assert f"{about['training_steps']} training steps" in header and about["verdict"] in header
+    if about["verdict"] != "learning":  # the page says so plainly, not in a tooltip
+        assert about["verdict_words"] in page.evaluate("document.getElementById('warning').textContent")
     a, b = (shared_midi / song for song in SONGS)
     page.set_files("#file-a", a)
     page.wait_for("studio.state.slots.a && studio.state.slots.a.label.startsWith('274.mid window 0:')")
