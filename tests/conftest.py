@@ -41,3 +41,13 @@ def trained(shards, tmp_path_factory) -> dict:
     settings = training_settings.settings(max_steps=6, val_every_n_steps=3)
     record = train(load("debug"), settings, shards, root / "models", uri)
     return {"models": root / "models", "uri": uri, "run_id": record["run_id"], "root": root}
+
+
+@pytest.fixture(scope="session")
+def learned(shards, tmp_path_factory) -> dict:
+    """A small 2-bar model that has memorised the first 64 training windows of the shards (in under a minute), and
+    the same model stopped at its baseline: their models/ folders, the shard folder they trained on, and the MLflow
+    store and run of the first (tests/memorising.py)."""
+    from tests import memorising
+
+    return memorising.train_both(shards, tmp_path_factory.mktemp("learned"))

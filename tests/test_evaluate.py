@@ -58,9 +58,8 @@ def test_stage_writes_every_declared_output(reports):
     per_bar = (reports / "plots/accuracy_per_bar.csv").read_text().splitlines()
     assert per_bar[0] == "bar,teacher_forced,sampled,greedy" and len(per_bar) == 1 + 16
     curve = (reports / "plots/interpolation.csv").read_text().splitlines()
+    # The latent path from A to B needs a model that has learned: tests/test_model_behaviour.py.
     assert curve[0] == "step,t,latent_hamming,data_hamming" and len(curve) == 1 + 5
-    first, last = curve[1].split(","), curve[-1].split(",")
-    assert first[3] == "0.0" and float(last[3]) > 0  # the data-space path starts at A itself and ends at B
     out = reports / "evaluate"
     assert len(list((out / "samples").glob("*.mid"))) == 3 and len(list((out / "interpolation").glob("*.mid"))) == 5
     assert len(list((out / "endpoints").glob("*.mid"))) == 2  # the test windows the README's interpolate reads
