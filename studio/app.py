@@ -90,6 +90,12 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     rep = engine.model.representation
 
+    @app.middleware("http")
+    async def revalidate(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Cache-Control"] = "no-cache"  # after an upgrade the browser asks again, not runs old code
+        return response
+
     @app.exception_handler(BadRequest)
     async def bad_request(_, e: BadRequest):
         return _error(422, str(e))

@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -23,20 +25,25 @@ class Chromium:
         if binary is None:
             system.missing("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
         profile.mkdir(parents=True, exist_ok=True)
+        active = profile / "DevToolsActivePort"
+        active.unlink(missing_ok=True)  # a previous browser's port
         # Playing audio without a user gesture first: the test's click is one, but headless Chromium may still hold
         # the AudioContext suspended without this.
         self.process = subprocess.Popen(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0",
              f"--user-data-dir={profile}", "--window-size=1400,2200", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        active = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not (active.is_file() and len(active.read_text().splitlines()) == 2):
-            assert self.process.poll() is None and time.monotonic() < deadline, "chromium did not start"
-            time.sleep(0.2)
-        port, path = active.read_text().splitlines()
-        self.socket = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not (active.is_file() and len(active.read_text().splitlines()) == 2):
+                assert self.process.poll() is None and time.monotonic() < deadline, "chromium did not start"
+                time.sleep(0.2)
+            port, path = active.read_text().splitlines()
+            self.socket = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
+        except BaseException:
+            self._end()
+            raise
         self.ids = itertools.count(1)
         self.session = None
         self.events: list[dict] = []
@@ -100,6 +107,11 @@ class Chromium:
         return base64.b64decode(self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"])
 
     def close(self) -> None:
+        """Ends the browser and every process it started: Debian's `chromium` is a script that runs the browser as
+        its child, so ending the script alone would leave the browser running."""
         self.socket.close()
-        self.process.terminate()
+        self._end()
+
+    def _end(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)

@@ -53,10 +53,12 @@ def server(trained, shards, tmp_path_factory):
 @pytest.fixture
 def page(server, tmp_path):
     browser = Chromium(tmp_path / "profile", tmp_path / "downloads")
-    browser.open(server)
-    browser.wait_for("document.body !== null && document.body.dataset.ready === 'true'")
-    yield browser
-    browser.close()
+    try:
+        browser.open(server)
+        browser.wait_for("document.body !== null && document.body.dataset.ready === 'true'")
+        yield browser
+    finally:
+        browser.close()
 
 
 def _post(url: str, body: dict) -> dict:
@@ -80,7 +82,7 @@ def test_explore_a_model_in_the_browser(page, server, shared_midi, tmp_path):
     page.wait_for("studio.state.slots.a && studio.state.slots.a.label.startsWith('274.mid window 0:')")
     # a song has many windows: the listing of `explain` offers them, and picking one replaces A
     assert not page.evaluate("document.getElementById('window-a').parentElement.hidden")
-    page.evaluate("const s = document.getElementById('window-a'); s.value = '3'; s.dispatchEvent(new Event('change'))")
+    page.evaluate("{ const s = document.getElementById('window-a'); s.value = '3'; s.dispatchEvent(new Event('change')) }")
     assert page.evaluate("studio.state.slots.a.label").startswith("274.mid window 3:")
     page.set_files("#file-b", b)
     page.wait_for("studio.state.slots.b && studio.state.slots.b.label.startsWith('317.mid')")

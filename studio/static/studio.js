@@ -40,7 +40,9 @@ function pitchRange(sequences) {
   for (const s of sequences) for (const part of s.parts) for (const [pitch] of part.notes) {
     low = Math.min(low, pitch); high = Math.max(high, pitch);
   }
-  return low > high ? [55, 80] : [low - 2, high + 2];
+  if (low > high) return [55, 80];
+  const widen = Math.max(2, Math.ceil((24 - (high - low)) / 2)); // at least two octaves: a few notes stay in scale
+  return [low - widen, high + widen];
 }
 
 // Draws `sequence` into a rectangle of the canvas: notes as bars, time left to right, pitch bottom to top.
@@ -141,10 +143,11 @@ async function interpolate() {
 }
 
 function moveAlongPath() {
-  const k = Number($("t").value), path = state.path;
+  const k = Number($("t").value), path = state.path, playing = state.playing !== null;
   drawStrip("path", path.latent, k);
   drawStrip("data-path", path.data, k);
   setCurrent(path.latent[k], path.data[k]);
+  if (playing) play(); // listening while moving: each point plays as the slider reaches it
   $("hamming").textContent = `t = ${path.t[k].toFixed(2)}: Hamming distance to A ${path.hamming.latent[k].toFixed(3)} ` +
     `along the slerp, ${path.hamming.data[k].toFixed(3)} along the data-space line`;
 }
