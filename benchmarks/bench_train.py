@@ -190,7 +190,7 @@ def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float
     lightning.seed_everything(settings["seed"], workers=True)
     data = ShardDataModule(folder / experiment.representation.name, experiment.batch_size, settings["num_workers"],
                            settings["seed"])
-    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/neg_elbo", save_last=True, save_top_k=1,
+    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
     profiler = SimpleProfiler()
     trainer = lightning.Trainer(max_steps=settings["max_steps"], val_check_interval=settings["val_every_n_steps"],

@@ -26,7 +26,7 @@ METRICS = {"eval/learning/majority_accuracy": "majority baseline",
            "eval/accuracy/greedy": "greedy acc", "eval/kl_bits": "KL bits", "eval/active_units": "active units",
            "eval/learning/gap_nats": "code gap nats", "eval/learning/gap_share": "code gap share",
            "eval/elbo": "ELBO", "eval/interpolation/latent_monotonicity": "interp. monotonicity",
-           "eval/attributes/diagonal_dominance": "attr. diagonal", "val/neg_elbo": "val −ELBO",
+           "eval/attributes/diagonal_dominance": "attr. diagonal", "val/r_loss": "val r_loss",
            "train_steps": "steps", "train_seconds": "train s"}
 PER_BAR = "evaluation/plots/accuracy_per_bar.csv"
 CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_units", "gap_nats", "gap_share", "grad_z",

@@ -21,9 +21,8 @@ def elbo_loss(logits, tokens, mu, sigma, beta: float, free_bits: float) -> dict[
     r = r_loss(logits, tokens)
     kl = kl_divergence(mu, sigma)
     kl_cost = torch.clamp(kl - free_bits * math.log(2), min=0)
-    # neg_elbo (β = 1, no free bits) does not move with β's schedule: the best checkpoint is chosen by it.
     return {"loss": r.mean() + beta * kl_cost.mean(), "r_loss": r.mean(), "kl_loss": kl_cost.mean(),
-            "kl_bits": kl.mean() / math.log(2), "neg_elbo": (r + kl).mean()}
+            "kl_bits": kl.mean() / math.log(2)}
 
 
 def beta(step: int, max_beta: float, beta_rate: float) -> float:
