@@ -65,10 +65,12 @@ class Chromium:
             self.events.append(reply)
 
     def open(self, url: str) -> None:
+        """A new tab at `url`, loaded."""
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.send("Page.enable")
         self.send("Page.navigate", url=url)
+        self.wait_for(f"location.href.startsWith({json.dumps(url)}) && document.readyState === 'complete'")
 
     def evaluate(self, expression: str):
         """The value of a script expression in the page (promises awaited)."""

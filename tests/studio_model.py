@@ -1,5 +1,5 @@
-"""The model the studio tests explore: the session's trained model, with attribute vectors written for it by the
-evaluate stage's own code, so that the studio finds them as it finds the stage's."""
+"""A model for the studio tests to explore, with attribute vectors written for it by the evaluate stage's own code, so
+that the studio finds them as it finds the stage's."""
 
 from pathlib import Path
 
@@ -8,13 +8,13 @@ import yaml
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
 
-def with_vectors(trained: dict, shards: Path, root: Path) -> dict:
-    """The checkpoint, the shards and the vectors file of `trained`."""
+def with_vectors(models: Path, shards: Path, root: Path) -> dict:
+    """The best checkpoint of a models/ folder, the shards (their root folder) and its vectors file in `root`."""
     from lightning_modules import generation
     from lightning_modules.attribute_effects import VECTORS, attribute_effects
     from lightning_modules.datamodule import read_tokens
 
-    checkpoint = trained["models"] / "best.ckpt"
+    checkpoint = models / "best.ckpt"
     model = generation.load(checkpoint)
     folder = shards / model.representation.name
     test = read_tokens(folder, "test")

@@ -23,7 +23,7 @@ DRUMS = "groove_train/drummer6/session3/2_rock_100_beat_4-4.mid"  # drums only: 
 
 @pytest.fixture(scope="module")
 def setup(trained, shards, tmp_path_factory) -> dict:
-    found = with_vectors(trained, shards, tmp_path_factory.mktemp("studio"))
+    found = with_vectors(trained["models"], shards, tmp_path_factory.mktemp("studio"))
     model = generation.load(found["checkpoint"])
     return found | {"model": model, "client": TestClient(studio_app(model, shards, found["vectors"]))}
 
