@@ -59,7 +59,7 @@ class Engine:
         """Tokens sent by the page, checked against the model: [T, P] of class indices."""
         try:
             array = np.asarray(given, dtype=np.int64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise BadRequest("tokens must be a list of steps, each a list of class indices") from None
         want = (self.config.steps, len(self.config.classes))
         if array.shape != want:
@@ -72,7 +72,7 @@ class Engine:
     def code(self, given) -> torch.Tensor:
         try:
             z = torch.tensor(given, dtype=torch.float32)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, RuntimeError):
             raise BadRequest("z must be a list of numbers") from None
         if z.shape != (self.config.z_size,) or not torch.isfinite(z).all():
             raise BadRequest(f"z must be {self.config.z_size} finite numbers for this model")

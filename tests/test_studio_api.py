@@ -127,6 +127,8 @@ def test_interpolation_decodes_the_slerp_between_the_codes_of_a_and_b(client, pa
     ({"temperature": "hot"}, "a temperature must be a number above 0"),
     ({"a": {"tokens": [[0]] * 32}}, "this mel_16bar model reads 256 steps"),
     ({"a": {"tokens": [[95]] * 256}}, "token classes outside"),
+    ({"a": {"tokens": [[10 ** 30]] * 256}}, "tokens must be a list of steps"),
+    ({"a": {"tokens": None}}, "tokens must be a list of steps"),
     ({"b": "B"}, "b must be a sequence"),
 ])
 def test_a_bad_interpolation_request_says_what_is_wrong(client, pair, change, words):
@@ -144,8 +146,9 @@ def test_an_attribute_moves_the_code_and_reports_the_measured_change(client, pai
     assert moved["z"] != a["z"] and set(moved["change"]) == set(moved["attributes"])
     unknown = client.post("/api/attribute", json={"z": a["z"], "amounts": {"loudness": 1}})
     assert unknown.status_code == 422 and "no attribute vector loudness" in unknown.json()["error"]
-    short = client.post("/api/attribute", json={"z": [0.0, 1.0], "amounts": {}})
-    assert short.status_code == 422 and "z must be" in short.json()["error"]
+    for z in ([0.0, 1.0], None, ["a"] * len(a["z"]), [10 ** 400] * len(a["z"])):
+        wrong = client.post("/api/attribute", json={"z": z, "amounts": {}})
+        assert wrong.status_code == 422 and "z must be" in wrong.json()["error"]
 
 
 def test_another_models_vectors_are_not_offered(setup, tmp_path):
