@@ -93,6 +93,9 @@ def test_an_oversized_upload_is_refused_before_it_is_read(setup, shared_midi):
                                   max_bytes=len(data) - 1))
     answer = small.post("/api/upload", params={"name": "274.mid"}, content=data)
     assert answer.status_code == 413 and "larger than a MIDI file may be" in answer.json()["error"]
+    # sent in chunks without a declared length, it is refused as the chunks pass the limit
+    chunks = (data[i:i + 4096] for i in range(0, len(data), 4096))
+    assert small.post("/api/upload", params={"name": "274.mid"}, content=chunks).status_code == 413
     assert small.post("/api/upload", params={"name": "274.mid"}, content=data[:100]).status_code == 422
 
 
