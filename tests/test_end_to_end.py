@@ -63,7 +63,9 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], cwd=repo,
                    check=True)
-    ran = dvc(repo, "exp", "run", "-n", "flat", "-S", "model.config=flat-mel_16bar-cpu")
+    # the flat decoder with its own encoder: magenta.js takes a hierarchical encoder only under a conductor
+    ran = dvc(repo, "exp", "run", "-n", "flat", "-S", "model.config=flat-mel_16bar-cpu", "-S",
+              "model.overrides.model.encoder=bidirectional")
     assert "Running stage 'train'" in ran and "Running stage 'preprocess'" not in ran
 
     shown = dvc(repo, "exp", "show", "--csv")
