@@ -3,6 +3,7 @@ tensors and plain containers, and the model is rebuilt from the config saved bes
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -17,6 +18,12 @@ def _tuples(saved: dict) -> dict:
 
 class OldCheckpoint(ValueError):
     """A checkpoint from before checkpoints recorded their representation."""
+
+
+def hyperparameters(config: ModelConfig, training, representation: Representation) -> dict:
+    """The plain dict a checkpoint carries beside its weights, as `load_model` reads it: written by training
+    (MusicVAEModule) and by the magenta.js import."""
+    return {"model": asdict(config), "training": asdict(training), "representation": asdict(representation)}
 
 
 def load_model(path: str | Path, map_location: str = "cpu") -> MusicVAE:

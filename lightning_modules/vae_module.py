@@ -3,11 +3,12 @@ logging under Magenta's metric names (loss, r_loss, kl_loss, kl_bits, beta, lr, 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from lightning import LightningModule
 
+from lightning_modules.checkpoint import hyperparameters
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE
 from musicvae.extract import Representation
@@ -35,8 +36,7 @@ class MusicVAEModule(LightningModule):
         self.model, self.training_config = model, training
         # Plain types only, so that a checkpoint loads with torch.load(weights_only=True). The representation is how
         # the training windows were cut: the commands cut a user's file the same way.
-        self.save_hyperparameters({"model": asdict(model.config), "training": asdict(training),
-                                   "representation": asdict(representation)}, logger=False)
+        self.save_hyperparameters(hyperparameters(model.config, training, representation), logger=False)
 
     def _step(self, tokens: torch.Tensor, split: str, sampling_probability: float) -> torch.Tensor:
         t = self.training_config

@@ -8,11 +8,11 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
+from lightning_modules.checkpoint import hyperparameters
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
 from lightning_modules.magentajs import manifest
 from lightning_modules.magentajs.spec import Unsupported, config_json, representation, unsupported_for_magentajs
@@ -120,6 +120,5 @@ def write_checkpoint(model: MusicVAE, out: Path, source: str) -> None:
     """What lightning_modules/checkpoint.py load_model reads, with Magenta's training defaults for fine-tuning."""
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
-                "hyper_parameters": {"model": asdict(model.config), "training": asdict(TrainingConfig()),
-                                     "representation": asdict(model.representation)},
+                "hyper_parameters": hyperparameters(model.config, TrainingConfig(), model.representation),
                 "imported_from": source}, out)
