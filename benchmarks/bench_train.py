@@ -1,4 +1,5 @@
-"""Training performance: parameter counts, step time against a naive port, peak memory, MLflow cost, loader wait.
+"""Training performance: parameter counts, step time against a naive port, peak memory, the heap, MLflow cost,
+loader wait.
 
     python benchmarks/bench_train.py [--quick]
 
@@ -10,7 +11,10 @@
    another) and at torch's default threads; tokens/s counts the steps of the batch's windows. Both models do the
    same arithmetic, so their FLOP/s are set against this machine's matmul peak. Peak RSS is that of a fresh
    process.
-3. lightning_modules.train.train for 40 steps on mel_16bar shards made from ../shared/midi (cached in the temp folder),
+3. The heap (lightning_modules/allocator.py): the study's batch-64 configs at one thread, each step timed in fresh
+   processes with glibc's default malloc and with keep_freed_memory as train() sets it, in turns: step time, kernel
+   time and minor page faults a step, peak RSS.
+4. lightning_modules.train.train for 40 steps on mel_16bar shards made from ../shared/midi (cached in the temp folder),
    logging to a local `mlflow server` and to SQLite, against its Trainer without a logger: best of 3, interleaved so
    that drifting machine load hits all alike. The logger-less runs' SimpleProfiler gives the loader's share."""
 
@@ -20,6 +24,7 @@ import io
 import logging
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -44,6 +49,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lightning_modules.allocator import keep_freed_memory  # noqa: E402
 from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
 from lightning_modules.components import objective  # noqa: E402
 from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
@@ -53,6 +59,7 @@ from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
 from naive_port import NaivePort  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
+HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (README "Results")
 FULL = {"timed_steps": 7, "train_steps": 40, "repeats": 3}
 QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
 
@@ -159,6 +166,42 @@ def step_table(steps: int) -> None:
     torch.set_num_threads(default_threads)
     print("  goals: naive/ours >= 5x, which takes ours at 5x the naive port's GFLOP/s (compare the matmul peak); "
           "bf16/fp32 < 1 where train.precision auto picks bf16\n")
+
+
+def heap_run(name: str, kept: bool, steps: int) -> tuple[float, float, float, float]:
+    """In a fresh process at one thread: median ms a step, and kernel ms, minor faults and peak RSS MB."""
+    torch.set_num_threads(1)
+    if kept:
+        keep_freed_memory()
+    ours, _, tokens = models(name)
+    step = stepper(ours, tokens, load(name).training)
+    for _ in range(2):
+        step()
+    before, spent = resource.getrusage(resource.RUSAGE_SELF), []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        spent.append(time.perf_counter() - start)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (1000 * statistics.median(spent), 1000 * (after.ru_stime - before.ru_stime) / steps,
+            (after.ru_minflt - before.ru_minflt) / steps, status_mb("VmHWM"))
+
+
+def heap_table(steps: int, repeats: int) -> None:
+    print(f"The heap: a step at batch size in fresh processes at one thread, median of {steps}, best of {repeats} "
+          f"processes each, in turns")
+    print(f"  {'config':26s} {'malloc':8s} {'ms':>6s} {'kernel ms':>10s} {'minor faults':>13s} {'peak RSS MB':>12s}")
+    for name in HEAP_CONFIGS:
+        results = {False: [], True: []}
+        for _ in range(repeats):
+            for kept in results:
+                with get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+                    results[kept].append(pool.apply(heap_run, (name, kept, steps)))
+        for kept, rows in results.items():
+            ms, kernel, faults, rss = min(rows)
+            print(f"  {name:26s} {'kept' if kept else 'glibc':8s} {ms:6.0f} {kernel:10.1f} {faults:13.0f} {rss:12.0f}")
+        print(f"  {'':26s} default/kept step time {min(results[False])[0] / min(results[True])[0]:.2f}x")
+    print("  goal: kept < glibc's step time, peak RSS within 10 %\n")
 
 
 @contextlib.contextmanager
@@ -269,7 +312,7 @@ def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, no repeats")
-    parser.add_argument("--only", choices=("parameters", "steps", "mlflow"), help="one part of the three")
+    parser.add_argument("--only", choices=("parameters", "steps", "heap", "mlflow"), help="one part of the four")
     args = parser.parse_args()
     n = QUICK if args.quick else FULL
     logging.disable(logging.WARNING)  # Lightning's and MLflow's notices: their handlers hold the original streams
@@ -279,6 +322,8 @@ def main() -> None:
         parameter_table()
     if args.only in (None, "steps"):
         step_table(n["timed_steps"])  # before any Trainer(deterministic=True), which stays set for the process
+    if args.only in (None, "heap"):
+        heap_table(n["timed_steps"], n["repeats"])
     if args.only in (None, "mlflow"):
         mlflow_table(shards(), settings, n["train_steps"], n["repeats"])
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")

@@ -7,7 +7,10 @@ the params that differ, final metrics next to the majority-class baseline, KL bi
 gap, train steps and time, sampled accuracy per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
 a run) from the per-bar curve the evaluate stage logs as an artifact, and the learning monitor's curves of every
 run: `learning.csv`, `learning_accuracy.png` (teacher-forced and greedy accuracy against the baseline) and
-`learning_gap.png` (the shuffled-code gap as a share of r_loss)."""
+`learning_gap.png` (the shuffled-code gap as a share of r_loss).
+
+`--keep` keeps the rows of runs already in `--out` that the store no longer holds (a study spans several stores:
+each session's `mlflow.db` is its own), so the page accumulates; a run in both is taken from the store."""
 
 from __future__ import annotations
 
@@ -102,32 +105,46 @@ def _curve_rows(curves: pd.DataFrame, column: str) -> list[dict]:
     return [{"step": int(step), **{run: float(v) for run, v in row.items()}} for step, row in wide.iterrows()]
 
 
-def compare(experiment: str, uri: str, out: Path) -> pd.DataFrame:
+def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.DataFrame:
     found = runs(experiment, uri)
     curves = per_bar(found, uri)  # in the runs' order
     bars = pd.DataFrame(list(curves.values())).round(4)
     bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
     result = pd.concat([table(found), bars], axis=1)
+    learning = learning_curves(found, uri)
+    if keep:
+        result, learning = _kept(out, result, learning)
     out.mkdir(parents=True, exist_ok=True)
     result.to_csv(out / "compare.csv", index=False)
     # Markdown stays readable with the first, middle and last bar; the CSV and the plot have every bar.
-    shown = {bars.columns[0], bars.columns[len(bars.columns) // 2], bars.columns[-1]}
+    bar_columns = [c for c in result if c.startswith("sampled bar ")]
+    shown = {bar_columns[0], bar_columns[len(bar_columns) // 2], bar_columns[-1]}
     columns = [c for c in result if not c.startswith("sampled bar ") or c in shown]
     (out / "compare.md").write_text(result[columns].to_markdown(index=False) + "\n")
-    rows = [{"bar": b + 1, **{label: values[b] for label, values in curves.items()}}
-            for b in range(max(map(len, curves.values())))]
+    rows = [{"bar": b + 1, **{f"{run['run']} ({run['run id']})": run[column] for _, run in result.iterrows()
+                              if pd.notna(run[column])}} for b, column in enumerate(bar_columns)]
     (out / "per_bar_sampled.png").write_bytes(curve_png(rows, "bar", "sampled reconstruction accuracy",
                                                         "Per-bar sampled accuracy"))
-    curves = learning_curves(found, uri)
-    curves.to_csv(out / "learning.csv", index=False)
-    if len(curves):
-        baseline = float(curves["majority_accuracy"].iloc[0])
+    learning.to_csv(out / "learning.csv", index=False)
+    if len(learning):
+        baseline = float(learning["majority_accuracy"].iloc[0])
         (out / "learning_accuracy.png").write_bytes(curve_png(
-            [r | {"majority baseline": baseline} for r in _curve_rows(curves, "accuracy")], "step",
+            [r | {"majority baseline": baseline} for r in _curve_rows(learning, "accuracy")], "step",
             "teacher-forced accuracy (validation)", "Learning: accuracy against the majority-class baseline"))
-        (out / "learning_gap.png").write_bytes(curve_png(_curve_rows(curves, "gap_share"), "step",
+        (out / "learning_gap.png").write_bytes(curve_png(_curve_rows(learning, "gap_share"), "step",
                                                          "shuffled-code gap / r_loss", "Use of the latent code"))
     return result
+
+
+def _kept(out: Path, result: pd.DataFrame, learning: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The store's runs, then the runs of `out`'s earlier tables that the store does not hold."""
+    if (out / "compare.csv").exists():
+        earlier = pd.read_csv(out / "compare.csv", dtype={"run id": str})  # an id like 1234e567 is not a number
+        result = pd.concat([result, earlier[~earlier["run id"].isin(result["run id"])]], ignore_index=True)
+    if (out / "learning.csv").exists():
+        earlier = pd.read_csv(out / "learning.csv")
+        learning = pd.concat([learning, earlier[~earlier["run"].isin(learning["run"])]], ignore_index=True)
+    return result, learning
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,8 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--experiment", default="musicvae-mel_16bar", help="MLflow experiment: musicvae-<repr.>")
     parser.add_argument("--tracking-uri", default=None, help="default: the project's mlflow.db")
     parser.add_argument("--out", default="reports/compare", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep --out's runs that the store no longer holds")
     args = parser.parse_args(argv)
-    compare(args.experiment, tracking_uri(args.tracking_uri), args.out)
+    compare(args.experiment, tracking_uri(args.tracking_uri), args.out, args.keep)
     print((args.out / "compare.md").read_text(), end="")
 
 

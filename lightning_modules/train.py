@@ -31,6 +31,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from lightning_modules import representations
+from lightning_modules.allocator import keep_freed_memory
 from lightning_modules.experiment import Experiment, cut_as, load
 from lightning_modules.init_from import Unusable, start_from
 from lightning_modules.components.musicvae import MusicVAE
@@ -72,6 +73,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     lightning.seed_everything(settings["seed"], workers=True)
     if settings.get("threads"):
         torch.set_num_threads(settings["threads"])
+    keep_freed_memory()
     open_store(uri)
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))

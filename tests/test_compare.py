@@ -2,6 +2,7 @@
 
 import csv
 
+import mlflow
 import yaml
 
 from experiments import compare
@@ -45,3 +46,19 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
     assert {r["run"].split(" ")[0] for r in curves} == {"debug"}
     for png in ("learning_accuracy.png", "learning_gap.png"):
         assert (tmp_path / "compare" / png).read_bytes()[:4] == b"\x89PNG"
+
+    # A later store without one of the runs: --keep carries it over from the earlier table, curves and bars included.
+    gone = rows[0]["run id"]
+    mlflow.set_tracking_uri("sqlite:///mlflow.db")
+    mlflow.delete_run(next(r.info.run_id for r in mlflow.search_runs(experiment_names=["musicvae-mel_16bar"],
+                                                                    output_format="list")
+                           if r.info.run_id.startswith(gone)))
+    compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare", "--keep"])
+    with open(tmp_path / "compare/compare.csv") as f:
+        kept = {r["run id"]: r for r in csv.DictReader(f)}
+    assert set(kept) == {r["run id"] for r in rows} and kept[gone]["sampled acc"] == rows[0]["sampled acc"]
+    with open(tmp_path / "compare/learning.csv") as f:
+        assert len(list(csv.DictReader(f))) == 2
+    compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
+    with open(tmp_path / "compare/compare.csv") as f:
+        assert [r["run id"] for r in csv.DictReader(f)] == [r["run id"] for r in rows if r["run id"] != gone]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The study's follow-up runs (README "Results", 16 bars), queued like run.sh's: DVC experiments on the whole embedded
+# corpus, one thread each, two at a time, logged to the project's MLflow store. Each session's store is its own, so
+#   python -m experiments.compare --experiment musicvae-mel_16bar --out experiments/study/results --keep
+# adds a session's runs to the results page and keeps the earlier ones.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+S="-S corpus.max_pieces=null -S train.max_minutes=300 -S eval.max_examples=null -S train.threads=1
+   -S train.val_every_n_steps=200"
+H="-S model.config=hierdec-mel_16bar-b64-cpu"
+AR="-S +model.overrides.model.conductor_input=autoregressive -S +model.overrides.model.state_init=pytorch"
+case "${1:-}" in
+  earlier)  # 2026-11-30: free bits at the paper's rate per dimension; every training window
+    dvc exp run --queue -n flat-b64-fb32-1300 $S -S model.config=flat-mel_16bar-b64-cpu -S train.max_steps=1300 \
+        -S +model.overrides.training.free_bits=32
+    dvc exp run --queue -n hier-ar-ptinit-uncapped-2400 $S $H $AR -S train.max_steps=2400 \
+        -S 'preprocess.cap_splits=[eval,test]' ;;
+  *)  # 2026-12-03: equal decoder widths; initialisations without the autoregressive conductor; a longer run
+    dvc exp run --queue -n hier-ar-ptinit-w256-1300 $S $H $AR -S train.max_steps=1300 \
+        -S '+model.overrides.model.dec_rnn_size=[256,256]'
+    dvc exp run --queue -n hier-ar-ptinit-uncapped-4800 $S $H $AR -S train.max_steps=4800 \
+        -S 'preprocess.cap_splits=[eval,test]'
+    dvc exp run --queue -n hier-ptinit-2400 $S $H -S train.max_steps=2400 \
+        -S +model.overrides.model.state_init=pytorch
+    dvc exp run --queue -n hier-ar-ptinit-headinit-2400 $S $H $AR -S train.max_steps=2400 \
+        -S +model.overrides.model.head_init=pytorch ;;
+esac
+OMP_NUM_THREADS=1 dvc queue start -j 2
