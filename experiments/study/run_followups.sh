@@ -15,11 +15,13 @@ case "${1:-}" in
         -S +model.overrides.training.free_bits=32
     dvc exp run --queue -n hier-ar-ptinit-uncapped-2400 $S $H $AR -S train.max_steps=2400 \
         -S 'preprocess.cap_splits=[eval,test]' ;;
-  *)  # 2026-12-03: equal decoder widths; initialisations without the autoregressive conductor; a longer run
+  longer)  # equal decoder widths to the end of the budget, and twice the budget on every training window: at
+            # 2.4 and 5.7 s a step on 2026-12-03's busy machine these need 3 hours each
     dvc exp run --queue -n hier-ar-ptinit-w256-1300 $S $H $AR -S train.max_steps=1300 \
         -S '+model.overrides.model.dec_rnn_size=[256,256]'
     dvc exp run --queue -n hier-ar-ptinit-uncapped-4800 $S $H $AR -S train.max_steps=4800 \
-        -S 'preprocess.cap_splits=[eval,test]'
+        -S 'preprocess.cap_splits=[eval,test]' ;;
+  *)  # 2026-12-03: the state projections' initialisation without the autoregressive conductor; the mu head's
     dvc exp run --queue -n hier-ptinit-2400 $S $H -S train.max_steps=2400 \
         -S +model.overrides.model.state_init=pytorch
     dvc exp run --queue -n hier-ar-ptinit-headinit-2400 $S $H $AR -S train.max_steps=2400 \
