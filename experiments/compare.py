@@ -6,8 +6,8 @@ Reads the experiment's runs with MLflow's search API into pandas and writes `com
 the params that differ, final metrics next to the majority-class baseline, KL bits, active units, the shuffled-code
 gap, train steps and time, sampled accuracy per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
 a run) from the per-bar curve the evaluate stage logs as an artifact, and the learning monitor's curves of every
-run: `learning.csv`, `learning_accuracy.png` (teacher-forced and greedy accuracy against the baseline) and
-`learning_gap.png` (the shuffled-code gap as a share of r_loss).
+run: `learning.csv`, `learning_accuracy.png` (teacher-forced accuracy against the baseline), `learning_gap.png` (the
+shuffled-code gap as a share of r_loss) and `learning_grad_z.png` (the strength of z's path, log scale).
 
 `--keep` keeps the rows of runs already in `--out` that the store no longer holds (a study spans several stores:
 each session's `mlflow.db` is its own), so the page accumulates; a run in both is taken from the store."""
@@ -121,8 +121,8 @@ def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.Data
     shown = {bar_columns[0], bar_columns[len(bar_columns) // 2], bar_columns[-1]}
     columns = [c for c in result if not c.startswith("sampled bar ") or c in shown]
     (out / "compare.md").write_text(result[columns].to_markdown(index=False) + "\n")
-    rows = [{"bar": b + 1, **{f"{run['run']} ({run['run id']})": run[column] for _, run in result.iterrows()
-                              if pd.notna(run[column])}} for b, column in enumerate(bar_columns)]
+    rows = [{"bar": b + 1, **{f"{run['run']} ({run['run id']})": run[column] if pd.notna(run[column]) else None
+                              for _, run in result.iterrows()}} for b, column in enumerate(bar_columns)]
     (out / "per_bar_sampled.png").write_bytes(curve_png(rows, "bar", "sampled reconstruction accuracy",
                                                         "Per-bar sampled accuracy"))
     learning.to_csv(out / "learning.csv", index=False)
@@ -133,6 +133,9 @@ def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.Data
             "teacher-forced accuracy (validation)", "Learning: accuracy against the majority-class baseline"))
         (out / "learning_gap.png").write_bytes(curve_png(_curve_rows(learning, "gap_share"), "step",
                                                          "shuffled-code gap / r_loss", "Use of the latent code"))
+        (out / "learning_grad_z.png").write_bytes(curve_png(
+            _curve_rows(learning, "grad_z"), "step", "mean |∂r_loss/∂z| (validation)", "Strength of z's path",
+            log=True))
     return result
 
 

@@ -56,13 +56,15 @@ def heat_map_png(matrix: np.ndarray, rows: list[str], columns: list[str], title:
     return _png(fig)
 
 
-def curve_png(rows: list[dict], x: str, ylabel: str, title: str) -> bytes:
-    """Every column but `x` of `rows` as a line over `x`."""
+def curve_png(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False) -> bytes:
+    """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for column in [c for c in rows[0] if c not in (x, "step")]:
         # a curve measured at only some of the x values (runs validating at different steps) stays one line
         points = [(row[x], row[column]) for row in rows if row[column] is not None and row[column] == row[column]]
         ax.plot(*zip(*points), marker="o", label=column)
+    if log:
+        ax.set_yscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -44,7 +44,7 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
         curves = list(csv.DictReader(f))
     assert sorted(int(r["step"]) for r in curves) == [3, 3]  # each run validated once, at its last step
     assert {r["run"].split(" ")[0] for r in curves} == {"debug"}
-    for png in ("learning_accuracy.png", "learning_gap.png"):
+    for png in ("learning_accuracy.png", "learning_gap.png", "learning_grad_z.png"):
         assert (tmp_path / "compare" / png).read_bytes()[:4] == b"\x89PNG"
 
     # A later store without one of the runs: --keep carries it over from the earlier table, curves and bars included.
