@@ -73,7 +73,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     lightning.seed_everything(settings["seed"], workers=True)
     if settings.get("threads"):
         torch.set_num_threads(settings["threads"])
-    keep_freed_memory()
+    kept = settings["keep_freed_memory"] and keep_freed_memory()
     open_store(uri)
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))
@@ -139,7 +139,8 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
     seconds = time.perf_counter() - start
     record |= {"steps": trainer.global_step, "stopped_by": stopped_by(trainer.global_step, settings, seconds),
-               "precision": chosen_precision, "world_size": trainer.world_size, "train_seconds": round(seconds, 1),
+               "precision": chosen_precision, "kept_freed_memory": bool(kept), "world_size": trainer.world_size,
+               "train_seconds": round(seconds, 1),
                "best_val_r_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
                else None}
     if monitor.last:

@@ -96,6 +96,7 @@ def test_train_logs_params_metrics_and_checkpoint_to_a_sqlite_mlflow_store(shard
     assert (tmp_path / "mlartifacts").is_dir()  # beside the store, wherever the stage ran
     assert record["steps"] == 12 and (tmp_path / "models/last.ckpt").exists()
     assert record["stopped_by"] == "max_steps" and record["learning"]["step"] == 12
+    assert record["kept_freed_memory"] is sys.platform.startswith("linux")  # params.yaml's keep_freed_memory: true
     for name in ("monitor/majority_accuracy", "monitor/greedy_accuracy", "monitor/active_units", "monitor/gap_nats",
                  "monitor/gap_share", "monitor/kl_dim_07", "monitor/grad_z", "monitor/conductor_scale"):
         assert [m.step for m in client.get_metric_history(record["run_id"], name)] == [6, 12], name
