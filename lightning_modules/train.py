@@ -51,6 +51,10 @@ def precision(setting: str, accelerator: str) -> str:
     """"auto": on a CPU, bf16 autocast only with AMX tiles: with avx512_bf16 alone oneDNN's bf16 LSTMs train
     20-28 % slower than fp32 (benchmarks/bench_train.py); on a GPU, bf16-mixed where supported. Any other value is
     Lightning's own."""
+    if setting.startswith("bf16") and accelerator == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        # oneDNN would fail at the first LSTM with "could not create a primitive descriptor"
+        raise ValueError(f"train.precision {setting}: this CPU has no bfloat16 instructions (avx512_bf16 or AMX); "
+                         "use auto or 32-true")
     if setting != "auto":
         return setting
     if accelerator == "cpu":
@@ -74,6 +78,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     if settings.get("threads"):
         torch.set_num_threads(settings["threads"])
     kept = settings["keep_freed_memory"] and keep_freed_memory()
+    chosen_precision = precision(settings["precision"], settings["accelerator"])  # before any run is opened
     open_store(uri)
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))
@@ -122,7 +127,6 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     monitor = LearningMonitor(read_tokens(data.folder, "eval")[:settings["monitor"]["windows"]], curves,
                               settings["monitor"]["greedy"])
     unbounded = -1  # Lightning's "no limit"; epochs too, else its default stops at 1000 epochs
-    chosen_precision = precision(settings["precision"], settings["accelerator"])
     trainer = lightning.Trainer(
         max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"], max_epochs=unbounded,
         max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"] else None,
@@ -195,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     try:  # a mistyped key or value, missing shards, or shards cut for another model: the reason, not a traceback
         experiment = load(params["model"]["config"], params["model"]["overrides"])
         cut_as(experiment, representations.of_shards(args.shards / experiment.representation.name))
+        precision(params["train"]["precision"], params["train"]["accelerator"])
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"train: {e}") from None
     try:

@@ -22,7 +22,7 @@ from lightning_modules import store
 from lightning_modules.checkpoint import load_model
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
-from lightning_modules.train import train
+from lightning_modules.train import precision, train
 from lightning_modules.vae_module import MusicVAEModule
 from tests.portable_job import free_port
 from tests.training_settings import settings
@@ -115,6 +115,15 @@ def test_learning_curves_are_written_at_every_validation_and_drawn_at_the_end(sh
     assert [int(r.split(",")[0]) for r in rows[1:]] == [6, 12]
     assert curves.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
     assert record["precision"] == "32-true"
+
+
+def test_bf16_on_a_cpu_without_bfloat16_instructions_is_refused_with_the_reason():
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert precision("bf16-mixed", "cpu") == "bf16-mixed"
+    else:  # oneDNN's own error at the first LSTM says nothing a user can act on
+        with pytest.raises(ValueError, match="this CPU has no bfloat16 instructions.*use auto or 32-true"):
+            precision("bf16-mixed", "cpu")
+    assert precision("32-true", "cpu") == "32-true"
 
 
 def test_stopped_by_names_the_cap_that_ended_training():
