@@ -36,11 +36,13 @@ CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_units", "g
           "conductor_scale")
 
 
-def runs(experiment: str, uri: str) -> pd.DataFrame:
-    """Finished runs that were evaluated, newest first."""
+def runs(experiment: str, uri: str, required: bool = True) -> pd.DataFrame:
+    """Finished runs that were evaluated, newest first; none at all is an error when `required`."""
     mlflow.set_tracking_uri(uri)
     found = mlflow.search_runs(experiment_names=[experiment], order_by=["attributes.start_time DESC"])
     if found.empty or "metrics.eval/accuracy/sampled" not in found:
+        if not required:
+            return pd.DataFrame()
         raise SystemExit(f"no evaluated run in experiment {experiment!r} at {uri}; run `dvc repro` first")
     return found[found["metrics.eval/accuracy/sampled"].notna()].reset_index(drop=True)
 
@@ -106,12 +108,15 @@ def _curve_rows(curves: pd.DataFrame, column: str) -> list[dict]:
 
 
 def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.DataFrame:
-    found = runs(experiment, uri)
-    curves = per_bar(found, uri)  # in the runs' order
-    bars = pd.DataFrame(list(curves.values())).round(4)
-    bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
-    result = pd.concat([table(found), bars], axis=1)
-    learning = learning_curves(found, uri)
+    found = runs(experiment, uri, required=not (keep and (out / "compare.csv").exists()))
+    if found.empty:  # --keep over a store without evaluated runs: the earlier tables, drawn again
+        result, learning = pd.DataFrame(columns=["run id"]), pd.DataFrame(columns=["run", "step", *CURVES])
+    else:
+        curves = per_bar(found, uri)  # in the runs' order
+        bars = pd.DataFrame(list(curves.values())).round(4)
+        bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
+        result = pd.concat([table(found), bars], axis=1)
+        learning = learning_curves(found, uri)
     if keep:
         result, learning = _kept(out, result, learning)
     out.mkdir(parents=True, exist_ok=True)

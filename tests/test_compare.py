@@ -3,6 +3,7 @@
 import csv
 
 import mlflow
+import pytest
 import yaml
 
 from experiments import compare
@@ -62,3 +63,12 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
     compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
     with open(tmp_path / "compare/compare.csv") as f:
         assert [r["run id"] for r in csv.DictReader(f)] == [r["run id"] for r in rows if r["run id"] != gone]
+
+    # A store with no evaluated run left: --keep draws the earlier page again, without --keep it is an error.
+    mlflow.delete_run(next(r.info.run_id for r in mlflow.search_runs(experiment_names=["musicvae-mel_16bar"],
+                                                                    output_format="list")))
+    compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare", "--keep"])
+    with open(tmp_path / "compare/compare.csv") as f:
+        assert len(list(csv.DictReader(f))) == 1
+    with pytest.raises(SystemExit, match="no evaluated run"):
+        compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
