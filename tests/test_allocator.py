@@ -4,8 +4,6 @@ fresh ones. Each case in a fresh process, since the setting holds for the proces
 import subprocess
 import sys
 
-import pytest
-
 STEPS = """
 import resource, sys, torch
 from lightning_modules.allocator import keep_freed_memory
@@ -36,9 +34,10 @@ def faults_per_step(mode: str) -> tuple[str, int]:
     return kept, int(faults)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc: Linux only")
 def test_a_training_step_reuses_freed_memory():
     (default_set, default), (kept_set, kept) = faults_per_step("glibc"), faults_per_step("kept")
-    assert default_set == "False" and kept_set == "True"
+    assert default_set == "False" and kept_set == str(sys.platform.startswith("linux"))
+    if kept_set == "False":  # not glibc: its allocator is left as it is
+        return
     assert default > 10_000  # pages of 4 KiB mapped afresh each step (about 50,000 at batch 32)
     assert kept < default / 4
