@@ -21,15 +21,24 @@ case "${1:-}" in
         -S '+model.overrides.model.dec_rnn_size=[256,256]'
     dvc exp run --queue -n hier-ar-ptinit-uncapped-4800 $S $H $AR -S train.max_steps=4800 \
         -S 'preprocess.cap_splits=[eval,test]' ;;
-  headinit)  # 2026-12-03 (2nd session): the mu head's initialisation on every training window for a third longer,
-              # and at the flat model's decoder width to the end of its budget; capped at 2 hours so that the evaluate
-              # stage runs within a 3-hour session (a cap that binds is reported in train.json)
-    C="-S corpus.max_pieces=null -S train.max_minutes=120 -S eval.max_examples=null -S train.threads=1
-       -S train.val_every_n_steps=200 $H $AR -S +model.overrides.model.head_init=pytorch"
-    dvc exp run --queue -n hier-ar-headinit-uncapped-3200 $C -S train.max_steps=3200 \
-        -S 'preprocess.cap_splits=[eval,test]'
-    dvc exp run --queue -n hier-ar-headinit-w256-1300 $C -S train.max_steps=1300 \
-        -S '+model.overrides.model.dec_rnn_size=[256,256]' ;;
+  resumable)  # 2026-12-03 (2nd session): each run in a clone of its own beside the project, outside DVC's queue,
+               # whose temporary copies vanish with a killed run. A run that a session's end kills resumes from its
+               # models/last.ckpt, in the same MLflow run, when this is run again with that clone still there.
+    project="$(pwd)"
+    runs="$project/../runs" store="sqlite:///$project/mlflow.db"
+    # ++ sets a key whether or not the clone's params.yaml holds it already (from the run being resumed)
+    C="-S corpus.max_pieces=null -S train.max_minutes=null -S eval.max_examples=null -S train.threads=1
+       -S train.val_every_n_steps=200 $H -S ++model.overrides.model.conductor_input=autoregressive
+       -S ++model.overrides.model.state_init=pytorch -S ++model.overrides.model.head_init=pytorch
+       -S mlflow.tracking_uri=$store"
+    start() {  # name, then its own overrides
+      local dir="$runs/${1#hier-ar-}"
+      [ -d "$dir" ] || { git clone -q . "$dir" && (cd "$dir" && dvc cache dir --local "$project/.dvc/cache"); }
+      (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc exp run -n "$@" > run.log 2>&1 &)
+    }
+    start hier-ar-headinit-uncapped-4800 $C -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]'
+    start hier-ar-headinit-seed1-2400 $C -S train.max_steps=2400 -S train.seed=1
+    exit ;;
   *)  # 2026-12-03: the state projections' initialisation without the autoregressive conductor; the mu head's
     dvc exp run --queue -n hier-ptinit-2400 $S $H -S train.max_steps=2400 \
         -S +model.overrides.model.state_init=pytorch
