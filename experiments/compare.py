@@ -6,7 +6,8 @@ Reads the experiment's runs with MLflow's search API into pandas and writes `com
 the params that differ, final metrics next to the majority-class baseline, KL bits, active units, the shuffled-code
 gap, train steps and time, sampled accuracy per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
 a run) from the per-bar curve the evaluate stage logs as an artifact, and the learning monitor's curves of every
-run: `learning.csv`, `learning_accuracy.png` (teacher-forced accuracy against the baseline), `learning_gap.png` (the
+run, evaluated or not (a run still training, or one that a session's end stopped, is drawn as far as it got):
+`learning.csv`, `learning_accuracy.png` (teacher-forced accuracy against the baseline), `learning_gap.png` (the
 shuffled-code gap as a share of r_loss) and `learning_grad_z.png` (the strength of z's path, log scale).
 
 `--keep` keeps the rows of runs already in `--out` that the store no longer holds (a study spans several stores:
@@ -36,10 +37,15 @@ CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_units", "g
           "conductor_scale")
 
 
+def _every_run(experiment: str, uri: str) -> pd.DataFrame:
+    """The experiment's runs in any state, newest first."""
+    mlflow.set_tracking_uri(uri)
+    return mlflow.search_runs(experiment_names=[experiment], order_by=["attributes.start_time DESC"])
+
+
 def runs(experiment: str, uri: str, required: bool = True) -> pd.DataFrame:
     """Finished runs that were evaluated, newest first; none at all is an error when `required`."""
-    mlflow.set_tracking_uri(uri)
-    found = mlflow.search_runs(experiment_names=[experiment], order_by=["attributes.start_time DESC"])
+    found = _every_run(experiment, uri)
     if found.empty or "metrics.eval/accuracy/sampled" not in found:
         if not required:
             return pd.DataFrame()
@@ -78,7 +84,8 @@ def per_bar(found: pd.DataFrame, uri: str) -> dict[str, list[float]]:
 
 
 def learning_curves(found: pd.DataFrame, uri: str) -> pd.DataFrame:
-    """The learning monitor's `monitor/...` history of every run: one row a run and validation."""
+    """The learning monitor's `monitor/...` history of each run: one row a run and validation (none for a run
+    that never validated)."""
     client = mlflow.MlflowClient(uri)
     frames = []
     for _, run in found.iterrows():
@@ -110,13 +117,13 @@ def _curve_rows(curves: pd.DataFrame, column: str) -> list[dict]:
 def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.DataFrame:
     found = runs(experiment, uri, required=not (keep and (out / "compare.csv").exists()))
     if found.empty:  # --keep over a store without evaluated runs: the earlier tables, drawn again
-        result, learning = pd.DataFrame(columns=["run id"]), pd.DataFrame(columns=["run", "step", *CURVES])
+        result = pd.DataFrame(columns=["run id"])
     else:
         curves = per_bar(found, uri)  # in the runs' order
         bars = pd.DataFrame(list(curves.values())).round(4)
         bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
         result = pd.concat([table(found), bars], axis=1)
-        learning = learning_curves(found, uri)
+    learning = learning_curves(_every_run(experiment, uri), uri)
     if keep:
         result, learning = _kept(out, result, learning)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """`python -m experiments.compare`: two evaluated runs in a real SQLite store, side by side."""
 
 import csv
+import json
 
 import mlflow
 import pytest
@@ -25,6 +26,9 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
         evaluate.main(["--params", str(params), "--shards", str(shards), "--model", str(models), "--out",
                        str(reports / "evaluate"), "--metrics", str(reports / "metrics.json"), "--plots",
                        str(reports / "plots")])
+    # A run stopped before its evaluation (a session's end, say): no row in the table, but its curves are drawn.
+    train(load("debug"), settings, shards, tmp_path / "stopped" / "models", uri)
+    stopped = json.loads((tmp_path / "stopped/models/run.json").read_text())["run_id"]
     monkeypatch.chdir(tmp_path)  # the command's default store is ./mlflow.db
     capsys.readouterr()  # what training and evaluation printed
     compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
@@ -43,8 +47,9 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
     assert {"majority baseline", "code gap share", "steps", "verdict"} <= set(rows[0])
     with open(tmp_path / "compare/learning.csv") as f:
         curves = list(csv.DictReader(f))
-    assert sorted(int(r["step"]) for r in curves) == [3, 3]  # each run validated once, at its last step
+    assert sorted(int(r["step"]) for r in curves) == [3, 3, 3]  # each run validated once, at its last step
     assert {r["run"].split(" ")[0] for r in curves} == {"debug"}
+    assert stopped[:8] not in {r["run id"] for r in rows} and any(stopped[:8] in r["run"] for r in curves)
     for png in ("learning_accuracy.png", "learning_gap.png", "learning_grad_z.png"):
         assert (tmp_path / "compare" / png).read_bytes()[:4] == b"\x89PNG"
 
@@ -59,16 +64,19 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
         kept = {r["run id"]: r for r in csv.DictReader(f)}
     assert set(kept) == {r["run id"] for r in rows} and kept[gone]["sampled acc"] == rows[0]["sampled acc"]
     with open(tmp_path / "compare/learning.csv") as f:
-        assert len(list(csv.DictReader(f))) == 2
+        assert len(list(csv.DictReader(f))) == 3
     compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
     with open(tmp_path / "compare/compare.csv") as f:
         assert [r["run id"] for r in csv.DictReader(f)] == [r["run id"] for r in rows if r["run id"] != gone]
 
     # A store with no evaluated run left: --keep draws the earlier page again, without --keep it is an error.
     mlflow.delete_run(next(r.info.run_id for r in mlflow.search_runs(experiment_names=["musicvae-mel_16bar"],
-                                                                    output_format="list")))
+                                                                    output_format="list")
+                           if "eval/accuracy/sampled" in r.data.metrics))
     compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare", "--keep"])
     with open(tmp_path / "compare/compare.csv") as f:
         assert len(list(csv.DictReader(f))) == 1
+    with open(tmp_path / "compare/learning.csv") as f:  # the stopped run's from the store, the other's kept
+        assert sorted(stopped[:8] in r["run"] for r in csv.DictReader(f)) == [False, True]
     with pytest.raises(SystemExit, match="no evaluated run"):
         compare.main(["--experiment", "musicvae-mel_16bar", "--out", "compare"])
