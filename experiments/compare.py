@@ -27,14 +27,15 @@ from musicvae.figures import curve_png
 
 METRICS = {"eval/learning/majority_accuracy": "majority baseline",
            "eval/accuracy/teacher_forced": "teacher-forced acc", "eval/accuracy/sampled": "sampled acc",
-           "eval/accuracy/greedy": "greedy acc", "eval/kl_bits": "KL bits", "eval/active_units": "active units",
+           "eval/accuracy/greedy": "greedy acc", "eval/notes/greedy/onset_recall": "greedy onset recall",
+           "eval/notes/greedy/pitch_at_onset": "greedy pitch at onsets", "eval/kl_bits": "KL bits", "eval/active_units": "active units",
            "eval/learning/gap_nats": "code gap nats", "eval/learning/gap_share": "code gap share",
            "eval/elbo": "ELBO", "eval/interpolation/latent_monotonicity": "interp. monotonicity",
            "eval/attributes/diagonal_dominance": "attr. diagonal", "val/r_loss": "val r_loss",
            "train_steps": "steps", "train_seconds": "train s"}
 PER_BAR = "evaluation/plots/accuracy_per_bar.csv"
-CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_units", "gap_nats", "gap_share", "grad_z",
-          "conductor_scale")
+CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "greedy_pitch_at_onset", "active_units", "gap_nats",
+          "gap_share", "grad_z", "conductor_scale")
 
 
 def _every_run(experiment: str, uri: str) -> pd.DataFrame:

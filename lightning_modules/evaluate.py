@@ -4,6 +4,7 @@
         --out reports/evaluate --metrics reports/metrics.json --plots reports/plots
 
 Writes reconstruction accuracy (teacher-forced, fully sampled, greedy; overall and per bar; per part for trios),
+how the note onsets of melodic parts come back (onset recall and precision, pitch at onsets: rhythm against pitch),
 KL bits, the ELBO and active units to the metrics file; per-bar accuracy and interpolation curves (CSV and PNG) to
 the plots folder; samples, an interpolation and a reconstruction as MIDI and piano rolls, attribute vectors and
 their effect matrix, and (with FluidSynth) audio and a listening page to the out folder. Everything is also logged
@@ -66,7 +67,7 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
     names = PARTS[model.config.kind]
     result = {"test_windows": len(tokens), "kl_bits": float(metrics.kl_bits(mu, sigma).mean()),
               "elbo": float(-(r + kl).mean()), "r_loss": float(r.mean()),
-              "active_units": metrics.active_units(mu), "z_size": model.config.z_size, "accuracy": {}}
+              "active_units": metrics.active_units(mu), "z_size": model.config.z_size, "accuracy": {}, "notes": {}}
     per_bar = {}
     for mode, draws in decoded.items():
         for p, part in enumerate(names):
@@ -74,6 +75,9 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
             per_bar[key] = torch.stack([metrics.accuracy_per_bar(d[..., p], tokens[..., p]) for d in draws]).mean(0)
             result["accuracy"][key] = float(torch.stack([metrics.accuracy(d[..., p], tokens[..., p])
                                                          for d in draws]).mean())
+            if part != "drums":  # a melody's classes are pitches: rhythm and pitch can be told apart
+                scores = [metrics.onsets(d[..., p], tokens[..., p]) for d in draws]
+                result["notes"][key] = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
     rows = [{"bar": b + 1, **{k: round(float(v[b]), 6) for k, v in per_bar.items()}} for b in range(model.config.bars)]
     return result, rows, {"input": tokens, "sampled": decoded["sampled"][0], "greedy": decoded["greedy"][0], "mu": mu}
 

@@ -34,7 +34,8 @@ def _teacher_forced(model: MusicVAE, z: torch.Tensor, tokens: torch.Tensor, batc
 def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, batch: int = 64) -> dict:
     """The monitor's quantities on windows [N, T, P] (N ≥ 2), decoding from the posterior means:
     - majority_accuracy: always the commonest class; accuracy: teacher-forced; greedy_accuracy: argmax fed back,
-      on the first `greedy_examples` windows;
+      on the first `greedy_examples` windows, and for a melody its greedy_onset_recall, greedy_pitch_at_onset and
+      greedy_onset_precision (metrics.onsets: rhythm against pitch);
     - active_units (and active_fraction of z): dims whose posterior-mean variance exceeds 0.01;
     - gap_nats: mean r_loss decoding each window with another window's code minus with its own; gap_share: that
       over r_loss (0 when the decoder ignores z);
@@ -70,6 +71,8 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
               "kl_bits": float(kl.sum()) / math.log(2), "kl_per_dim": [round(float(k), 5) for k in kl],
               "grad_z": float(grad_z.abs().mean()),
               "conductor_scale": float(torch.stack(scale).mean()) if scale else None}
+    if model.config.kind != "drums":  # part 0 is a melody: are the greedy notes' onsets and pitches right?
+        result |= {f"greedy_{k}": v for k, v in metrics.onsets(greedy[..., 0], tokens[:greedy_examples, :, 0]).items()}
     result["greedy_majority_accuracy"] = learning.majority_accuracy(tokens[:greedy_examples])
     result["verdict"] = learning.verdict(result["accuracy"], result["majority_accuracy"], active, result["gap_share"],
                                          result["greedy_accuracy"], result["greedy_majority_accuracy"])

@@ -1,5 +1,6 @@
 """Evaluation metrics of the paper: reconstruction accuracy (overall and per bar), the KL term in bits, active latent
-units, and the Hamming distance and monotonicity used to judge interpolations. Pure functions of torch tensors."""
+units, and the Hamming distance and monotonicity used to judge interpolations; and, to tell rhythm from pitch in a
+melody's reconstruction, how its note onsets come back. Pure functions of torch tensors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import math
 import torch
 from torchmetrics.functional import spearman_corrcoef
 
+from musicvae.codecs import melody
 from musicvae.codecs.melody import STEPS_PER_BAR
+
+FIRST_PITCH = int(melody.encode([melody.MIN_PITCH])[0])  # a melody's classes: NO_EVENT, NOTE_OFF, then pitches
 
 
 def accuracy(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -23,6 +27,19 @@ def accuracy_per_bar(predicted: torch.Tensor, target: torch.Tensor,
     n, steps = target.shape
     correct = (predicted == target).float().reshape(n, steps // steps_per_bar, steps_per_bar)
     return correct.mean(dim=(0, 2))
+
+
+def onsets(predicted: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """How a melody's note onsets (its pitch classes) come back, tokens [..., T]: `onset_recall`, the share of the
+    target's onsets at which the decoding starts a note too (the rhythm); `pitch_at_onset`, the share at which it
+    starts the same pitch; `onset_precision`, the share of the decoding's onsets that fall on one of the target's.
+    Accuracy alone hides the difference: most steps of a melody hold or rest, so a decoding with the right rhythm and
+    one repeated pitch scores well above one that is silent."""
+    starts, started = target >= FIRST_PITCH, predicted >= FIRST_PITCH
+    both = (starts & started).sum()
+    return {"onset_recall": float(both / starts.sum().clamp(min=1)),
+            "pitch_at_onset": float((starts & (predicted == target)).sum() / starts.sum().clamp(min=1)),
+            "onset_precision": float(both / started.sum().clamp(min=1))}
 
 
 def kl_divergence(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

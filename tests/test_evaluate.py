@@ -48,6 +48,9 @@ def test_stage_writes_every_declared_output(reports):
     metrics = json.loads((reports / "metrics.json").read_text())
     assert set(metrics["accuracy"]) == {"teacher_forced", "sampled", "greedy"}
     assert all(0 <= v <= 1 for v in metrics["accuracy"].values())
+    assert set(metrics["notes"]) == set(metrics["accuracy"])  # a melody: rhythm and pitch of every mode
+    assert all(set(n) == {"onset_recall", "pitch_at_onset", "onset_precision"}
+               and n["pitch_at_onset"] <= n["onset_recall"] for n in metrics["notes"].values())
     assert metrics["kl_bits"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["active_units"] <= metrics["z_size"]
     assert metrics["test_windows"] == 12 and metrics["interpolation"]["pairs"] == 3
     assert metrics["learning"]["verdict"] in learning.VERDICTS
@@ -72,6 +75,8 @@ def test_stage_logs_metrics_and_artifacts_to_the_training_run(trained, reports):
     run = client.get_run(trained["run_id"])
     metrics = json.loads((reports / "metrics.json").read_text())
     assert run.data.metrics["eval/accuracy/sampled"] == pytest.approx(metrics["accuracy"]["sampled"])
+    assert run.data.metrics["eval/notes/greedy/pitch_at_onset"] == pytest.approx(
+        metrics["notes"]["greedy"]["pitch_at_onset"])
     assert run.data.metrics["eval/interpolation/latent_monotonicity"] == pytest.approx(
         metrics["interpolation"]["latent_monotonicity"])
     logged = {a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate")}
@@ -119,3 +124,5 @@ def test_trio_accuracy_is_reported_per_part():
     assert set(result["accuracy"]) == {f"{p}_{m}" for p in ("melody", "bass", "drums")
                                        for m in ("teacher_forced", "sampled", "greedy")}
     assert len(rows) == 2 and set(rows[0]) == {"bar", *result["accuracy"]}
+    assert set(result["notes"]) == {f"{p}_{m}" for p in ("melody", "bass")  # drums have no pitch
+                                    for m in ("teacher_forced", "sampled", "greedy")}

@@ -47,6 +47,9 @@ def test_a_decoder_trained_to_use_z_has_a_gap_and_active_units(hierarchical):
     assert result["greedy_accuracy"] > result["majority_accuracy"]
     assert result["verdict"] == "learning"
     assert result["grad_z"] > 0 and len(result["kl_per_dim"]) == 4
+    # every step of these windows starts a note, so a greedy step is right exactly when it has the onset's pitch
+    assert result["greedy_pitch_at_onset"] == pytest.approx(result["greedy_accuracy"])
+    assert result["greedy_onset_recall"] >= result["greedy_pitch_at_onset"]
     assert (result["conductor_scale"] is not None) == hierarchical
 
 

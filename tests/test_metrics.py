@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from musicvae.metrics import accuracy, accuracy_per_bar, active_units, hamming, kl_bits, monotonicity
+from musicvae.metrics import FIRST_PITCH, accuracy, accuracy_per_bar, active_units, hamming, kl_bits, monotonicity, onsets
 
 
 def two_bar_predictions():
@@ -82,3 +82,17 @@ def test_hamming_is_the_fraction_of_differing_steps_and_broadcasts():
 ])
 def test_monotonicity_is_the_rank_correlation_with_the_step(values, expected):
     assert monotonicity(torch.tensor(values)) == pytest.approx(expected, abs=1e-5)  # torchmetrics adds 1e-6
+
+
+def test_onsets_tell_the_rhythm_from_the_pitch():
+    rest, off, c, d = 0, 1, FIRST_PITCH + 39, FIRST_PITCH + 41  # NO_EVENT, NOTE_OFF, C4 and D4
+    target = torch.tensor([[c, rest, off, d, rest, rest, c, rest]])  # onsets at steps 0, 3 and 6
+    same_rhythm_one_pitch = torch.tensor([[c, rest, off, c, rest, rest, c, rest]])
+    assert onsets(same_rhythm_one_pitch, target) == pytest.approx(
+        {"onset_recall": 1.0, "pitch_at_onset": 2 / 3, "onset_precision": 1.0})
+    late_and_extra = torch.tensor([[rest, c, off, d, rest, d, rest, d]])  # misses 0 and 6; one of four on time
+    assert onsets(late_and_extra, target) == pytest.approx(
+        {"onset_recall": 1 / 3, "pitch_at_onset": 1 / 3, "onset_precision": 1 / 4})
+    silent = torch.full_like(target, rest)
+    assert onsets(silent, target) == {"onset_recall": 0.0, "pitch_at_onset": 0.0, "onset_precision": 0.0}
+    assert onsets(target, silent)["onset_recall"] == 0.0  # no onsets to find: nothing found, and no division by zero

@@ -98,7 +98,8 @@ def test_train_logs_params_metrics_and_checkpoint_to_a_sqlite_mlflow_store(shard
     assert record["stopped_by"] == "max_steps" and record["learning"]["step"] == 12
     assert record["kept_freed_memory"] is sys.platform.startswith("linux")  # params.yaml's keep_freed_memory: true
     for name in ("monitor/majority_accuracy", "monitor/greedy_accuracy", "monitor/active_units", "monitor/gap_nats",
-                 "monitor/gap_share", "monitor/kl_dim_07", "monitor/grad_z", "monitor/conductor_scale"):
+                 "monitor/gap_share", "monitor/kl_dim_07", "monitor/grad_z", "monitor/conductor_scale",
+                 "monitor/greedy_pitch_at_onset"):
         assert [m.step for m in client.get_metric_history(record["run_id"], name)] == [6, 12], name
     assert torch.load(tmp_path / "models/best.ckpt", weights_only=True)["learning"]["verdict"] == \
         record["learning"]["verdict"]
