@@ -57,19 +57,24 @@ def heat_map_png(matrix: np.ndarray, rows: list[str], columns: list[str], title:
 
 
 def curve_png(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False) -> bytes:
-    """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for column in [c for c in rows[0] if c not in (x, "step")]:
+    """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades. Past 5 lines (a
+    study's runs) the legend moves beside the axes, and past 10 the colours come from a 20-colour palette, so that
+    no two lines share one."""
+    columns = [c for c in rows[0] if c not in (x, "step")]
+    many = len(columns) > 5
+    colours = plt.get_cmap("tab20" if len(columns) > 10 else "tab10").colors
+    fig, ax = plt.subplots(figsize=(11, 4.5) if many else (7, 4))
+    for i, column in enumerate(columns):
         # a curve measured at only some of the x values (runs validating at different steps) stays one line
         points = [(row[x], row[column]) for row in rows if row[column] is not None and row[column] == row[column]]
-        ax.plot(*zip(*points), marker="o", label=column)
+        ax.plot(*zip(*points), marker="o", label=column, color=colours[i % len(colours)])
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, **({"loc": "center left", "bbox_to_anchor": (1.01, 0.5)} if many else {}))
     return _png(fig)
 
 
