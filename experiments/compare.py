@@ -54,10 +54,12 @@ def runs(experiment: str, uri: str, required: bool = True) -> pd.DataFrame:
     return found[found["metrics.eval/accuracy/sampled"].notna()].reset_index(drop=True)
 
 
-def table(found: pd.DataFrame) -> pd.DataFrame:
-    """One row a run: name, config, the params whose values differ between runs, and the final metrics."""
+def table(found: pd.DataFrame, shown: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row a run: name, config, the params whose values differ between runs (or that `shown` names: an earlier
+    table's, whose runs this one joins), and the final metrics."""
     params = [c for c in found if c.startswith("params.") and c != "params.config"
-              and found[c].astype(str).nunique(dropna=False) > 1 and not c.startswith("params.data_manifest")]
+              and (found[c].astype(str).nunique(dropna=False) > 1 or c.removeprefix("params.") in shown)
+              and not c.startswith("params.data_manifest")]
     out = pd.DataFrame({"run": [_name(run) for _, run in found.iterrows()], "run id": found["run_id"].str[:8],
                         "config": found["params.config"]})
     for column in params:
@@ -123,7 +125,9 @@ def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.Data
         curves = per_bar(found, uri)  # in the runs' order
         bars = pd.DataFrame(list(curves.values())).round(4)
         bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
-        result = pd.concat([table(found), bars], axis=1)
+        earlier = tuple(pd.read_csv(out / "compare.csv", nrows=0).columns) if keep and (out / "compare.csv").exists() \
+            else ()
+        result = pd.concat([table(found, earlier), bars], axis=1)
     learning = learning_curves(_every_run(experiment, uri), uri)
     if keep:
         result, learning = _kept(out, result, learning)
