@@ -38,6 +38,7 @@ case "${1:-}" in
     }
     start hier-ar-headinit-uncapped-4800 $C -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]'
     start hier-ar-headinit-seed1-2400 $C -S train.max_steps=2400 -S train.seed=1
+    start hier-ar-headinit-w256-1300 $C -S train.max_steps=1300 -S '++model.overrides.model.dec_rnn_size=[256,256]'
     exit ;;
   *)  # 2026-12-03: the state projections' initialisation without the autoregressive conductor; the mu head's
     dvc exp run --queue -n hier-ptinit-2400 $S $H -S train.max_steps=2400 \
