@@ -28,7 +28,8 @@ from musicvae.figures import curve_png
 METRICS = {"eval/learning/majority_accuracy": "majority baseline",
            "eval/accuracy/teacher_forced": "teacher-forced acc", "eval/accuracy/sampled": "sampled acc",
            "eval/accuracy/greedy": "greedy acc", "eval/notes/greedy/onset_recall": "greedy onset recall",
-           "eval/notes/greedy/pitch_at_onset": "greedy pitch at onsets", "eval/kl_bits": "KL bits", "eval/active_units": "active units",
+           "eval/notes/greedy/pitch_at_onset": "greedy pitch at onsets", "eval/kl_bits": "KL bits",
+           "eval/active_units": "active units",
            "eval/learning/gap_nats": "code gap nats", "eval/learning/gap_share": "code gap share",
            "eval/elbo": "ELBO", "eval/interpolation/latent_monotonicity": "interp. monotonicity",
            "eval/attributes/diagonal_dominance": "attr. diagonal", "val/r_loss": "val r_loss",
@@ -38,15 +39,14 @@ CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "greedy_pitch_at_o
           "gap_share", "grad_z", "conductor_scale")
 
 
-def _every_run(experiment: str, uri: str) -> pd.DataFrame:
+def every_run(experiment: str, uri: str) -> pd.DataFrame:
     """The experiment's runs in any state, newest first."""
     mlflow.set_tracking_uri(uri)
     return mlflow.search_runs(experiment_names=[experiment], order_by=["attributes.start_time DESC"])
 
 
-def runs(experiment: str, uri: str, required: bool = True) -> pd.DataFrame:
-    """Finished runs that were evaluated, newest first; none at all is an error when `required`."""
-    found = _every_run(experiment, uri)
+def evaluated(found: pd.DataFrame, experiment: str, uri: str, required: bool = True) -> pd.DataFrame:
+    """Of `found`, the runs that were evaluated; none at all is an error when `required`."""
     if found.empty or "metrics.eval/accuracy/sampled" not in found:
         if not required:
             return pd.DataFrame()
@@ -118,17 +118,18 @@ def _curve_rows(curves: pd.DataFrame, column: str) -> list[dict]:
 
 
 def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.DataFrame:
-    found = runs(experiment, uri, required=not (keep and (out / "compare.csv").exists()))
+    all_runs = every_run(experiment, uri)
+    earlier = out / "compare.csv" if keep and (out / "compare.csv").exists() else None
+    found = evaluated(all_runs, experiment, uri, required=earlier is None)
     if found.empty:  # --keep over a store without evaluated runs: the earlier tables, drawn again
         result = pd.DataFrame(columns=["run id"])
     else:
         curves = per_bar(found, uri)  # in the runs' order
         bars = pd.DataFrame(list(curves.values())).round(4)
         bars.columns = [f"sampled bar {b + 1}" for b in bars.columns]
-        earlier = tuple(pd.read_csv(out / "compare.csv", nrows=0).columns) if keep and (out / "compare.csv").exists() \
-            else ()
-        result = pd.concat([table(found, earlier), bars], axis=1)
-    learning = learning_curves(_every_run(experiment, uri), uri)
+        shown = tuple(pd.read_csv(earlier, nrows=0).columns) if earlier else ()
+        result = pd.concat([table(found, shown), bars], axis=1)
+    learning = learning_curves(all_runs, uri)
     if keep:
         result, learning = _kept(out, result, learning)
     out.mkdir(parents=True, exist_ok=True)

@@ -36,9 +36,9 @@ def onsets(predicted: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
     Accuracy alone hides the difference: most steps of a melody hold or rest, so a decoding with the right rhythm and
     one repeated pitch scores well above one that is silent."""
     starts, started = target >= FIRST_PITCH, predicted >= FIRST_PITCH
-    both = (starts & started).sum()
-    return {"onset_recall": float(both / starts.sum().clamp(min=1)),
-            "pitch_at_onset": float((starts & (predicted == target)).sum() / starts.sum().clamp(min=1)),
+    both, found = (starts & started).sum(), starts.sum().clamp(min=1)
+    return {"onset_recall": float(both / found),
+            "pitch_at_onset": float((starts & (predicted == target)).sum() / found),
             "onset_precision": float(both / started.sum().clamp(min=1))}
 
 

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from musicvae.metrics import FIRST_PITCH, accuracy, accuracy_per_bar, active_units, hamming, kl_bits, monotonicity, onsets
+from musicvae.metrics import (FIRST_PITCH, accuracy, accuracy_per_bar, active_units, hamming, kl_bits, monotonicity,
+                              onsets)
 
 
 def two_bar_predictions():
