@@ -21,24 +21,39 @@ case "${1:-}" in
         -S '+model.overrides.model.dec_rnn_size=[256,256]'
     dvc exp run --queue -n hier-ar-ptinit-uncapped-4800 $S $H $AR -S train.max_steps=4800 \
         -S 'preprocess.cap_splits=[eval,test]' ;;
-  resumable)  # 2026-12-03 (2nd session): each run in a clone of its own beside the project, outside DVC's queue,
-               # whose temporary copies vanish with a killed run. A run that a session's end kills resumes from its
-               # models/last.ckpt, in the same MLflow run, when this is run again with that clone still there.
+  resumable)  # 2026-12-03: each run in a clone of its own beside the project, outside DVC's queue, whose
+               # temporary copies vanish with a killed run. Run this again with the clones still there and each killed
+               # run resumes from its models/last.ckpt, in the same MLflow run. `resumable seeds`: the flat model's
+               # seeds 1 and 2 (seed 0 is flat-b64-1300 above); `resumable`: the mu head's longer and wider runs.
     project="$(pwd)"
     runs="$project/../runs" store="sqlite:///$project/mlflow.db"
-    # ++ sets a key whether or not the clone's params.yaml holds it already (from the run being resumed)
     C="-S corpus.max_pieces=null -S train.max_minutes=null -S eval.max_examples=null -S train.threads=1
-       -S train.val_every_n_steps=200 $H -S ++model.overrides.model.conductor_input=autoregressive
-       -S ++model.overrides.model.state_init=pytorch -S ++model.overrides.model.head_init=pytorch
-       -S mlflow.tracking_uri=$store"
+       -S train.val_every_n_steps=200 -S mlflow.tracking_uri=$store"
+    # ++ sets a key whether or not the clone's params.yaml holds it already
+    HEAD="$H -S ++model.overrides.model.conductor_input=autoregressive -S ++model.overrides.model.state_init=pytorch
+          -S ++model.overrides.model.head_init=pytorch"
     start() {  # name, then its own overrides
       local dir="$runs/${1#hier-ar-}"
-      [ -d "$dir" ] || { git clone -q . "$dir" && (cd "$dir" && dvc cache dir --local "$project/.dvc/cache"); }
-      (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc exp run -n "$@" > run.log 2>&1 &)
+      if [ -d "$dir" ]; then
+        # `dvc repro`, not `dvc exp run`: exp run first checks the workspace out by force, and that deletes models/
+        # (the persisted last.ckpt) before the train stage can resume from it. The clone's params.yaml is the run's.
+        (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc repro >> run.log 2>&1 &)
+      else
+        git clone -q . "$dir" && (cd "$dir" && dvc cache dir --local "$project/.dvc/cache")
+        (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc exp run -n "$@" > run.log 2>&1 &)
+      fi
     }
-    start hier-ar-headinit-uncapped-4800 $C -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]'
-    start hier-ar-headinit-seed1-2400 $C -S train.max_steps=2400 -S train.seed=1
-    start hier-ar-headinit-w256-1300 $C -S train.max_steps=1300 -S '++model.overrides.model.dec_rnn_size=[256,256]'
+    case "${2:-}" in
+      seeds)
+        for seed in 1 2; do
+          start flat-b64-seed$seed-1300 $C -S model.config=flat-mel_16bar-b64-cpu -S train.max_steps=1300 \
+              -S train.seed=$seed
+        done ;;
+      *)
+        start hier-ar-headinit-uncapped-4800 $C $HEAD -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]'
+        start hier-ar-headinit-w256-1300 $C $HEAD -S train.max_steps=1300 \
+            -S '++model.overrides.model.dec_rnn_size=[256,256]' ;;
+    esac
     exit ;;
   *)  # 2026-12-03: the state projections' initialisation without the autoregressive conductor; the mu head's
     dvc exp run --queue -n hier-ptinit-2400 $S $H -S train.max_steps=2400 \
