@@ -24,7 +24,8 @@ case "${1:-}" in
   resumable)  # 2026-12-03: each run in a clone of its own beside the project, outside DVC's queue, whose
                # temporary copies vanish with a killed run. Run this again with the clones still there and each killed
                # run resumes from its models/last.ckpt, in the same MLflow run. `resumable seeds`: the flat model's
-               # seeds 1 and 2 (seed 0 is flat-b64-1300 above); `resumable`: the mu head's longer and wider runs.
+               # seeds 1 and 2 (seed 0 is flat-b64-1300 above); `resumable wide`, `resumable longer`: the mu head's
+               # run at the flat decoder's width (2-3 hours on the AVX2 host) and for 4,800 steps (about 4 hours).
     project="$(pwd)"
     runs="$project/../runs" store="sqlite:///$project/mlflow.db"
     C="-S corpus.max_pieces=null -S train.max_minutes=null -S eval.max_examples=null -S train.threads=1
@@ -37,7 +38,8 @@ case "${1:-}" in
       if [ -d "$dir" ]; then
         # `dvc repro`, not `dvc exp run`: exp run first checks the workspace out by force, and that deletes models/
         # (the persisted last.ckpt) before the train stage can resume from it. The clone's params.yaml is the run's.
-        (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc repro >> run.log 2>&1 &)
+        # DVC_EXP_NAME names the MLflow run, as exp run would, should the run have to start afresh.
+        (cd "$dir" && DVC_EXP_NAME="$1" OMP_NUM_THREADS=1 setsid nohup dvc repro >> run.log 2>&1 &)
       else
         git clone -q . "$dir" && (cd "$dir" && dvc cache dir --local "$project/.dvc/cache")
         (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc exp run -n "$@" > run.log 2>&1 &)
@@ -49,10 +51,12 @@ case "${1:-}" in
           start flat-b64-seed$seed-1300 $C -S model.config=flat-mel_16bar-b64-cpu -S train.max_steps=1300 \
               -S train.seed=$seed
         done ;;
-      *)
-        start hier-ar-headinit-uncapped-4800 $C $HEAD -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]'
+      wide)
         start hier-ar-headinit-w256-1300 $C $HEAD -S train.max_steps=1300 \
             -S '++model.overrides.model.dec_rnn_size=[256,256]' ;;
+      longer)
+        start hier-ar-headinit-uncapped-4800 $C $HEAD -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]' ;;
+      *) echo "resumable seeds|wide|longer" >&2; exit 2 ;;
     esac
     exit ;;
   *)  # 2026-12-03: the state projections' initialisation without the autoregressive conductor; the mu head's
