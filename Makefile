@@ -13,8 +13,11 @@ run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
 
 # pyproject's -ra lists every skip with its reason. Exit 5, "no tests collected", fails too: that run tested nothing.
+# One pytest-xdist worker per core (WORKERS=0 runs in one process); a test file's tests stay on one worker, so that
+# a module's fixture (the DVC repository, the magenta.js models) is made once.
+WORKERS ?= auto
 test: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # torch==2.13.0 resolves to the local CPU wheel on machines whose pip finds it (find-links), with no CUDA download.
 $(STAMP): requirements.lock pyproject.toml
