@@ -13,9 +13,9 @@ run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
 
 # pyproject's -ra lists every skip with its reason. Exit 5, "no tests collected", fails too: that run tested nothing.
-# One pytest-xdist worker per core (WORKERS=0 runs in one process); a test file's tests stay on one worker, so that
-# a module's fixture (the DVC repository, the magenta.js models) is made once.
-WORKERS ?= auto
+# One pytest-xdist worker per core this process may use (WORKERS=0 runs in one process); a test file's tests stay
+# on one worker, so that a module's fixture (the DVC repository, the magenta.js models) is made once.
+WORKERS ?= $(shell nproc)
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 

@@ -9,7 +9,7 @@ from tests import system
 # Under pytest-xdist the workers share the cores: each worker's torch, and the stages and commands its tests start
 # (they inherit the variable), gets its share of the threads rather than all of them, which would oversubscribe.
 if (workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))) > 1:
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // workers)))
 
 pytest_plugins = ["pytester"]  # tests/test_test_run.py runs small test files under the project's settings
 
@@ -27,7 +27,7 @@ def shared_midi() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shards(shared_midi, tmp_path_factory, worker_id) -> Path:
+def shards(shared_midi, tmp_path_factory) -> Path:
     """Melody shards (2- and 16-bar) of the shared MIDI, made by the real pipeline once per test run.
 
     Under pytest-xdist the workers share one folder beside their own: the first to arrive makes it, the others wait
@@ -37,7 +37,7 @@ def shards(shared_midi, tmp_path_factory, worker_id) -> Path:
     from tests.beam_runs import run
 
     base = tmp_path_factory.getbasetemp()
-    output = (base if worker_id == "master" else base.parent) / "shards"
+    output = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "shards"
     with FileLock(f"{output}.lock"):
         if not output.with_suffix(".done").exists():
             shutil.rmtree(output, ignore_errors=True)  # what a worker that failed midway left

@@ -28,6 +28,6 @@ def test_benchmark_prints_its_ratios(script, request):
     if script in READS_SHARED_MIDI:
         request.getfixturevalue("shared_midi")  # skips, or fails in CI, without it
     done = subprocess.run([sys.executable, f"benchmarks/{script}", *SMOKE[script]], cwd=ROOT, capture_output=True,
-                          text=True, timeout=1200)
+                          text=True, timeout=1200)  # bench_train's share of a core beside another worker: ~6 min
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout

@@ -66,6 +66,7 @@ def test_make_test_fails_when_no_test_is_collected():
     """pytest's exit 5 ("no tests collected") means a selection tested nothing. `-o` keeps make from reinstalling."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["LC_ALL"] = "C"  # make's own messages in English
     done = subprocess.run(["make", "-o", ".venv/.installed", "test",
                            "PYTEST_ARGS=-k no_such_test_name_xyz tests/test_metrics.py"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -1,10 +1,7 @@
 """Lightning training on real shards: one CPU step, overfitting, checkpoints, MLflow and kill-and-resume."""
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +21,7 @@ from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.train import precision, train
 from lightning_modules.vae_module import MusicVAEModule
+from tests.killing import kill_after
 from tests.portable_job import free_port
 from tests.training_settings import settings
 
@@ -148,17 +146,7 @@ def _train_and_kill(shards, tmp_path, code: Path = ROOT) -> tuple[dict, int]:
             "--shards", str(shards), "--out", str(tmp_path / "models")]
     proc = subprocess.Popen(argv, cwd=code, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    last = tmp_path / "models/last.ckpt"
-    deadline = time.monotonic() + 300  # a loaded machine starts Python, torch and Lightning slowly
-    try:
-        while not last.exists() or torch.load(last, weights_only=True)["global_step"] < 10:
-            assert proc.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
-            time.sleep(0.2)
-    finally:  # killed whether the test goes on or fails, so that no orphan trains on
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    return params, torch.load(last, weights_only=True)["global_step"]
+    return params, kill_after(proc, tmp_path / "models/last.ckpt", 10)
 
 
 def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):

@@ -24,24 +24,26 @@ case "${1:-}" in
   resumable)  # 2026-12-03: each run in a clone of its own beside the project, outside DVC's queue, whose
                # temporary copies vanish with a killed run. Run this again with the clones still there and each killed
                # run resumes from its models/last.ckpt, in the same MLflow run. `resumable seeds`: the flat model's
-               # seeds 1 and 2 (seed 0 is flat-b64-1300 above); `resumable wide`, `resumable longer`: the mu head's
+               # seeds 1 and 2 (seed 0 is run.sh's flat-b64-1300); `resumable wide`, `resumable longer`: the mu head's
                # run at the flat decoder's width (2-3 hours on the AVX2 host) and for 4,800 steps (about 4 hours).
     project="$(pwd)"
     runs="$project/../runs" store="sqlite:///$project/mlflow.db"
     C="-S corpus.max_pieces=null -S train.max_minutes=null -S eval.max_examples=null -S train.threads=1
        -S train.val_every_n_steps=200 -S mlflow.tracking_uri=$store"
     # ++ sets a key whether or not the clone's params.yaml holds it already
-    HEAD="$H -S ++model.overrides.model.conductor_input=autoregressive -S ++model.overrides.model.state_init=pytorch
+    HEADINIT="$H -S ++model.overrides.model.conductor_input=autoregressive -S ++model.overrides.model.state_init=pytorch
           -S ++model.overrides.model.head_init=pytorch"
     start() {  # name, then its own overrides
       local dir="$runs/${1#hier-ar-}"
-      if [ -d "$dir" ]; then
+      if [ -e "$dir/models/run.json" ]; then  # a run started there: its params.yaml holds the overrides
         # `dvc repro`, not `dvc exp run`: exp run first checks the workspace out by force, and that deletes models/
         # (the persisted last.ckpt) before the train stage can resume from it. The clone's params.yaml is the run's.
-        # DVC_EXP_NAME names the MLflow run, as exp run would, should the run have to start afresh.
+        # DVC_EXP_NAME tags the MLflow run with the experiment's name, as exp run would, should it start afresh.
         (cd "$dir" && DVC_EXP_NAME="$1" OMP_NUM_THREADS=1 setsid nohup dvc repro >> run.log 2>&1 &)
       else
-        git clone -q . "$dir" && (cd "$dir" && dvc cache dir --local "$project/.dvc/cache")
+        rm -rf "$dir"  # a clone whose run never started
+        git clone -q . "$dir" || return 1
+        (cd "$dir" && dvc cache dir --local "$project/.dvc/cache") || return 1
         (cd "$dir" && OMP_NUM_THREADS=1 setsid nohup dvc exp run -n "$@" > run.log 2>&1 &)
       fi
     }
@@ -52,10 +54,11 @@ case "${1:-}" in
               -S train.seed=$seed
         done ;;
       wide)
-        start hier-ar-headinit-w256-1300 $C $HEAD -S train.max_steps=1300 \
+        start hier-ar-headinit-w256-1300 $C $HEADINIT -S train.max_steps=1300 \
             -S '++model.overrides.model.dec_rnn_size=[256,256]' ;;
       longer)
-        start hier-ar-headinit-uncapped-4800 $C $HEAD -S train.max_steps=4800 -S 'preprocess.cap_splits=[eval,test]' ;;
+        start hier-ar-headinit-uncapped-4800 $C $HEADINIT -S train.max_steps=4800 \
+            -S 'preprocess.cap_splits=[eval,test]' ;;
       *) echo "resumable seeds|wide|longer" >&2; exit 2 ;;
     esac
     exit ;;
