@@ -12,10 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = ("musicvae", "pipelines", "lightning_modules", "experiments")
 
 
+def activated() -> dict[str, str]:
+    """The environment with the test environment's scripts first on PATH: stages run `python -m ...`."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
 def dvc(repo: Path, *args: str) -> str:
-    # Stages run `python -m ...`, so the test environment's scripts go first on PATH.
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, env=env)
+    result = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, env=activated())
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

@@ -4,7 +4,6 @@ then a variant by `dvc exp run -S` as the README shows it, the README's commands
 import csv
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import mlflow
 import pytest
 
 from lightning_modules import generation
-from tests.dvc_repo import ROOT, dvc, make_repo, set_params
+from tests.dvc_repo import ROOT, activated, dvc, make_repo, set_params
 from tests.killing import kill_after
 
 # Magenta's hierarchical encoder under the debug model's conductor: a layout magenta.js runs, so that the README's
@@ -130,9 +129,8 @@ def readme_commands() -> list[str]:
 def test_the_readme_commands_run_as_written(repo):
     commands = readme_commands()
     assert len(commands) >= 8, commands
-    activated = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for command in commands:
-        done = subprocess.run(["bash", "-c", command], cwd=repo, env=activated, capture_output=True, text=True)
+        done = subprocess.run(["bash", "-c", command], cwd=repo, env=activated(), capture_output=True, text=True)
         # a model trained for 4 steps may write only rests: the files are there, and the command says so
         assert done.returncode == 0 or "[only_rests]" in done.stderr, f"{command}\n{done.stdout}{done.stderr}"
 
@@ -145,10 +143,9 @@ def test_a_killed_train_stage_resumes_under_dvc_repro(repo):
                                                   "monitor": {"windows": 32, "greedy": 4}})
     for stale in (repo / "models").glob("*.ckpt"):  # the earlier tests' model, whose step could pass for this one's
         stale.unlink()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     log = repo / "killed.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=env, start_new_session=True, stdout=out,
+        proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=activated(), start_new_session=True, stdout=out,
                                 stderr=subprocess.STDOUT)
     killed_at = kill_after(proc, repo / "models/last.ckpt", 10, log)
     killed_run = json.loads((repo / "models/run.json").read_text())["run_id"]
