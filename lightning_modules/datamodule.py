@@ -53,7 +53,7 @@ class ShardDataModule(LightningDataModule):
         return json.loads((self.folder / "manifest.json").read_text())
 
     def setup(self, stage: str | None = None) -> None:
-        for split in ("train", "eval", "test"):
+        for split in ("train", "eval"):  # the evaluate stage reads the test split itself
             if split not in self.splits and self.manifest["splits"][split]["rows"]:
                 self.splits[split] = TensorDataset(read_tokens(self.folder, split))
 
@@ -70,6 +70,3 @@ class ShardDataModule(LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("eval", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)

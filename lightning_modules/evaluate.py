@@ -36,7 +36,6 @@ from musicvae.temperature import GREEDY, check_temperature
 
 log = logging.getLogger("musicvae.evaluate")
 PARTS = {"melody": ("melody",), "drums": ("drums",), "trio": ("melody", "bass", "drums")}
-MODES = ("teacher_forced", "sampled", "greedy")
 
 
 def _subset(tokens: torch.Tensor, limit: int | None, seed: int) -> torch.Tensor:

@@ -9,13 +9,14 @@ import csv
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 from lightning import Callback
 
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
 from musicvae import learning, metrics
-from musicvae.figures import curve_png
+from musicvae.figures import curve_png, kl_per_dim_png
 from musicvae.temperature import GREEDY
 
 CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "active_fraction", "gap_share")
@@ -81,7 +82,8 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
 
 class LearningMonitor(Callback):
     """Runs `diagnose` on a fixed set of validation windows after every validation; logs `monitor/...` metrics
-    (KL of every dim as `monitor/kl_dim_NN`), rewrites `curves` (CSV) each time and draws its PNG at the end."""
+    (KL of every dim as `monitor/kl_dim_NN`), rewrites `curves` (CSV) each time and draws its PNG at the end, with
+    the KL of every dimension at every validation beside it (kl_per_dim.png)."""
 
     def __init__(self, tokens: torch.Tensor, curves: Path | None, greedy_examples: int = 32):
         self.tokens, self.curves, self.greedy_examples = tokens, curves, greedy_examples
@@ -102,11 +104,12 @@ class LearningMonitor(Callback):
         if trainer.logger:
             trainer.logger.log_metrics(scalars, step=trainer.global_step)
         self.rows.append({k: result[k] for k in ("step", *CURVES, "active_units", "r_loss", "gap_nats", "kl_bits",
-                                                 "grad_z", "conductor_scale")})
+                                                 "grad_z", "conductor_scale", "kl_per_dim")})
         if self.curves:
             self.curves.parent.mkdir(parents=True, exist_ok=True)
             with self.curves.open("w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=list(self.rows[0]))
+                # kl_per_dim, a column per dimension, would drown the curves: it has a picture of its own
+                writer = csv.DictWriter(f, [k for k in self.rows[0] if k != "kl_per_dim"], extrasaction="ignore")
                 writer.writeheader()
                 writer.writerows({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
                                  for row in self.rows)
@@ -116,6 +119,9 @@ class LearningMonitor(Callback):
             self.curves.with_suffix(".png").write_bytes(curve_png(
                 [{k: row[k] for k in ("step", *CURVES)} for row in self.rows], "step", "share",
                 "Learning: accuracy against the majority class; use of z"))
+            self.curves.with_name("kl_per_dim.png").write_bytes(kl_per_dim_png(
+                [row["step"] for row in self.rows], np.array([row["kl_per_dim"] for row in self.rows]) / math.log(2),
+                "KL of each latent dimension at each validation"))
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         """The latest verdict travels with the weights, so that the `musicvae` command can warn."""

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import subprocess
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import lightning
 import mlflow
 import torch
 import yaml
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, Timer
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
 
@@ -126,22 +125,23 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
                                   enable_version_counter=False)
     monitor = LearningMonitor(read_tokens(data.folder, "eval")[:settings["monitor"]["windows"]], curves,
                               settings["monitor"]["greedy"])
+    # The wall-clock cap, and the training time it counts, across a killed run's sessions: the timer's elapsed time
+    # travels in the checkpoint (Lightning's max_time is this callback too, but only when a cap is set).
+    timer = Timer({"minutes": settings["max_minutes"]} if settings["max_minutes"] else None, verbose=False)
     unbounded = -1  # Lightning's "no limit"; epochs too, else its default stops at 1000 epochs
     trainer = lightning.Trainer(
         max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"], max_epochs=unbounded,
-        max_time={"minutes": settings["max_minutes"]} if settings["max_minutes"] else None,
         val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
         log_every_n_steps=settings["log_every_n_steps"], accelerator=settings["accelerator"],
         strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
-        logger=logger, callbacks=[monitor, checkpoints], default_root_dir=out, deterministic=True,
+        logger=logger, callbacks=[monitor, checkpoints, timer], default_root_dir=out, deterministic=True,
         precision=chosen_precision)
     model = MusicVAE(experiment.model)
     if initial is not None:
         model.load_state_dict(initial)
     module = MusicVAEModule(model, experiment.training, experiment.representation)
-    start = time.perf_counter()
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
-    seconds = time.perf_counter() - start
+    seconds = timer.time_elapsed("train")
     record |= {"steps": trainer.global_step, "stopped_by": stopped_by(trainer.global_step, settings, seconds),
                "precision": chosen_precision, "kept_freed_memory": bool(kept), "world_size": trainer.world_size,
                "train_seconds": round(seconds, 1),

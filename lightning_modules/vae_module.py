@@ -64,9 +64,6 @@ class MusicVAEModule(LightningModule):
     def validation_step(self, batch, batch_idx):
         self._step(batch[0], "val", 0.0)
 
-    def test_step(self, batch, batch_idx):
-        self._step(batch[0], "test", 0.0)
-
     def configure_optimizers(self):
         t = self.training_config
         optimizer = torch.optim.Adam(self.model.parameters(), lr=t.learning_rate, eps=1e-8)

@@ -56,6 +56,19 @@ def heat_map_png(matrix: np.ndarray, rows: list[str], columns: list[str], title:
     return _png(fig)
 
 
+def kl_per_dim_png(steps: list[int], kl_bits: np.ndarray, title: str) -> bytes:
+    """KL of every latent dimension (columns) at every validation step (rows), in bits: which dimensions carry the
+    code, and from when (free bits let each carry at most its share before the KL term pulls it back)."""
+    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.25 * len(steps)))
+    image = ax.imshow(kl_bits, cmap="viridis", vmin=0, aspect="auto", interpolation="nearest")
+    ax.set_yticks(range(len(steps)), [str(s) for s in steps], fontsize=7)
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("step")
+    fig.colorbar(image, label="KL, bits")
+    ax.set_title(title)
+    return _png(fig)
+
+
 def curve_png(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False) -> bytes:
     """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades. Past 5 lines (a
     study's runs) the legend moves beside the axes, and past 10 the colours come from a 20-colour palette, so that

@@ -28,6 +28,21 @@ def test_a_decoder_that_ignores_z_has_no_gap_and_no_active_units():
     assert result["verdict"] == "at baseline"  # untrained: below the majority class too
 
 
+def test_a_decoder_cut_off_from_a_varying_code_has_active_units_but_no_gap():
+    """Active units measure the encoder, the gap the decoder: means that differ window by window, read by a decoder
+    that never sees z, give active units and still no gap."""
+    torch.manual_seed(0)
+    model = MusicVAE(ModelConfig(**TINY, hierarchical=False, head_init="pytorch"))
+    decoder = model.decoders[0]
+    with torch.no_grad():
+        model.encoder.mu.weight.mul_(10)  # means far apart from window to window
+        decoder.initial_state.dense.weight.zero_()  # z sets no state ...
+        decoder.rnn.weight_ih_l0[:, -model.config.z_size:].zero_()  # ... and no input: its columns of layer 1
+    result = diagnose(model, windows())
+    assert result["active_units"] == 4
+    assert result["gap_nats"] == pytest.approx(0, abs=1e-4) and result["gap_share"] < learning.MIN_GAP_SHARE
+
+
 @pytest.mark.parametrize("hierarchical", [False, True])
 def test_a_decoder_trained_to_use_z_has_a_gap_and_active_units(hierarchical):
     torch.manual_seed(0)

@@ -113,6 +113,8 @@ def test_learning_curves_are_written_at_every_validation_and_drawn_at_the_end(sh
     assert rows[0].startswith("step,majority_accuracy,accuracy,greedy_accuracy,active_fraction,gap_share")
     assert [int(r.split(",")[0]) for r in rows[1:]] == [6, 12]
     assert curves.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+    assert curves.with_name("kl_per_dim.png").read_bytes().startswith(b"\x89PNG")
+    assert "kl_per_dim" not in rows[0]  # a picture of its own, not 64 columns of the curves
     assert record["precision"] == "32-true"
 
 
@@ -135,11 +137,12 @@ def test_stopped_by_names_the_cap_that_ended_training():
     assert line.startswith("train: at baseline after 62 steps (stopped by the wall-clock cap")
 
 
-def _train_and_kill(shards, tmp_path, code: Path = ROOT) -> tuple[dict, int]:
-    """The train stage as DVC runs it (the code of `code`), SIGKILLed after its 10th step's checkpoint."""
+def _train_and_kill(shards, tmp_path, code: Path = ROOT, **changes) -> tuple[dict, int]:
+    """The train stage as DVC runs it (the code of `code`, `train` params changed by `changes`), SIGKILLed after its
+    10th step's checkpoint."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"] = {"config": "debug", "overrides": {}}
-    params["train"] |= SETTINGS | {"max_steps": 400, "val_every_n_steps": 5}
+    params["train"] |= SETTINGS | {"max_steps": 400, "val_every_n_steps": 5} | changes
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     argv = [sys.executable, "-m", "lightning_modules.train", "--params", str(tmp_path / "params.yaml"),
@@ -157,6 +160,18 @@ def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(sha
     steps = [m.step for m in mlflow.MlflowClient(params["mlflow"]["tracking_uri"]).get_metric_history(
         first_run, "train/loss")]
     assert min(steps) < killed_at < max(steps)
+
+
+def test_a_resumed_run_counts_its_earlier_sessions_against_the_wall_clock_cap(shards, tmp_path):
+    """A run killed after an hour of training, resumed under a 60-minute cap, stops at once and says the cap
+    stopped it: the earlier session's time travels in the checkpoint."""
+    params, killed_at = _train_and_kill(shards, tmp_path, max_minutes=60)
+    checkpoint = torch.load(tmp_path / "models/last.ckpt", weights_only=True)
+    checkpoint["callbacks"]["Timer"]["time_elapsed"]["train"] = 3600.0  # as if that session had trained an hour
+    torch.save(checkpoint, tmp_path / "models/last.ckpt")
+    record = train(load("debug"), params["train"], shards, tmp_path / "models", params["mlflow"]["tracking_uri"])
+    assert record["stopped_by"] == "max_minutes" and record["steps"] == killed_at < 400
+    assert record["train_seconds"] >= 3600
 
 
 def test_a_killed_run_whose_code_changed_starts_afresh_and_ends_killed(shards, tmp_path):
