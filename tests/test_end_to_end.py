@@ -38,7 +38,7 @@ def repo(tmp_path_factory):
 
 def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(repo):
     for path in ("data/shards/mel_16bar/manifest.json", "models/best.ckpt", "reports/metrics.json",
-                 "reports/plots/accuracy_per_bar.png", "reports/evaluate/samples.png"):
+                 "reports/plots/accuracy_per_bar.png", "reports/plots/kl_per_dim.png", "reports/evaluate/samples.png"):
         assert (repo / path).exists(), path
     run_id = json.loads((repo / "models/run.json").read_text())["run_id"]
     run = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}").get_run(run_id)
@@ -53,7 +53,7 @@ def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(repo):
     assert "accuracy.sampled" in shown and "kl_bits" in shown
     dvc(repo, "plots", "show", "--out", "plots_html")
     page = (repo / "plots_html/index.html").read_text()
-    assert page.count("<img") == 3 and '"$schema"' not in page  # images only: nothing for vega to fetch
+    assert page.count("<img") == 4 and '"$schema"' not in page  # images only: nothing for vega to fetch
 
 
 def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
