@@ -41,7 +41,7 @@ import lightning
 import mlflow
 import torch
 import yaml
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, Timer
 from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -233,7 +233,8 @@ def shards() -> Path:
 
 def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float, float, float | None]:
     """train() against `uri`, or with None its Trainer and checkpoints without a logger, profiled (microseconds a
-    step) for the share of the training loop spent fetching batches. Returns fit s, whole call s and that share."""
+    step) for the share of the training loop spent fetching batches. Returns the training loop's seconds (as train()
+    records them: a Timer's), the whole call's and that share."""
     start = time.perf_counter()
     if uri:
         return train(load(CONFIG), settings, folder, out, uri)["train_seconds"], time.perf_counter() - start, None
@@ -243,18 +244,17 @@ def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float
                            settings["seed"])
     checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1,
                                   enable_version_counter=False)
-    profiler = SimpleProfiler()
+    profiler, timer = SimpleProfiler(), Timer()
     trainer = lightning.Trainer(max_steps=settings["max_steps"], val_check_interval=settings["val_every_n_steps"],
                                 check_val_every_n_epoch=None, accelerator=settings["accelerator"],
                                 strategy=settings["strategy"], devices=settings["devices"],
-                                num_nodes=settings["num_nodes"], logger=False, callbacks=[checkpoints],
+                                num_nodes=settings["num_nodes"], logger=False, callbacks=[checkpoints, timer],
                                 default_root_dir=out, deterministic=True, profiler=profiler)
     module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
-    fit_start = time.perf_counter()
     trainer.fit(module, data)
-    fit_s, durations = time.perf_counter() - fit_start, profiler.recorded_durations
+    durations = profiler.recorded_durations
     fetch = sum(durations["[_TrainingEpochLoop].train_dataloader_next"]) / sum(durations["run_training_epoch"])
-    return fit_s, time.perf_counter() - start, fetch
+    return timer.time_elapsed("train"), time.perf_counter() - start, fetch
 
 
 @contextlib.contextmanager
@@ -304,11 +304,12 @@ def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None
     best = {label: (min(r[0] for r in rows), min(r[1] for r in rows)) for label, rows in results.items()}
     for label, (fit_s, whole_s) in best.items():
         print(f"  {label:16s} {fit_s:6.1f} {whole_s:13.1f} {100 * (whole_s / best['no logger'][1] - 1):8.1f}%")
-    # Logging every step against every n-th splits the server's cost into a part per logged step and one per run
-    # (MLflow's async queue waits up to 1 s for its thread at the end): projected onto params.yaml's run length.
+    # Logging every step against every n-th splits the server's cost into a part per logged step (from the training
+    # loops) and one per run (from the whole calls: the run's creation, its params, the checkpoint's upload, and
+    # MLflow's async queue waiting up to 1 s for its thread at the end): projected onto params.yaml's run length.
     base, all_steps, some = best["no logger"][0], best["mlflow server"][0], best[f"server, every {every}"][0]
     per_log = (all_steps - some) / (steps - steps // every)
-    per_run = some - base - per_log * (steps // every)
+    per_run = best[f"server, every {every}"][1] - best["no logger"][1] - per_log * (steps // every)
     projected = (per_run + per_log * (planned // every)) / (base / steps * planned)
     print(f"  goal: overhead < 5%\n  the server costs the fit {1000 * per_log:.0f} ms a logged step and "
           f"{per_run:.1f} s a run: {100 * projected:.1f}% over params.yaml's {planned} steps, logging every {every}")
