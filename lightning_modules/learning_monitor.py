@@ -44,19 +44,22 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
       conductor_scale: mean |output| of the conductor, the only path from z to the notes in a hierarchical model."""
     was_training = model.training
     model.eval()
-    tokens = tokens.long()
+    # decoded where the model is (a GPU during training), measured on the CPU
+    tokens, on_model = tokens.long().cpu(), tokens.long().to(model.encoder.mu.weight.device)
     scale = []
     hook = model.conductor.register_forward_hook(lambda m, i, o: scale.append(o[0].detach().abs().mean())) \
         if model.config.hierarchical else None
     try:
         with torch.no_grad():
-            posterior = [model.encoder(encoder_inputs(tb, model.config)) for tb in tokens.split(batch)]
+            posterior = [model.encoder(encoder_inputs(tb, model.config)) for tb in on_model.split(batch)]
             mu, sigma = (torch.cat(t) for t in zip(*posterior))
-            own, predicted = _teacher_forced(model, mu, tokens, batch)
-            shuffled, _ = _teacher_forced(model, mu.roll(1, 0), tokens, batch)
+            own, predicted = _teacher_forced(model, mu, on_model, batch)
+            shuffled, _ = _teacher_forced(model, mu.roll(1, 0), on_model, batch)
             greedy = model.decode_sampled(mu[:greedy_examples], GREEDY)[0]
         z = mu[:batch].clone().requires_grad_(True)
-        grad_z, = torch.autograd.grad(_teacher_forced(model, z, tokens[:batch], batch)[0].sum(), z)
+        with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM has no backward in eval mode
+            grad_z, = torch.autograd.grad(_teacher_forced(model, z, on_model[:batch], batch)[0].sum(), z)
+        mu, sigma, own, shuffled, predicted, greedy = (t.cpu() for t in (mu, sigma, own, shuffled, predicted, greedy))
     finally:
         if hook:
             hook.remove()

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The study's GPU runs (README "Results", 16 bars): the best hierarchical recipe against the flat model, both at
+# batch 64 with the CPU study's settings, on one GPU at the same time for the same wall-clock minutes, then the
+# evaluate stage on the whole test split. These are the train and evaluate stages' own commands with params.yaml's
+# values and the README's GPU overrides, for a machine without DVC (the lent one has none); where DVC is, the README's
+# `dvc exp run` commands do the same. Reads $SHARDS, by default data/shards (`dvc repro preprocess`).
+#   experiments/study/run_gpu.sh STORE [MINUTES] [ACCELERATOR]
+# STORE: a folder for the MLflow store (STORE/mlflow.db) and each run's reports; `python -m experiments.compare
+# --tracking-uri sqlite:///STORE/mlflow.db --keep ...` adds the runs to the results page.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-6}" accelerator="${3:-gpu}" shards="${SHARDS:-data/shards}"
+mkdir -p "$store"
+runs="hier-ar-headinit-gpu flat-gpu"
+python3 - "$store" "$minutes" "$accelerator" <<'EOF'
+import sys, yaml
+from pathlib import Path
+store, minutes, accelerator = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {"model": {
+              "conductor_input": "autoregressive", "state_init": "pytorch", "head_init": "pytorch"}}),
+          "flat-gpu": ("flat-mel_16bar-b64-cpu", {})}
+for name, (config, overrides) in models.items():
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["model"] = {"config": config, "overrides": overrides}
+    # fp32 as the CPU study; 4 threads each for what stays on the CPU (the monitor's greedy decoding too)
+    params["train"] |= {"accelerator": accelerator, "devices": 1, "max_steps": 20000, "max_minutes": minutes,
+                        "val_every_n_steps": 500, "precision": "32-true", "threads": 4}
+    params["mlflow"]["tracking_uri"] = f"sqlite:///{store}/mlflow.db"
+    (store / name).mkdir(parents=True, exist_ok=True)
+    (store / name / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+EOF
+
+stage() {  # run, stage, its arguments: the stage's log in the run's folder
+  local run="$1" stage="$2"; shift 2
+  DVC_EXP_NAME="$run" python3 -m "lightning_modules.$stage" --params "$store/$run/params.yaml" \
+      --shards "$shards" "$@" > "$store/$run/$stage.log" 2>&1
+}
+train() {
+  stage "$1" train --out "$store/$1/models" --report "$store/$1/train.json" --curves "$store/$1/learning.csv"
+}
+evaluate() {
+  OMP_NUM_THREADS=8 stage "$1" evaluate --model "$store/$1/models" --out "$store/$1/evaluate" \
+      --metrics "$store/$1/metrics.json" --plots "$store/$1/plots"
+}
+together() {  # a function of a run, for both runs at once; the first to fail stops the other
+  local pids=() run failed=0
+  for run in $runs; do "$1" "$run" & pids+=($!); done
+  for _ in $runs; do
+    if ! wait -n; then failed=1; kill "${pids[@]}" 2>/dev/null || true; break; fi
+  done
+  wait || true
+  for run in $runs; do echo "== $run $1"; tail -n 4 "$store/$run/$1.log"; done
+  return $failed
+}
+together train
+together evaluate
