@@ -24,8 +24,8 @@ case "${1:-}" in
   resumable)  # 2026-12-03: each run in a clone of its own beside the project, outside DVC's queue, whose
                # temporary copies vanish with a killed run. Run this again with the clones still there and each killed
                # run resumes from its models/last.ckpt, in the same MLflow run. `resumable seeds`: the flat model's
-               # seeds 1 and 2 (seed 0 is run.sh's flat-b64-1300); `resumable hierseed`: the best hierarchical
-               # recipe's seed 2; `resumable wide`, `resumable longer`: the mu head's
+               # seeds 1 and 2 (seed 0 is run.sh's flat-b64-1300); `resumable hierseed [SEEDS]`: the best
+               # hierarchical recipe's seeds (2 by default); `resumable wide`, `resumable longer`: the mu head's
                # run at the flat decoder's width (2-3 hours on the AVX2 host) and for 4,800 steps (about 4 hours);
                # `resumable decay`: the mu head's run with its learning rate decayed tenfold by step 2,400.
     project="$(pwd)"
@@ -58,15 +58,18 @@ case "${1:-}" in
       wide)
         start hier-ar-headinit-w256-1300 $C $HEADINIT -S train.max_steps=1300 \
             -S '++model.overrides.model.dec_rnn_size=[256,256]' ;;
-      hierseed)  # the best hierarchical recipe's third run (seed 1 is hier-ar-headinit-seed1-2400; seed 0 stopped at 1,800)
-        start hier-ar-headinit-seed2-2400 $C $HEADINIT -S train.max_steps=2400 -S train.seed=2 ;;
+      hierseed)  # the best hierarchical recipe with the seeds given, 2 by default (seed 1 is
+                 # hier-ar-headinit-seed1-2400; seed 0 first ran as hier-ar-ptinit-headinit-2400, stopped at 1,800)
+        for seed in ${3:-2}; do
+          start hier-ar-headinit-seed$seed-2400 $C $HEADINIT -S train.max_steps=2400 -S train.seed=$seed
+        done ;;
       decay)  # the plateau near 0.71 at lr 3e-3 (README "Results"): lr decayed tenfold within the budget
         start hier-ar-headinit-decay999-2400 $C $HEADINIT -S train.max_steps=2400 \
             -S ++model.overrides.training.decay_rate=0.999 ;;
       longer)
         start hier-ar-headinit-uncapped-4800 $C $HEADINIT -S train.max_steps=4800 \
             -S 'preprocess.cap_splits=[eval,test]' ;;
-      *) echo "resumable seeds|hierseed|wide|decay|longer" >&2; exit 2 ;;
+      *) echo "resumable seeds|hierseed [SEEDS]|wide|decay|longer" >&2; exit 2 ;;
     esac
     exit ;;
   *)  # 2026-12-03: the state projections' initialisation without the autoregressive conductor; the mu head's
