@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
 # The study's GPU runs (README "Results", 16 bars): the best hierarchical recipe against the flat model, both at
-# batch 64 with the CPU study's settings, on one GPU at the same time for the same wall-clock minutes, then the
-# evaluate stage on the whole test split. These are the train and evaluate stages' own commands with params.yaml's
-# values and the README's GPU overrides, for a machine without DVC (the lent one has none); where DVC is, the README's
-# `dvc exp run` commands do the same. Reads $SHARDS, by default data/shards (`dvc repro preprocess`).
-#   experiments/study/run_gpu.sh STORE [MINUTES] [ACCELERATOR]
-# STORE: a folder for the MLflow store (STORE/mlflow.db) and each run's reports; `python -m experiments.compare
-# --tracking-uri sqlite:///STORE/mlflow.db --keep ...` adds the runs to the results page.
+# batch 64 with the CPU study's settings on every training window, on one GPU at the same time for the same
+# wall-clock minutes, then the evaluate stage on the whole test split. These are the train and evaluate stages' own
+# commands with params.yaml's values and the README's GPU overrides, for a machine without DVC (the lent one had
+# none); where DVC is, the README's `dvc exp run` commands are the same runs, one after the other.
+#   SHARDS=FOLDER experiments/study/run_gpu.sh STORE [MINUTES] [ACCELERATOR]
+# SHARDS: the preprocess stage's output with preprocess.cap_splits [eval, test] (every training window), e.g.
+#   python -m pipelines.preprocess --input data/corpus/index.csv --output FOLDER --report FOLDER.json --params P
+# with P a copy of params.yaml that says so. STORE: a folder for the MLflow store (STORE/mlflow.db) and each run's
+# reports; `python -m experiments.compare --tracking-uri sqlite:///STORE/mlflow.db --keep ...` adds the runs to the
+# results page.
 set -euo pipefail
+store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-5}" accelerator="${3:-gpu}"
+shards="$(realpath -m "${SHARDS:?the mel_16bar shards of every training window}")"
 cd "$(dirname "$0")/../.."
-store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-6}" accelerator="${3:-gpu}" shards="${SHARDS:-data/shards}"
 mkdir -p "$store"
 runs="hier-ar-headinit-gpu flat-gpu"
-python3 - "$store" "$minutes" "$accelerator" <<'EOF'
-import sys, yaml
+python3 - "$store" "$minutes" "$accelerator" "$shards" <<'EOF'
+import json, sys, yaml
 from pathlib import Path
-store, minutes, accelerator = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+store, minutes, accelerator, shards = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+# a manifest names cap_splits only when it is not Magenta's, every split
+capped = json.loads((shards / "mel_16bar" / "manifest.json").read_text())["config"].get("cap_splits",
+                                                                                       ["train", "eval", "test"])
+if capped != ["eval", "test"]:
+    sys.exit(f"run_gpu.sh: {shards} caps the windows of {capped}; these runs train on every training window "
+             "(preprocess.cap_splits [eval, test])")
 models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {"model": {
               "conductor_input": "autoregressive", "state_init": "pytorch", "head_init": "pytorch"}}),
           "flat-gpu": ("flat-mel_16bar-b64-cpu", {})}
 for name, (config, overrides) in models.items():
     params = yaml.safe_load(Path("params.yaml").read_text())
+    params["preprocess"]["cap_splits"] = capped
     params["model"] = {"config": config, "overrides": overrides}
-    # fp32 as the CPU study; 4 threads each for what stays on the CPU (the monitor's greedy decoding too)
+    # fp32 as the CPU study; 4 threads each for the learning monitor's measures, which stay on the CPU
     params["train"] |= {"accelerator": accelerator, "devices": 1, "max_steps": 20000, "max_minutes": minutes,
                         "val_every_n_steps": 500, "precision": "32-true", "threads": 4}
     params["mlflow"]["tracking_uri"] = f"sqlite:///{store}/mlflow.db"
@@ -30,9 +41,9 @@ for name, (config, overrides) in models.items():
     (store / name / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 EOF
 
-stage() {  # run, stage, its arguments: the stage's log in the run's folder
+stage() {  # run, stage, its arguments: the stage's log in the run's folder; exec, so that a kill reaches python
   local run="$1" stage="$2"; shift 2
-  DVC_EXP_NAME="$run" python3 -m "lightning_modules.$stage" --params "$store/$run/params.yaml" \
+  DVC_EXP_NAME="$run" exec python3 -m "lightning_modules.$stage" --params "$store/$run/params.yaml" \
       --shards "$shards" "$@" > "$store/$run/$stage.log" 2>&1
 }
 train() {
@@ -42,8 +53,11 @@ evaluate() {
   OMP_NUM_THREADS=8 stage "$1" evaluate --model "$store/$1/models" --out "$store/$1/evaluate" \
       --metrics "$store/$1/metrics.json" --plots "$store/$1/plots"
 }
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
 together() {  # a function of a run, for both runs at once; the first to fail stops the other
-  local pids=() run failed=0
+  local run failed=0
+  pids=()
   for run in $runs; do "$1" "$run" & pids+=($!); done
   for _ in $runs; do
     if ! wait -n; then failed=1; kill "${pids[@]}" 2>/dev/null || true; break; fi
