@@ -31,14 +31,17 @@ def _database(uri: str) -> Path | None:
     return Path(uri.removeprefix(SQLITE)) if uri.startswith(SQLITE) else None
 
 
-def open_store(uri: str) -> None:
-    """Creates a SQLite store under a file lock: two runs starting together on a new store (`dvc queue start -j 2`)
-    would otherwise race MLflow's schema migrations, and one fails with "duplicate column"."""
+def open_store(uri: str, experiment: str) -> None:
+    """Creates a SQLite store and its `experiment` under a file lock: two runs starting together on a new store
+    (`dvc queue start -j 2`) would otherwise race MLflow's schema migrations ("duplicate column"), then the
+    experiment's creation (MLFlowLogger looks it up and creates it, and the second creation fails)."""
     db = _database(uri)
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{db}.lock"):
-            mlflow.MlflowClient(uri).search_experiments(max_results=1)
+            client = mlflow.MlflowClient(uri)
+            if client.get_experiment_by_name(experiment) is None:
+                client.create_experiment(experiment, artifact_location=artifact_location(uri))
 
 
 def artifact_location(uri: str) -> str | None:

@@ -78,7 +78,6 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         torch.set_num_threads(settings["threads"])
     kept = settings["keep_freed_memory"] and keep_freed_memory()
     chosen_precision = precision(settings["precision"], settings["accelerator"])  # before any run is opened
-    open_store(uri)
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))
     initial = None
@@ -87,6 +86,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"])
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
     rep = experiment.representation.name
+    open_store(uri, f"musicvae-{rep}")
     params = {"config": experiment.name, "representation": asdict(experiment.representation),
               "batch_size": experiment.batch_size, "model": asdict(experiment.model),
               "training": asdict(experiment.training), "train": settings, "data_manifest_sha256": manifest_sha}

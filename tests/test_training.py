@@ -238,12 +238,13 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes)
 
 def test_runs_starting_together_on_a_new_store_do_not_race_its_creation(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    code = f"from lightning_modules.store import open_store; open_store({uri!r})"
+    code = f"from lightning_modules.store import open_store; open_store({uri!r}, 'musicvae-mel_16bar')"
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
              for _ in range(4)]
     failures = [p.stderr.read()[-500:] for p in procs if p.wait() != 0]
     assert not failures, failures
-    assert mlflow.MlflowClient(uri).search_experiments()[0].name == "Default"
+    made = [e for e in mlflow.MlflowClient(uri).search_experiments() if e.name == "musicvae-mel_16bar"]
+    assert len(made) == 1 and made[0].artifact_location == (tmp_path / "mlartifacts").as_uri()
 
 
 def test_the_default_store_of_a_queued_copy_is_the_projects(tmp_path):
