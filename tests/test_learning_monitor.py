@@ -90,3 +90,16 @@ def test_verdict(accuracy, active, share, greedy, expected):
 def test_kl_per_dim_sums_to_the_objectives_kl():
     mu, sigma = torch.randn(5, 3), torch.rand(5, 3) + 0.1
     assert learning.kl_per_dim(mu, sigma).sum() == pytest.approx(float(kl_divergence(mu, sigma).mean()), rel=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none; run on a lent GPU machine)")
+@pytest.mark.parametrize("hierarchical", [False, True])
+def test_a_model_on_a_gpu_is_diagnosed_as_on_the_cpu(hierarchical):
+    """During training the model is on the GPU and the monitor's windows on the CPU; cuDNN's LSTM has no backward
+    in eval mode, which grad_z needs."""
+    torch.manual_seed(0)
+    model = MusicVAE(ModelConfig(**TINY, hierarchical=hierarchical, state_init="pytorch", head_init="pytorch"))
+    on_cpu = diagnose(model, windows())
+    on_gpu = diagnose(model.cuda(), windows())
+    for key in ("accuracy", "active_units", "r_loss", "gap_nats", "grad_z"):
+        assert on_gpu[key] == pytest.approx(on_cpu[key], rel=1e-3, abs=1e-4), key
