@@ -19,3 +19,12 @@ def missing(why: str) -> NoReturn:
     if required():
         pytest.fail(f"{why}, and CI requires it (CI=true or MUSICVAE_REQUIRE_SHARED=1)", pytrace=False)
     pytest.skip(why)
+
+
+def needs_cuda() -> None:
+    """End a test that needs a CUDA GPU where there is none. It skips in CI too: no CI here has a GPU, nor can
+    installing give it one; such a test runs on the machines that have one (one passed on a lent H200)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")

@@ -8,6 +8,7 @@ from lightning_modules.components.musicvae import ModelConfig, MusicVAE
 from lightning_modules.learning_monitor import diagnose
 from musicvae import learning
 from musicvae.metrics import kl_divergence
+from tests import system
 
 TINY = dict(kind="melody", classes=(90,), steps=32, z_size=4, enc_rnn_size=(16,), dec_rnn_size=(32,))
 
@@ -92,11 +93,11 @@ def test_kl_per_dim_sums_to_the_objectives_kl():
     assert learning.kl_per_dim(mu, sigma).sum() == pytest.approx(float(kl_divergence(mu, sigma).mean()), rel=1e-5)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none; run on a lent GPU machine)")
 @pytest.mark.parametrize("hierarchical", [False, True])
 def test_a_model_on_a_gpu_is_diagnosed_as_on_the_cpu(hierarchical):
     """During training the model is on the GPU and the monitor's windows on the CPU; cuDNN's LSTM has no backward
     in eval mode, which grad_z needs."""
+    system.needs_cuda()
     torch.manual_seed(0)
     model = MusicVAE(ModelConfig(**TINY, hierarchical=hierarchical, state_init="pytorch", head_init="pytorch"))
     on_cpu = diagnose(model, windows())
