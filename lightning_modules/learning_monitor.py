@@ -45,7 +45,8 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
     was_training = model.training
     model.eval()
     # decoded where the model is (a GPU during training), measured on the CPU
-    tokens, on_model = tokens.long().cpu(), tokens.long().to(model.encoder.mu.weight.device)
+    tokens = tokens.long().cpu()
+    on_model = tokens.to(model.encoder.mu.weight.device)
     scale = []
     hook = model.conductor.register_forward_hook(lambda m, i, o: scale.append(o[0].detach().abs().mean())) \
         if model.config.hierarchical else None

@@ -85,8 +85,8 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         experiment, initial, init_sha = start_from(settings["init_from"], experiment)
     data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"])
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
-    rep = experiment.representation.name
-    open_store(uri, f"musicvae-{rep}")
+    store_experiment = f"musicvae-{experiment.representation.name}"  # MLflow's: one per representation
+    open_store(uri, store_experiment)
     params = {"config": experiment.name, "representation": asdict(experiment.representation),
               "batch_size": experiment.batch_size, "model": asdict(experiment.model),
               "training": asdict(experiment.training), "train": settings, "data_manifest_sha256": manifest_sha}
@@ -106,7 +106,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
             stale.unlink()
         if killed:  # its process is gone and nothing will continue it
             close_killed(previous)
-    logger = MLFlowLogger(experiment_name=f"musicvae-{rep}", run_name=experiment.name,
+    logger = MLFlowLogger(experiment_name=store_experiment, run_name=experiment.name,
                           tracking_uri=uri, run_id=previous.get("run_id") if resume else None,
                           artifact_location=artifact_location(uri),
                           tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
@@ -118,7 +118,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         logger.log_hyperparams(flatten(params, "."))
     out.mkdir(parents=True, exist_ok=True)
     record = {"run_id": logger.run_id, "config_hash": config_hash, "config": experiment.name,
-              "tracking_uri": uri, "experiment": f"musicvae-{rep}"}
+              "tracking_uri": uri, "experiment": store_experiment}
     if leader:  # before fitting, so that a killed run can resume
         record_path.write_text(json.dumps(record, indent=1) + "\n")
     checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1,

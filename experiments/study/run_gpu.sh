@@ -14,7 +14,6 @@ set -euo pipefail
 store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-5}" accelerator="${3:-gpu}"
 shards="$(realpath -m "${SHARDS:?the mel_16bar shards of every training window}")"
 cd "$(dirname "$0")/../.."
-mkdir -p "$store"
 runs="hier-ar-headinit-gpu flat-gpu"
 python3 - "$store" "$minutes" "$accelerator" "$shards" <<'EOF'
 import json, sys, yaml
