@@ -1,12 +1,15 @@
 """Windows from the preprocess stage's Parquet shards, as token tensors [N, steps, parts].
 
 Tokens are read with Arrow from memory-mapped files and handed to torch without a copy; nothing decodes MIDI during
-training. The training order is a seeded shuffle."""
+training. The training order is a seeded shuffle. With a config's data recipe (Magenta's), each epoch also draws
+afresh which windows of each piece and file train (the shards then hold every training window) and how far each is
+transposed; both draws are seeded by the seed and the epoch, so a run repeats and a resumed one draws the same."""
 
 from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 from lightning import LightningDataModule
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
+
+from musicvae.augment import capped_draw, transpose
+from musicvae.extract import Representation
+
+
+@dataclass(frozen=True)
+class DataRecipe:
+    """Magenta's input pipeline around the windows (reference §1.6, §4.5), for the training split only."""
+
+    transpose: tuple[int, int] | None = None  # semitones, both ends included: Magenta's melody configs (-5, 5)
+    # Each epoch, at most the representation's max_per_piece windows of each piece and then of each file, drawn
+    # afresh. Magenta draws at random too, but its dataset cache() freezes the first draw (and transposition).
+    resample: bool = False
 
 
 def table_tokens(table: pa.Table) -> np.ndarray:
@@ -41,12 +57,61 @@ def read_tokens(folder: Path, split: str) -> torch.Tensor:
         return torch.from_numpy(tokens)
 
 
+def read_groups(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of the split, in read_tokens' order: an id of its piece and an id of its file."""
+    tables = [pq.read_table(path, columns=["md5", "piece"]) for path in sorted(Path(folder).glob(f"{split}-*.parquet"))]
+    md5 = np.concatenate([t.column("md5").to_numpy(zero_copy_only=False) for t in tables]).astype(str)
+    piece = np.concatenate([t.column("piece").to_numpy() for t in tables]).astype(np.int64)
+    _, files = np.unique(md5, return_inverse=True)
+    return files * (int(piece.max()) + 1) + piece, files
+
+
+class Transposed(Dataset):
+    """Windows fetched by (row, semitones)."""
+
+    def __init__(self, tokens: torch.Tensor, kind: str):
+        self.tokens, self.kind = tokens.numpy(), kind
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __getitem__(self, draw: tuple[int, int]) -> tuple[torch.Tensor]:
+        row, shift = draw
+        return (torch.from_numpy(np.ascontiguousarray(transpose(self.tokens[row], shift, self.kind))),)
+
+
+class RecipeSampler(Sampler):
+    """Each epoch the windows the caps keep, in a random order, each with its transposition, as (row, semitones).
+    The fit loop calls set_epoch before every epoch."""
+
+    def __init__(self, groups: tuple[np.ndarray, np.ndarray], cap: int | None, shifts: tuple[int, int] | None,
+                 seed: int):
+        self.pieces, self.files = groups
+        self.cap, self.shifts, self.seed, self.epoch = cap, shifts or (0, 0), seed, 0
+        self.size = len(capped_draw(self.pieces, self.files, cap, np.random.default_rng(0)))
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        rows = rng.permutation(capped_draw(self.pieces, self.files, self.cap, rng))
+        shifts = rng.integers(self.shifts[0], self.shifts[1] + 1, len(rows))
+        return iter(zip(rows.tolist(), shifts.tolist()))
+
+
 class ShardDataModule(LightningDataModule):
-    def __init__(self, shards: str | Path, batch_size: int, num_workers: int = 0, seed: int = 0):
+    def __init__(self, shards: str | Path, batch_size: int, num_workers: int = 0, seed: int = 0,
+                 recipe: DataRecipe = DataRecipe(), representation: Representation | None = None):
         super().__init__()
         self.folder = Path(shards)
-        self.batch_size, self.num_workers, self.seed = batch_size, num_workers, seed
-        self.splits: dict[str, TensorDataset] = {}
+        self.batch_size, self.num_workers, self.seed, self.recipe = batch_size, num_workers, seed, recipe
+        self.representation = representation
+        self.splits: dict[str, Dataset] = {}
+        self.sampler: RecipeSampler | None = None
 
     @property
     def manifest(self) -> dict:
@@ -56,11 +121,20 @@ class ShardDataModule(LightningDataModule):
         for split in ("train", "eval"):  # the evaluate stage reads the test split itself
             if split not in self.splits and self.manifest["splits"][split]["rows"]:
                 self.splits[split] = TensorDataset(read_tokens(self.folder, split))
+        if (self.recipe.transpose or self.recipe.resample) and self.sampler is None and "train" in self.splits:
+            rep = self.representation
+            self.splits["train"] = Transposed(self.splits["train"].tensors[0], rep.kind)
+            self.sampler = RecipeSampler(read_groups(self.folder, "train"),
+                                         rep.max_per_piece if self.recipe.resample else None, self.recipe.transpose,
+                                         self.seed)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.splits:
             raise ValueError(f"{self.folder}: the {split} split is empty")
         data = self.splits[split]
+        if shuffle and self.sampler is not None:
+            return DataLoader(data, batch_size=min(self.batch_size, len(self.sampler)), sampler=self.sampler,
+                              drop_last=True, num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
         return DataLoader(data, batch_size=min(self.batch_size, len(data)), shuffle=shuffle, drop_last=shuffle,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
                           generator=torch.Generator().manual_seed(self.seed) if shuffle else None)

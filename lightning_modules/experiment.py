@@ -1,5 +1,5 @@
 """Named experiment configs (experiments/configs/<name>.yaml): the representation, the model's sizes, the batch
-size and Magenta's training hyperparameters. Selecting one is a single param: `dvc exp run -S model.config=NAME`;
+size, Magenta's training hyperparameters and its data recipe (transposition, per-epoch caps). Selecting one is a single param: `dvc exp run -S model.config=NAME`;
 params.yaml's `model.overrides` is merged over the named file, key by key.
 
 The representation's settings (bars, programs, caps) are not the config's: they come from the shards' manifest,
@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from lightning_modules.components.musicvae import ModelConfig
+from lightning_modules.datamodule import DataRecipe
 from lightning_modules.representations import Mismatch
 from lightning_modules.vae_module import TrainingConfig
 from musicvae.extract import REPRESENTATIONS, Representation
@@ -26,7 +27,8 @@ MAGENTA_PARAMS = {"cat-mel_2bar_small": 4.4e6, "cat-mel_2bar_big": 134.6e6, "cat
 # What a config file may set, section by section (ModelConfig's kind, classes and steps come from the data).
 SECTIONS = {"representation": None, "batch_size": None,
             "model": {f.name for f in dataclasses.fields(ModelConfig)} - {"kind", "classes", "steps"},
-            "training": {f.name for f in dataclasses.fields(TrainingConfig)}}
+            "training": {f.name for f in dataclasses.fields(TrainingConfig)},
+            "data": {f.name for f in dataclasses.fields(DataRecipe)}}
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Experiment:
     model: ModelConfig
     batch_size: int
     training: TrainingConfig
+    data: DataRecipe = DataRecipe()
 
 
 def names() -> list[str]:
@@ -64,7 +67,9 @@ def load(name: str, overrides: dict | None = None) -> Experiment:
     rep = REPRESENTATIONS[raw["representation"]]
     sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
     model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, **sizes)
-    return Experiment(name, rep, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})))
+    data = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get("data", {}).items()}
+    return Experiment(name, rep, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})),
+                      DataRecipe(**data))
 
 
 

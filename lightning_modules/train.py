@@ -83,13 +83,15 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     initial = None
     if settings.get("init_from"):  # e.g. a released Magenta model to fine-tune; its architecture replaces the config's
         experiment, initial, init_sha = start_from(settings["init_from"], experiment)
-    data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"])
+    data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"], experiment.data,
+                           experiment.representation)
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
     store_experiment = f"musicvae-{experiment.representation.name}"  # MLflow's: one per representation
     open_store(uri, store_experiment)
     params = {"config": experiment.name, "representation": asdict(experiment.representation),
               "batch_size": experiment.batch_size, "model": asdict(experiment.model),
-              "training": asdict(experiment.training), "train": settings, "data_manifest_sha256": manifest_sha}
+              "training": asdict(experiment.training), "data": asdict(experiment.data), "train": settings,
+              "data_manifest_sha256": manifest_sha}
     if initial is not None:
         params["init_from_sha256"] = init_sha
     config_hash = hashlib.sha256(json.dumps(params | {"code_sha256": code_sha256("lightning_modules.train")},

@@ -17,7 +17,7 @@ from musicvae.corpus.build import build, lakh_path, render_tunes
 from tests.dvc_repo import dvc, make_repo
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"source": "embedded", "collections": list(abc.COLLECTIONS), "meters": ["4/4", "2/2"],
+SMALL = {"sources": {"folk": "embedded"}, "collections": list(abc.COLLECTIONS), "meters": ["4/4", "2/2"],
          "max_pieces": 12, "seed": 0}
 
 
@@ -84,8 +84,9 @@ def test_selection_is_stable_when_tunes_are_added():
 def test_small_corpus_is_real_midi_matching_its_source_tunes(small_corpus):
     out, report = small_corpus
     rows = read_index(out)
-    assert report["written"] == len(rows) > 0
-    assert report["selected"] == report["written"] + report["duplicates"] + report["failed"] == 12
+    folk = report["folk"]
+    assert report["files"] == folk["written"] == len(rows) > 0
+    assert folk["selected"] == folk["written"] + folk["duplicates"] + folk["failed"] == 12
     by_book = {(t.collection, t.book, t.number): t for t in abc.read_tunes(list(abc.COLLECTIONS))}
     for row in rows:
         path = out / row["path"]
@@ -118,13 +119,13 @@ def test_a_bad_tune_is_listed_with_its_reason_and_the_rest_goes_on(tmp_path):
     ryans = abc.read_tunes(["ryans"])
     broken = next(t for t in ryans if t.book == "ScotchPatriotsReel.abc")  # malformed repeat marks
     good = next(t for t in ryans if t.meter == "2/2" and t.book != broken.book)
-    report = render_tunes([broken, good], tmp_path, workers=1)
+    rows, report = render_tunes([broken, good], tmp_path, workers=1)
     assert (report["written"], report["failed"]) == (1, 1)
     assert report["failures"] == [{"tune": broken.id, "number": broken.number, "title": broken.title,
                                    "reason": "ExpanderException: cannot expand Stream: badly formed repeats or "
                                              "repeat expressions"}]
     assert report["failure_reasons"] == {"ExpanderException": 1}
-    assert [r["book"] for r in read_index(tmp_path)] == [good.book]
+    assert [r["book"] for r in rows] == [good.book]
 
 
 def test_user_corpus_is_validated_and_indexed_in_place(shared_midi, tmp_path):
@@ -132,23 +133,40 @@ def test_user_corpus_is_validated_and_indexed_in_place(shared_midi, tmp_path):
     shutil.copytree(shared_midi / "lakh", folder)
     (folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")  # truncated header
     (folder / "notes.txt").write_text("not a MIDI file, not indexed")
-    report = build({"source": str(folder)}, tmp_path / "out", workers=2)
+    report = build({"sources": {"mine": str(folder)}}, tmp_path / "out", workers=2)
     rows = read_index(tmp_path / "out")
     originals = sorted(p.name for p in (shared_midi / "lakh").glob("*.mid"))
     assert sorted(Path(r["path"]).name for r in rows) == originals
-    assert all(int(r["notes"]) > 1000 and int(r["tracks"]) > 1 for r in rows)
-    assert (report["files"], report["valid"], report["failed"]) == (len(originals) + 1, len(originals), 1)
-    assert report["failures"][0]["path"].endswith("broken.mid")
-    assert report["failures"][0]["reason"]
+    assert all(int(r["notes"]) > 1000 and int(r["tracks"]) > 1 and r["collection"] == "mine" for r in rows)
+    mine = report["mine"]
+    assert (mine["files"], mine["valid"], mine["failed"]) == (len(originals) + 1, len(originals), 1)
+    assert mine["failures"][0]["path"].endswith("broken.mid")
+    assert mine["failures"][0]["reason"]
+
+
+def test_sources_are_tagged_and_a_file_two_sources_hold_is_indexed_once(shared_midi, tmp_path):
+    lakh, pop = sorted((shared_midi / "lakh").glob("*.mid"))[:3], sorted((shared_midi / "pop909").glob("*.mid"))[:2]
+    for name, files in (("lakh", lakh), ("pop", pop + lakh[:1])):  # pop also holds a copy of a lakh file
+        (tmp_path / name).mkdir()
+        for f in files:
+            shutil.copy(f, tmp_path / name / f.name)
+    sources = {"tunes": "embedded", "lakh": str(tmp_path / "lakh"), "pop": str(tmp_path / "pop" / "*.mid")}
+    report = build({**SMALL, "max_pieces": 4, "sources": sources}, tmp_path / "out", workers=1)
+    rows = read_index(tmp_path / "out")
+    tagged = Counter(r["collection"] for r in rows)
+    assert tagged["lakh"] == 3 and tagged["pop"] == 2 and sum(tagged.values()) == len(rows) == report["files"]
+    assert set(tagged) - {"lakh", "pop"} <= set(abc.COLLECTIONS)  # embedded tunes keep their tunebook
+    assert report["collections"]["pop"] == {"files": 2, "duplicates": 1}
+    assert report["duplicates_across_sources"] == 1 and len({r["md5"] for r in rows}) == len(rows)
 
 
 def test_user_corpus_that_matches_nothing_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="matches no .mid"):
-        build({"source": str(tmp_path / "*.mid")}, tmp_path / "out", workers=1)
+        build({"sources": {"mine": str(tmp_path / "*.mid")}}, tmp_path / "out", workers=1)
 
 
 def test_dvc_repro_preprocesses_your_own_midi_in_place(shared_midi, tmp_path):
-    repo = make_repo(tmp_path / "repo", corpus={"source": str(shared_midi / "lakh")})  # = -S corpus.source=...
+    repo = make_repo(tmp_path / "repo", corpus={"sources": {"lakh": str(shared_midi / "lakh")}})
     dvc(repo, "repro", "preprocess")
     files = sorted(p.name for p in (shared_midi / "lakh").glob("*.mid"))
     assert sorted(Path(r["path"]).name for r in read_index(repo / "data/corpus")) == files
@@ -161,7 +179,7 @@ def test_dvc_repro_builds_the_corpus_once(tmp_path):
     first = dvc(repo, "repro", "corpus")
     assert "Running stage 'corpus'" in first
     report = json.loads((repo / "reports/corpus.json").read_text())
-    assert report["selected"] == 6 and len(list((repo / "data/corpus").rglob("*.mid"))) == report["written"]
+    assert report["folk"]["selected"] == 6 and len(list((repo / "data/corpus").rglob("*.mid"))) == report["files"]
     second = dvc(repo, "repro", "corpus")
     assert "Running stage" not in second and "didn't change" in second
     assert "written" in dvc(repo, "metrics", "show")

@@ -10,7 +10,7 @@ def test_dvc_repro_chains_corpus_and_preprocess_and_reruns_only_what_changed(tmp
     first = dvc(repo, "repro", "preprocess")
     assert "Running stage 'corpus'" in first and "Running stage 'preprocess'" in first
     report = json.loads((repo / "reports/preprocess.json").read_text())["mel_16bar"]
-    assert report["files"] == json.loads((repo / "reports/corpus.json").read_text())["written"]
+    assert report["files"] == json.loads((repo / "reports/corpus.json").read_text())["files"]
     assert sorted(p.name for p in (repo / "data/shards/mel_16bar").iterdir())[-1] == "train-00000-of-00001.parquet"
 
     second = dvc(repo, "repro", "preprocess")

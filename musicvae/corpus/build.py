@@ -1,7 +1,8 @@
 """The `corpus` stage: a folder of standard MIDI files shaped like a Lakh folder, plus a report.
 
-With `corpus.source: embedded` it renders the folk-tune collections of the music21 wheel; with a path or
-glob it validates and indexes the user's own MIDI files in place.
+`corpus.sources` names each source: `embedded` renders the folk-tune collections of the music21 wheel, a folder or
+glob validates and indexes the user's own MIDI files in place. Every file is tagged with its collection (the tunebook,
+or the source's name) in index.csv and the report, and a file whose bytes came before is indexed once.
 
     python -m musicvae.corpus.build --params params.yaml --out data/corpus --report reports/corpus.json
 """
@@ -30,6 +31,9 @@ from musicvae.corpus import abc
 
 MIDI_SUFFIXES = (".mid", ".midi")
 RENDER_COUNTS = ("selected", "written", "duplicates", "failed")
+EMBEDDED = "embedded"  # corpus.sources' name for the music21 wheel's tunebooks
+# One index for every source; the tune's book, number and meter are known for the embedded tunes only.
+INDEX_COLUMNS = ["md5", "path", "collection", "bytes", "tracks", "notes", "title", "book", "number", "meter"]
 
 
 def _reason(error: Exception) -> str:
@@ -37,10 +41,11 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: " + re.sub(r"0x[0-9a-f]+|id\(\)=\d+", "", str(error)).strip()
 
 
-def _render(tune: abc.Tune) -> tuple[bytes, int] | str:
+def _render(tune: abc.Tune) -> tuple[bytes, int, int] | str:
     try:
         midi = abc.to_midi(tune)
-        return midi, sum(len(t.notes) for t in symusic.Score.from_midi(midi).tracks)
+        tracks = symusic.Score.from_midi(midi).tracks
+        return midi, len(tracks), sum(len(t.notes) for t in tracks)
     except Exception as e:  # one bad tune never stops the corpus
         return _reason(e)
 
@@ -68,22 +73,22 @@ def lakh_path(root: Path, md5: str) -> Path:
     return root / md5[0] / f"{md5}.mid"
 
 
-def build_embedded(params: dict, out: Path, workers: int) -> dict:
+def build_embedded(params: dict, out: Path, workers: int) -> tuple[list[dict], dict]:
     collections = list(params["collections"])
     tunes = abc.read_tunes(collections)
     in_meter = abc.select(tunes, params["meters"], None, 0)
     chosen = abc.select(tunes, params["meters"], params["max_pieces"], params["seed"])
-    report = render_tunes(chosen, out, workers)
+    rows, report = render_tunes(chosen, out, workers)
     per = {c: {"tunes": 0, "in_meter": 0, **dict.fromkeys(RENDER_COUNTS, 0), **report["collections"].get(c, {})}
            for c in collections}
     for group, key in ((tunes, "tunes"), (in_meter, "in_meter")):
         for t in group:
             per[t.collection][key] += 1
-    return {"source": "embedded", "tunes": len(tunes), "in_meter": len(in_meter), **report, "collections": per}
+    return rows, {"tunes": len(tunes), "in_meter": len(in_meter), **report, "collections": per}
 
 
-def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> dict:
-    """Write each tune as `out/<h>/<md5>.mid` plus `out/index.csv`; count and list the tunes that fail."""
+def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> tuple[list[dict], dict]:
+    """Write each tune as `out/<h>/<md5>.mid`; its index rows, and the counts and tunes that failed."""
     per = {t.collection: dict.fromkeys(RENDER_COUNTS, 0) for t in tunes}
     rows, failures, seen = [], [], set()
     for tune, result in zip(tunes, _parallel(_render, tunes, workers, "render tunes")):
@@ -93,7 +98,7 @@ def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> dict:
             counts["failed"] += 1
             failures.append({"tune": tune.id, "number": tune.number, "title": tune.title, "reason": result})
             continue
-        midi, notes = result
+        midi, tracks, notes = result
         md5 = hashlib.md5(midi).hexdigest()
         if md5 in seen:
             counts["duplicates"] += 1
@@ -104,10 +109,9 @@ def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> dict:
         path.write_bytes(midi)
         counts["written"] += 1
         rows.append({"md5": md5, "path": str(path.relative_to(out)), "collection": tune.collection,
-                     "book": tune.book, "number": tune.number, "title": tune.title, "meter": tune.meter,
-                     "notes": notes})
-    _write_index(out, rows)
-    return {
+                     "bytes": len(midi), "tracks": tracks, "notes": notes,
+                     "book": tune.book, "number": tune.number, "title": tune.title, "meter": tune.meter})
+    return rows, {
         **{k: sum(c[k] for c in per.values()) for k in RENDER_COUNTS},
         "collections": per,
         "failure_reasons": _reasons(failures),
@@ -115,31 +119,27 @@ def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> dict:
     }
 
 
-def index_user(source: str, out: Path, workers: int) -> dict:
+def index_folder(source: str, collection: str, workers: int) -> tuple[list[dict], dict]:
+    """The MIDI files of a folder (searched recursively) or glob, validated and indexed where they are."""
     pattern = os.path.join(source, "**", "*") if os.path.isdir(source) else source
     paths = sorted(p for p in glob.glob(pattern, recursive=True)
                    if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
     if not paths:
-        raise FileNotFoundError(f"corpus.source {source!r} matches no .mid/.midi file")
+        raise FileNotFoundError(f"corpus.sources.{collection}: {source!r} matches no .mid/.midi file")
     rows, failures, seen, duplicates = [], [], set(), 0
-    for path, result in zip(paths, _parallel(_inspect, paths, workers, "index MIDI")):
+    for path, result in zip(paths, _parallel(_inspect, paths, workers, f"index {collection}")):
         if isinstance(result, str):
             failures.append({"path": path, "reason": result})
             continue
         md5, size, tracks, notes = result
-        duplicates += md5 in seen
+        if md5 in seen:
+            duplicates += 1
+            continue
         seen.add(md5)
-        rows.append({"md5": md5, "path": os.path.abspath(path), "bytes": size, "tracks": tracks, "notes": notes})
-    _write_index(out, rows)
-    return {
-        "source": source,
-        "files": len(paths),
-        "valid": len(rows),
-        "duplicates": duplicates,
-        "failed": len(failures),
-        "failure_reasons": _reasons(failures),
-        "failures": failures,
-    }
+        rows.append({"md5": md5, "path": os.path.abspath(path), "collection": collection, "bytes": size,
+                     "tracks": tracks, "notes": notes, "title": Path(path).stem})
+    return rows, {"source": source, "files": len(paths), "valid": len(rows) + duplicates, "duplicates": duplicates,
+                  "failed": len(failures), "failure_reasons": _reasons(failures), "failures": failures}
 
 
 def _reasons(failures: list[dict]) -> dict[str, int]:
@@ -150,19 +150,40 @@ def _write_index(out: Path, rows: list[dict]) -> None:
     if not rows:
         raise ValueError("the corpus is empty: no file survived (see the failures in the report)")
     with open(out / "index.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 
 
 def build(params: dict, out: Path, workers: int) -> dict:
-    """Build the corpus folder from scratch; returns the report."""
+    """Build the corpus folder from scratch from every source, in the order given; returns the report. A file
+    whose bytes an earlier source (or the same one) already gave is indexed once, under the first collection."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    if params["source"] == "embedded":
-        return build_embedded(params, out, workers)
-    return index_user(str(params["source"]), out, workers)
+    sources = params["sources"]
+    if not sources:
+        raise ValueError("corpus.sources is empty: name at least one source, e.g. {folk: embedded}")
+    rows, seen, report = [], set(), {"sources": dict(sources), "collections": {}}
+    for name, source in sources.items():
+        if source == EMBEDDED:
+            found, report[name] = build_embedded(params, out, workers)
+        else:
+            found, report[name] = index_folder(str(source), name, workers)
+        for row in found:
+            counts = report["collections"].setdefault(row["collection"], {"files": 0, "duplicates": 0})
+            if row["md5"] in seen:
+                counts["duplicates"] += 1
+                if source == EMBEDDED:  # an earlier folder holds these bytes; the rendered copy is not indexed
+                    (out / row["path"]).unlink()
+                continue
+            seen.add(row["md5"])
+            counts["files"] += 1
+            rows.append(row)
+    _write_index(out, rows)
+    return {"files": len(rows),
+            "duplicates_across_sources": sum(c["duplicates"] for c in report["collections"].values()),
+            "failed": sum(report[name]["failed"] for name in sources), **report}
 
 
 def main() -> None:
@@ -177,8 +198,8 @@ def main() -> None:
     report = build(yaml.safe_load(args.params.read_text())["corpus"], args.out, args.workers)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    counts = {k: v for k, v in report.items() if isinstance(v, int)}
-    print(f"corpus: {counts} in {time.perf_counter() - start:.1f} s -> {args.out}")
+    counts = {name: c["files"] for name, c in report["collections"].items()}
+    print(f"corpus: {report['files']} files {counts}, {report['failed']} failed in {time.perf_counter() - start:.1f} s -> {args.out}")
 
 
 if __name__ == "__main__":

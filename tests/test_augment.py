@@ -1,0 +1,120 @@
+"""Magenta's data recipe on cut windows: transposition against the windows of the transposed MIDI itself, and the
+per-epoch draws of the training windows."""
+
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import symusic
+import torch
+
+from lightning_modules.datamodule import DataRecipe, RecipeSampler, ShardDataModule
+from musicvae.augment import capped_draw, transpose
+from musicvae.codecs import melody
+from musicvae.extract import REPRESENTATIONS, extract
+
+MEL = replace(REPRESENTATIONS["mel_2bar"], max_per_piece=None)
+
+
+def windows(midi: bytes) -> Counter:
+    return Counter(w.tokens.tobytes() for w in extract(midi, MEL).windows)
+
+
+def shifted(midi: bytes, semitones: int) -> bytes:
+    return symusic.Score.from_midi(midi).shift_pitch(semitones).dumps_midi()
+
+
+@pytest.mark.parametrize("semitones", [-5, -1, 3, 5])
+def test_a_transposed_window_is_the_window_of_the_transposed_file(shared_midi, semitones):
+    compared = 0
+    for path in sorted((shared_midi / "pop909").glob("*.mid"))[:4]:
+        midi = path.read_bytes()
+        found = extract(midi, MEL).windows
+        moved = Counter(transpose(w.tokens, semitones, "melody").tobytes() for w in found)
+        assert moved == windows(shifted(midi, semitones)), path.name
+        compared += len(found)
+    assert compared > 100
+
+
+def legato(pitches: list[int]) -> bytes:
+    """Quarter notes, each ending where the next begins, at 120 qpm in 4/4."""
+    score = symusic.Score(480)
+    track = symusic.Track("melody", 0, False)
+    for i, pitch in enumerate(pitches):
+        track.notes.append(symusic.Note(i * 480, 480, pitch, 90))
+    score.tracks.append(track)
+    score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    score.tempos.append(symusic.Tempo(0, 120))
+    return score.dumps_midi()
+
+
+@pytest.mark.parametrize("pitches, semitones", [
+    ([100, 104, 106, 104, 100, 98, 104, 100], 5),  # 109 and 111 leave the range: deleted, as Magenta does
+    ([30, 24, 26, 30, 24, 30, 33, 35], -5),  # 19 and 21: the first deleted, the second kept
+    ([106, 60, 62, 64, 65, 67, 69, 71], 5),  # the window's first note deleted
+])
+def test_a_note_pushed_out_of_range_is_deleted_as_from_the_file(pitches, semitones):
+    midi = legato(pitches)
+    (window,) = windows(midi)
+    tokens = np.frombuffer(window, np.uint8)
+    assert windows(shifted(midi, semitones)) == Counter([transpose(tokens, semitones, "melody").tobytes()])
+
+
+def test_a_window_that_would_lose_every_note_stays_as_it_is():
+    tokens = melody.encode([104] + [melody.NO_EVENT] * 30 + [melody.NOTE_OFF])
+    assert (transpose(tokens, 5, "melody") == tokens).all()
+
+
+def test_trio_moves_melody_and_bass_but_never_drums():
+    rng = np.random.default_rng(0)
+    trio = np.stack([rng.integers(30, 60, 64), rng.integers(10, 40, 64), rng.integers(0, 512, 64)], 1).astype(np.int16)
+    moved = transpose(trio, -3, "trio")
+    assert (moved[:, :2] == trio[:, :2] - 3).all() and (moved[:, 2] == trio[:, 2]).all()
+    drums = trio[:, 2]
+    assert transpose(drums, 4, "drums") is drums
+
+
+def test_capped_draws_hold_the_caps_each_epoch_and_reach_every_window():
+    files = np.repeat(np.arange(30), 40)  # 30 files of 40 windows in 4 pieces of 10
+    pieces = files * 4 + np.tile(np.repeat(np.arange(4), 10), 30)
+    seen, sizes = Counter(), set()
+    for epoch in range(60):
+        rows = capped_draw(pieces, files, 5, np.random.default_rng([0, epoch]))
+        assert max(Counter(files[rows]).values()) == 5 and max(Counter(pieces[rows]).values()) <= 5
+        seen.update(rows.tolist())
+        sizes.add(len(rows))
+    assert sizes == {150} and len(seen) == len(files)  # every window trains within 60 epochs
+    assert (capped_draw(pieces, files, None, np.random.default_rng(0)) == np.arange(len(files))).all()
+
+
+def test_the_sampler_repeats_under_its_seed_and_draws_afresh_each_epoch():
+    files = np.repeat(np.arange(20), 12)
+    sampler = RecipeSampler((files * 2 + np.tile(np.repeat([0, 1], 6), 20), files), 5, (-5, 5), seed=7)
+    first = list(sampler)
+    assert len(first) == len(sampler) == 100 and list(sampler) == first
+    assert {shift for _, shift in first} == set(range(-5, 6))
+    sampler.set_epoch(1)
+    assert list(sampler) != first
+    sampler.set_epoch(0)
+    assert list(sampler) == first
+
+
+def test_the_data_module_trains_on_drawn_transposed_windows(shared_midi, tmp_path):
+    from pipelines.preprocess import run
+
+    out = tmp_path / "shards"
+    run(["--input", str(shared_midi / "pop909" / "*.mid"), "--output", str(out), "--representation", "mel_2bar",
+         "--set", "cap_splits=[eval,test]", "--set", "splits={train: 1.0, eval: 0.0, test: 0.0}"])
+    rep = REPRESENTATIONS["mel_2bar"]
+    plain = ShardDataModule(out / "mel_2bar", 16, seed=1)
+    plain.setup()
+    data = ShardDataModule(out / "mel_2bar", 16, seed=1, recipe=DataRecipe((-5, 5), True), representation=rep)
+    data.setup()
+    every = plain.splits["train"].tensors[0]
+    batches = list(data.train_dataloader())
+    drawn = torch.cat([b[0] for b in batches])
+    assert len(drawn) == len(data.sampler) // 16 * 16 < len(every)  # the caps bind: the shards hold every window
+    assert drawn.dtype == every.dtype and drawn.shape[1:] == every.shape[1:]
+    originals = {w.numpy().tobytes() for w in every}
+    assert sum(w.numpy().tobytes() in originals for w in drawn) < len(drawn) / 2  # most windows moved
