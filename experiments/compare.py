@@ -4,7 +4,8 @@
 
 Reads the experiment's runs with MLflow's search API into pandas and writes `compare.md` and `compare.csv` (config,
 the params that differ, final metrics next to the majority-class baseline, KL bits, active units, the shuffled-code
-gap, train steps and time, sampled accuracy per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
+gap, the decoder-only bound, the same for every external set (eval.external), train steps and time, sampled accuracy
+per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
 a run) from the per-bar curve the evaluate stage logs as an artifact, and the learning monitor's curves of every
 run, evaluated or not (a run still training, or one that a session's end stopped, is drawn as far as it got):
 `learning.csv`, `learning_accuracy.png` (teacher-forced accuracy against the baseline), `learning_gap.png` (the
@@ -33,7 +34,11 @@ METRICS = {"eval/learning/majority_accuracy": "majority baseline",
            "eval/learning/gap_nats": "code gap nats", "eval/learning/gap_share": "code gap share",
            "eval/elbo": "ELBO", "eval/interpolation/latent_monotonicity": "interp. monotonicity",
            "eval/attributes/diagonal_dominance": "attr. diagonal", "val/r_loss": "val r_loss",
+           "eval/decoder_bound/greedy_accuracy": "bound greedy acc",
+           "eval/decoder_bound/greedy_pitch_at_onset": "bound pitch at onsets",
            "train_steps": "steps", "train_seconds": "train s"}
+EXTERNAL = {"majority_accuracy": "baseline", "accuracy/greedy": "greedy acc",
+            "notes/greedy/pitch_at_onset": "greedy pitch at onsets", "decoder_bound/greedy_accuracy": "bound greedy acc"}
 PER_BAR = "evaluation/plots/accuracy_per_bar.csv"
 CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "greedy_pitch_at_onset", "active_units", "gap_nats",
           "gap_share", "grad_z", "conductor_scale")
@@ -67,6 +72,11 @@ def table(found: pd.DataFrame, shown: tuple[str, ...] = ()) -> pd.DataFrame:
     for metric, label in METRICS.items():
         if f"metrics.{metric}" in found:
             out[label] = found[f"metrics.{metric}"].round(4)
+    sets = sorted({c.split("/")[2] for c in found if c.startswith("metrics.eval/external/")})
+    for name in sets:  # music from outside the training corpus (eval.external), beside its own baseline
+        for metric, label in EXTERNAL.items():
+            if f"metrics.eval/external/{name}/{metric}" in found:
+                out[f"{name} {label}"] = found[f"metrics.eval/external/{name}/{metric}"].round(4)
     for tag in ("verdict", "stopped_by"):  # the train stage's, at its last validation
         if f"tags.{tag}" in found:
             out[tag.replace("_", " ")] = found[f"tags.{tag}"]

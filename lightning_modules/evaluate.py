@@ -7,8 +7,9 @@ Writes reconstruction accuracy (teacher-forced, fully sampled, greedy; overall a
 how the note onsets of melodic parts come back (onset recall and precision, pitch at onsets: rhythm against pitch),
 KL bits, the ELBO and active units to the metrics file; per-bar accuracy and interpolation curves (CSV and PNG) to
 the plots folder; samples, an interpolation and a reconstruction as MIDI and piano rolls, attribute vectors and
-their effect matrix, and (with FluidSynth) audio and a listening page to the out folder. Everything is also logged
-to the training run in MLflow."""
+their effect matrix, and (with FluidSynth) audio and a listening page to the out folder. It scores the music of
+`eval.external` (folders or globs from outside the training corpus) as it scores the test split, and gives both the
+decoder-only bound (generalization.py). Everything is also logged to the training run in MLflow."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import argparse
 import csv
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import read_tokens
 from lightning_modules.evaluation_outputs import log_to_mlflow, write_listening, write_windows
+from lightning_modules.generalization import decoder_bound, load_external
 from lightning_modules.learning_monitor import diagnose
 from musicvae import export, learning, metrics
 from musicvae.figures import curve_png
@@ -126,7 +129,31 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path) -> dict:
+def bound(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> dict:
+    """The decoder-only bound on a seeded choice of the windows."""
+    fit = settings["decoder_bound"]
+    return decoder_bound(model, _subset(tokens, fit["windows"], settings["seed"]), fit["steps"], fit["learning_rate"])
+
+
+def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
+    """Each named set scored as the test split: accuracy in every mode, onsets, KL and ELBO, against its own
+    majority-class baseline, and its decoder-only bound."""
+    scored = {}
+    for name, (tokens, counts) in sets.items():
+        tokens = _subset(tokens, settings["max_examples"], settings["seed"])
+        result, _, _ = reconstruction(model, tokens, settings)
+        scored[name] = {**counts, **result, "majority_accuracy": learning.majority_accuracy(tokens),
+                        "decoder_bound": bound(model, tokens, settings)}
+        greedy = result["accuracy"]["greedy" if model.config.kind != "trio" else "melody_greedy"]
+        if greedy < scored[name]["majority_accuracy"] + learning.BASELINE_MARGIN:
+            log.warning("on %s (eval.external) greedy accuracy %.3f is at its majority-class baseline %.3f: the model "
+                        "does not reconstruct music from outside its corpus", name, greedy,
+                        scored[name]["majority_accuracy"])
+    return scored
+
+
+def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path,
+             sets: dict[str, tuple] | None = None) -> dict:
     kind = model.config.kind
     test = _subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
     result, per_bar, recon = reconstruction(model, test, settings)
@@ -148,6 +175,8 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
     }
     written = {name: write_windows(out / name, kind, tokens, labels) for name, (tokens, labels) in windows.items()}
     result["learning"] = {k: v for k, v in diagnose(model, test).items() if k != "kl_per_dim"}
+    result["decoder_bound"] = bound(model, test, settings)
+    result["external"] = external(model, sets or {}, settings)
     result["empty_outputs"] = {name: sum(not export.has_notes(kind, t.numpy()) for t in tokens)
                                for name, (tokens, _) in windows.items() if name != "endpoints"}  # the model's
     warn(result)
@@ -196,7 +225,11 @@ def main(argv: list[str] | None = None) -> None:
                                    str(folder))
     except representations.Mismatch as e:
         raise SystemExit(f"evaluate: {e}; rerun `dvc repro` so that the model trains on these shards") from None
-    result = evaluate(model, folder, settings, args.out, args.plots)
+    try:  # before the long work: a set that matches nothing is a mistyped path
+        sets = load_external(settings["external"], model.representation, workers=os.cpu_count() or 1)
+    except ValueError as e:
+        raise SystemExit(f"evaluate: {e}") from None
+    result = evaluate(model, folder, settings, args.out, args.plots, sets)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     log_to_mlflow(json.loads((args.model / "run.json").read_text()), result,

@@ -28,22 +28,25 @@ def guarded(work: Callable[[], None]) -> None:
 
 @corpus_app.command("download")
 def corpus_download(
-    name: str = typer.Argument(..., metavar="NAME", help="lmd-full or lmd-matched."),
+    name: str = typer.Argument(..., metavar="NAME",
+                               help="lmd-full, lmd-matched, pop909, nottingham or groove."),
     dest: Path = typer.Argument(..., metavar="DEST",
                                 help="Folder to create with the extracted corpus; must not exist or be empty."),
     url: str | None = typer.Option(None, help="Download from this address instead of the official one."),
     sha256: str | None = typer.Option(None, help="Expected SHA-256 of the archive; checked when given or known."),
-    keep_archive: bool = typer.Option(False, help="Keep the archive as DEST.tar.gz after extraction."),
+    keep_archive: bool = typer.Option(False, help="Keep the archive as DEST.tar.gz (or .zip) after extraction."),
 ) -> None:
-    """Download the Lakh MIDI Dataset with resume, verify it and extract it safely into DEST."""
-    from musicvae.corpus.download import DownloadError, download_corpus
+    """Download a public MIDI dataset with resume, verify it and extract its MIDI files safely into DEST; then
+    name DEST in corpus.sources."""
+    from musicvae.corpus.download import SOURCES, DownloadError, download_corpus
 
     try:
         download_corpus(name, dest, url=url, sha256=sha256, keep_archive=keep_archive)
     except DownloadError as e:  # its messages begin with what failed: a URL, an archive or DEST
         typer.echo(f"error: {e} [download]", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"corpus download: {name} -> {dest}")
+    typer.echo(f"corpus download: {name} -> {dest} (licence: {SOURCES[name].licence}); train on it with "
+               f"-S 'corpus.sources={{folk: embedded, {name.replace('-', '_')}: {dest}}}'")
 
 
 def _show(listing) -> None:

@@ -1,5 +1,5 @@
 """`musicvae report`: the essentials of a finished `dvc repro` in 80 columns, from the files its stages write:
-metrics.json (the evaluate stage, on the test split), train.json (the train stage's run record) and preprocess.json
+metrics.json (the evaluate stage, on the test split and the external sets), train.json (the train stage's run record) and preprocess.json
 (the windows of every representation). The full numbers stay in those files, `dvc metrics show` and MLflow."""
 
 from __future__ import annotations
@@ -43,6 +43,32 @@ def _test(metrics: dict) -> list[str]:
     return lines
 
 
+def _greedy(scored: dict) -> tuple[float, float | None]:
+    """Greedy accuracy and pitch at onsets (of the melody, for a trio; none for drums)."""
+    key = "greedy" if "greedy" in scored["accuracy"] else "melody_greedy"
+    return scored["accuracy"][key], scored["notes"].get(key, {}).get("pitch_at_onset")
+
+
+def _generalization(metrics: dict) -> list[str]:
+    """The test split and each external set side by side: greedy against the baseline, and the decoder-only bound
+    (z fitted per window), which tells an encoder that fails from a decoder that cannot express the music."""
+    rows = {"test split": {**metrics, "majority_accuracy": metrics["learning"]["majority_accuracy"],
+                           "windows": metrics["test_windows"]}, **metrics["external"]}
+    lines = ["Generalization (greedy decoding; bound: z fitted per window, decoder alone)",
+             f"  {'':<16}{'windows':>8}{'baseline':>10}{'greedy':>8}{'pitch@onset':>13}{'bound':>7}"
+             f"{'pitch@onset':>13}"]
+    pitch = lambda v: f"{v:>13.2f}" if v is not None else f"{'-':>13}"  # noqa: E731
+    for name, scored in rows.items():
+        greedy, at_onset = _greedy(scored)
+        fit = scored["decoder_bound"]
+        lines.append(f"  {name[:15]:<16}{scored['windows']:>8}{scored['majority_accuracy']:>10.3f}{greedy:>8.3f}"
+                     f"{pitch(at_onset)}{fit['greedy_accuracy']:>7.3f}{pitch(fit.get('greedy_pitch_at_onset'))}")
+    if not metrics["external"]:
+        lines += _wrapped("no music from outside the training corpus: name some with "
+                          "-S 'eval.external={name: folder}'")
+    return lines
+
+
 def _training(record: dict) -> list[str]:
     text = f"Training: {record['config']}, {record['steps']} steps, stopped by {STOPPED_BY[record['stopped_by']]}"
     last = record.get("learning")  # none when no validation ran
@@ -75,7 +101,8 @@ def _load(path: Path) -> dict:
 def summary(folder: Path) -> str:
     """The report, or a UsageError naming the first file that is missing or unreadable."""
     lines = []
-    for name, section in (("metrics.json", _test), ("train.json", _training), ("preprocess.json", _windows)):
+    for name, section in (("metrics.json", _test), ("metrics.json", _generalization), ("train.json", _training),
+                          ("preprocess.json", _windows)):
         data = _load(folder / name)
         try:
             lines += [*section(data), ""]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -215,3 +216,46 @@ def test_cli(server, archive, midi_files, tmp_path):
     assert "sha256 checksum mismatch" in failed.stderr
     assert "Traceback" not in failed.stderr + failed.stdout
     assert not (tmp_path / "other").exists()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_pop909_recipe_keeps_only_each_songs_midi_file(server, midi_files, tmp_path):
+    """Shaped as GitHub's archive of the POP909 repository: a top folder, the songs' own files beside versions/."""
+    songs = dict(zip(("001", "002", "909"), midi_files.values()))
+    top = "POP909-Dataset-d83e6edba6872a704f5d3b8b32f5cb540088dae6"
+    members = {f"{top}/README.md": b"readme", f"{top}/POP909/index.xlsx": b"xlsx"}
+    for song, data in songs.items():
+        members |= {f"{top}/POP909/{song}/{song}.mid": data, f"{top}/POP909/{song}/versions/v1.mid": data,
+                    f"{top}/POP909/{song}/beat_midi.txt": b"0.0 1 1"}
+    server.payload = _zip(members)
+    dest = tmp_path / "pop909"
+    download_corpus("pop909", dest, url=server.url)
+    assert _tree(dest) == {f"POP909/{song}/{song}.mid": data for song, data in songs.items()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pop909"]
+
+
+def test_groove_recipe_and_an_archive_without_the_datasets_files(server, midi_files, tmp_path):
+    data = next(iter(midi_files.values()))
+    server.payload = _zip({"groove/info.csv": b"drummer,session", "groove/drummer1/session1/1_funk_80_beat_4-4.mid":
+                           data, "groove/LICENSE": b"CC BY 4.0", "groove/.DS_Store": b"x"})
+    download_corpus("groove", tmp_path / "groove", url=server.url)
+    assert set(_tree(tmp_path / "groove")) == {"info.csv", "drummer1/session1/1_funk_80_beat_4-4.mid", "LICENSE"}
+    server.payload = _zip({"elsewhere/song.mid": data})
+    with pytest.raises(DownloadError, match="holds none of the dataset's files"):
+        download_corpus("nottingham", tmp_path / "nottingham", url=server.url)
+    assert not (tmp_path / "nottingham").exists()
+
+
+def test_unsafe_zip_member_is_refused(server, midi_files, tmp_path):
+    data = next(iter(midi_files.values()))
+    server.payload = _zip({"top/MIDI/ok.mid": data, "top/../../evil.mid": data})
+    with pytest.raises(DownloadError, match=r"unsafe member 'top/\.\./\.\./evil\.mid'"):
+        download_corpus("nottingham", tmp_path / "a" / "nottingham", url=server.url)
+    assert list((tmp_path / "a").iterdir()) == [] and not (tmp_path / "evil.mid").exists()

@@ -41,7 +41,8 @@ def test_report_fits_a_terminal_and_holds_the_essentials(reports):
     for text in (learned["verdict"].upper(), f"{learned['majority_accuracy']:.3f}",
                  *(f"{v:.3f}" for v in metrics["accuracy"].values()),
                  f"{metrics['active_units']} of {metrics['z_size']}", f"{learned['gap_nats']:.1f} nats",
-                 f"{train['steps']} steps", STOPPED_BY[train["stopped_by"]], train["learning"]["verdict"]):
+                 f"{train['steps']} steps", STOPPED_BY[train["stopped_by"]], train["learning"]["verdict"],
+                 f"{metrics['decoder_bound']['greedy_accuracy']:.3f}", "eval.external={name: folder}"):
         assert text in words, text
     for rep, stats in preprocess.items():
         row = next(line.split() for line in lines if line.split()[:1] == [rep])

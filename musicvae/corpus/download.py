@@ -1,8 +1,10 @@
-"""`musicvae corpus download`: fetch the Lakh MIDI Dataset tarball with resume, verify it, extract it safely.
+"""`musicvae corpus download`: fetch a public MIDI dataset's archive with resume, verify it, extract it safely.
 
-The archive is written to `.<DEST name>.tar.gz.part` beside DEST, so an interrupted run resumes with an HTTP
-Range request. Extraction goes to a temporary folder beside DEST (same filesystem) that is renamed to DEST only
-once complete: DEST never holds a half-extracted corpus."""
+The recipes: the Lakh MIDI Dataset (full and matched), POP909, the Nottingham database and the Groove MIDI Dataset,
+each a pinned address, its checksum where one is published, and which members are the dataset's MIDI files. The
+archive is written to `.<DEST name>.<format>.part` beside DEST, so an interrupted run resumes with an HTTP Range
+request. Extraction goes to a temporary folder beside DEST (same filesystem) that is renamed to DEST only once
+complete: DEST never holds a half-extracted corpus."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+import zipfile
 import zlib
 from dataclasses import dataclass
 from http.client import HTTPException
@@ -28,12 +31,29 @@ class Source:
     url: str
     sha256: str | None  # None where no checksum is published
     size: int | None
+    format: str = "tar.gz"  # or "zip"
+    keep: tuple[str, ...] = ()  # globs, relative to the archive's top folder, of the members kept; () keeps all
+    licence: str = ""
 
 
-# LMD publishes neither checksums nor sizes; `--sha256` lets a user pin the archive they trust.
+GITHUB = "https://github.com/{}/archive/{}.zip"  # a commit's archive: the same files for every download
+# None of these publishes a checksum or a size; `--sha256` lets a user pin the archive they trust. GitHub's
+# archives of a commit hold fixed files but are not promised to be byte-identical, so none is pinned here either.
 SOURCES = {
-    "lmd-full": Source("http://hog.ee.columbia.edu/craffel/lmd/lmd_full.tar.gz", sha256=None, size=None),
-    "lmd-matched": Source("http://hog.ee.columbia.edu/craffel/lmd/lmd_matched.tar.gz", sha256=None, size=None),
+    "lmd-full": Source("http://hog.ee.columbia.edu/craffel/lmd/lmd_full.tar.gz", sha256=None, size=None,
+                       licence="CC BY 4.0 (Raffel, 2016)"),
+    "lmd-matched": Source("http://hog.ee.columbia.edu/craffel/lmd/lmd_matched.tar.gz", sha256=None, size=None,
+                          licence="CC BY 4.0 (Raffel, 2016)"),
+    # The 909 songs' arrangement files (MELODY, BRIDGE, PIANO tracks), not the versions/ folders or annotations.
+    "pop909": Source(GITHUB.format("music-x-lab/POP909-Dataset", "d83e6edba6872a704f5d3b8b32f5cb540088dae6"),
+                     sha256=None, size=None, format="zip", keep=("POP909/[0-9][0-9][0-9]/[0-9][0-9][0-9].mid",),
+                     licence="MIT (Wang et al., ISMIR 2020)"),
+    # Melody and chords together; the MIDI/melody and MIDI/chords copies would repeat every tune.
+    "nottingham": Source(GITHUB.format("jukedeck/nottingham-dataset", "0992bb6cd864f6d4b90d6663e08c0ef53ffaa08f"),
+                         sha256=None, size=None, format="zip", keep=("MIDI/*.mid",), licence="GPL-3.0"),
+    "groove": Source("https://storage.googleapis.com/magentadata/datasets/groove/groove-v1.0.0-midionly.zip",
+                     sha256=None, size=None, format="zip", keep=("info.csv", "drummer*/**/*.mid", "LICENSE"),
+                     licence="CC BY 4.0 (Gillick et al., ICML 2019)"),
 }
 
 ATTEMPTS = 5  # per call; the .part file keeps the progress for the next call
@@ -49,8 +69,9 @@ def download_corpus(
 ) -> Path:
     """Download corpus NAME (a key of SOURCES; `url` overrides its address) and extract it into DEST.
 
-    A single top-level folder of the archive (`lmd_full/`) is stripped, so DEST holds the corpus itself.
-    The archive is deleted after extraction unless `keep_archive`, then it stays as `<DEST>.tar.gz`."""
+    A single top-level folder of the archive (`lmd_full/`) is stripped, so DEST holds the corpus itself, and of the
+    rest only the recipe's members are kept. The archive is deleted after extraction unless `keep_archive`, then it
+    stays as `<DEST>.<format>`."""
     if name not in SOURCES:
         raise DownloadError(f"unknown corpus {name!r}; choose one of {', '.join(SOURCES)}")
     dest = Path(dest)
@@ -63,16 +84,16 @@ def download_corpus(
     expected = sha256 or expected
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.parent / f".{dest.name}.tar.gz.part"
+    part = dest.parent / f".{dest.name}.{source.format}.part"
     _fetch(url, part, size)
     _verify(url, part, expected)
     try:
-        _extract(part, dest)
+        _extract(part, dest, source.format, source.keep)
     except DownloadError:
         part.unlink()  # a refused archive is useless; the next run fetches it afresh
         raise
     if keep_archive:
-        part.rename(dest.parent / f"{dest.name}.tar.gz")
+        part.rename(dest.parent / f"{dest.name}.{source.format}")
     else:
         part.unlink()
     return dest
@@ -153,19 +174,40 @@ def _verify(url: str, part: Path, expected: str | None) -> None:
         )
 
 
-def _extract(archive: Path, dest: Path) -> None:
+def _unpack(archive: Path, into: Path, format: str) -> None:
+    try:
+        if format == "zip":
+            with zipfile.ZipFile(archive) as z:
+                for member in z.namelist():  # zipfile would rewrite such names silently; refuse them instead
+                    if member.startswith(("/", "\\")) or ".." in Path(member).parts:
+                        raise DownloadError(f"refusing to extract {archive}: unsafe member {member!r}")
+                z.extractall(into)
+            return
+        with tarfile.open(archive, "r:gz") as tar:
+            # The "data" filter refuses absolute paths, `..` members, links leaving tmp and device files.
+            tar.extractall(into, filter="data")
+    except tarfile.FilterError as e:
+        raise DownloadError(f"refusing to extract {archive}: unsafe member {e.tarinfo.name!r} ({e})") from e
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as e:
+        raise DownloadError(f"{archive} is not a valid .{format} archive: {e}") from e
+
+
+def _extract(archive: Path, dest: Path, format: str = "tar.gz", keep: tuple[str, ...] = ()) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".extracting", dir=dest.parent))
     try:
-        try:
-            with tarfile.open(archive, "r:gz") as tar:
-                # The "data" filter refuses absolute paths, `..` members, links leaving tmp and device files.
-                tar.extractall(tmp, filter="data")
-        except tarfile.FilterError as e:
-            raise DownloadError(f"refusing to extract {archive}: unsafe member {e.tarinfo.name!r} ({e})") from e
-        except (tarfile.TarError, EOFError, zlib.error) as e:
-            raise DownloadError(f"{archive} is not a valid .tar.gz archive: {e}") from e
+        _unpack(archive, tmp, format)
         entries = list(tmp.iterdir())
         root = entries[0] if len(entries) == 1 and entries[0].is_dir() else tmp
+        if keep:
+            kept = {p for pattern in keep for p in root.glob(pattern) if p.is_file()}
+            if not kept:
+                raise DownloadError(f"{archive} holds none of the dataset's files ({', '.join(keep)}): not the "
+                                    "archive this recipe expects")
+            for path in [p for p in root.rglob("*") if p.is_file() and p not in kept]:
+                path.unlink()
+            for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
         # rename is atomic on one filesystem, and replaces DEST only if it is an empty folder.
         os.rename(root, dest)
     finally:
