@@ -85,9 +85,11 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
 
 
 class LearningMonitor(Callback):
-    """Runs `diagnose` on a fixed set of validation windows after every validation; logs `monitor/...` metrics
-    (KL of every dim as `monitor/kl_dim_NN`), rewrites `curves` (CSV) each time and draws its PNG at the end, with
-    the KL of every dimension at every validation beside it (kl_per_dim.png)."""
+    """Runs `diagnose` on a fixed set of validation windows after every validation, and once more at the end of
+    training when the last step was not validated (so that a run shorter than one validation interval has curves and
+    a verdict too); logs `monitor/...` metrics (KL of every dim as `monitor/kl_dim_NN`), rewrites `curves` (CSV)
+    each time and draws its PNG at the end, with the KL of every dimension at every validation beside it
+    (kl_per_dim.png)."""
 
     def __init__(self, tokens: torch.Tensor, curves: Path | None, greedy_examples: int = 32):
         self.tokens, self.curves, self.greedy_examples = tokens, curves, greedy_examples
@@ -95,8 +97,14 @@ class LearningMonitor(Callback):
         self.last: dict | None = None
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        if trainer.sanity_checking:
-            return
+        if not trainer.sanity_checking:
+            self._measure(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if trainer.global_step and (self.last is None or self.last["step"] != trainer.global_step):
+            self._measure(trainer, pl_module)
+
+    def _measure(self, trainer, pl_module) -> None:
         with torch.inference_mode(False):  # Lightning validates in inference mode; grad_z needs autograd
             self.last = result = diagnose(pl_module.model, self.tokens, self.greedy_examples)
         result["step"] = trainer.global_step

@@ -146,7 +146,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     seconds = timer.time_elapsed("train")
     record |= {"steps": trainer.global_step, "stopped_by": stopped_by(trainer.global_step, settings, seconds),
                "precision": chosen_precision, "kept_freed_memory": bool(kept), "world_size": trainer.world_size,
-               "train_seconds": round(seconds, 1),
+               "train_seconds": round(seconds, 1), "val_every_n_steps": settings["val_every_n_steps"],
                "best_val_r_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
                else None}
     if monitor.last:
@@ -178,9 +178,14 @@ def summary(record: dict) -> str:
     """The one-line verdict the stage ends with."""
     cap = {"max_steps": "its step budget", "max_minutes": "the wall-clock cap (a busy machine does fewer steps)",
            "end": "the end of its data"}[record["stopped_by"]]
-    learned = record.get("learning")
+    learned = record.get("learning")  # none only when no step was trained
     if not learned:
-        return f"train: {record['steps']} steps, stopped by {cap}; no validation ran, so no verdict"
+        return f"train: {record['steps']} steps, stopped by {cap}; nothing trained, so no verdict"
+    if record["steps"] < record["val_every_n_steps"]:
+        return (f"train: too short to judge: {record['steps']} steps (stopped by {cap}), fewer than one validation "
+                f"interval (train.val_every_n_steps {record['val_every_n_steps']}); at its end it was "
+                f"{learned['verdict']}: teacher-forced accuracy {learned['accuracy']:.3f} against "
+                f"{learned['majority_accuracy']:.3f} for the majority class")
     return (f"train: {learned['verdict']} after {record['steps']} steps (stopped by {cap}): teacher-forced accuracy "
             f"{learned['accuracy']:.3f} against {learned['majority_accuracy']:.3f} for the majority class, greedy "
             f"{learned['greedy_accuracy']:.3f} (against {learned['greedy_majority_accuracy']:.3f} on its windows), "

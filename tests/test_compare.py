@@ -13,12 +13,19 @@ from lightning_modules import evaluate
 from lightning_modules.train import train
 from tests import training_settings
 from tests.test_evaluate import _params
+from tests.test_generalization import scale_tune
 
 
 def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, capsys):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings = training_settings.settings(max_steps=3, val_every_n_steps=3)
     params = _params(tmp_path)
+    (tmp_path / "scales").mkdir()
+    scale_tune(tmp_path / "scales" / "c.mid", 60)
+    settings_file = yaml.safe_load(params.read_text())
+    settings_file["eval"] |= {"external": {"scales": str(tmp_path / "scales")},
+                              "decoder_bound": {"windows": 4, "steps": 5, "learning_rate": 0.05}}
+    params.write_text(yaml.safe_dump(settings_file))
     for name, overrides in (("hier", {}), ("flat", {"model": {"hierarchical": False}})):
         models = tmp_path / name / "models"
         train(load("debug", overrides), settings, shards, models, uri)
@@ -44,7 +51,8 @@ def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, 
     assert sorted(float(r["sampled acc"]) for r in rows) == sorted(round(m["accuracy"]["sampled"], 4) for m in metrics)
     assert "model.hierarchical" in (tmp_path / "compare/compare.md").read_text().splitlines()[0]
     assert (tmp_path / "compare/per_bar_sampled.png").read_bytes()[:4] == b"\x89PNG"
-    assert {"majority baseline", "code gap share", "steps", "verdict"} <= set(rows[0])
+    assert {"majority baseline", "code gap share", "steps", "verdict", "bound greedy acc", "scales baseline",
+            "scales greedy acc", "scales bound greedy acc"} <= set(rows[0])
     with open(tmp_path / "compare/learning.csv") as f:
         curves = list(csv.DictReader(f))
     assert sorted(int(r["step"]) for r in curves) == [3, 3, 3]  # each run validated once, at its last step

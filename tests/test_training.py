@@ -21,6 +21,7 @@ from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.train import precision, train
 from lightning_modules.vae_module import MusicVAEModule
+from musicvae import learning
 from tests.killing import kill_after
 from tests.portable_job import free_port
 from tests.training_settings import settings
@@ -116,6 +117,16 @@ def test_learning_curves_are_written_at_every_validation_and_drawn_at_the_end(sh
     assert curves.with_name("kl_per_dim.png").read_bytes().startswith(b"\x89PNG")
     assert "kl_per_dim" not in rows[0]  # a picture of its own, not 64 columns of the curves
     assert record["precision"] == "32-true"
+
+
+def test_a_run_shorter_than_one_validation_interval_still_has_curves_and_a_verdict(shards, tmp_path, capsys):
+    curves = tmp_path / "plots/learning.csv"
+    record = train(load("debug"), SETTINGS | {"max_steps": 4, "val_every_n_steps": 200}, shards,
+                   tmp_path / "models", f"sqlite:///{tmp_path / 'mlflow.db'}", curves)
+    assert [int(r.split(",")[0]) for r in curves.read_text().splitlines()[1:]] == [4]  # measured at its end
+    assert curves.with_suffix(".png").exists() and curves.with_name("kl_per_dim.png").exists()
+    assert record["learning"]["step"] == 4 and record["learning"]["verdict"] in learning.VERDICTS
+    assert "train: too short to judge: 4 steps" in capsys.readouterr().out
 
 
 def test_bf16_on_a_cpu_without_bfloat16_instructions_is_refused_with_the_reason():

@@ -2,20 +2,22 @@
 # The generalization study (README "Results"): the default 2-bar config trained on a corpus of several collections,
 # with and without Magenta's data recipe, one thread each, for the same wall-clock minutes; then the evaluate stage
 # on the test split and on the held-out collections named in EXTERNAL.
-#   SHARDS=FOLDER EXTERNAL='{jazz: /path/jazz}' experiments/study/run_recipe.sh STORE [MINUTES] [RUN...]
+#   SHARDS=FOLDER EXTERNAL='{jazz: /path/jazz}' [STEPS=N] experiments/study/run_recipe.sh STORE [MINUTES] [RUN...]
 # SHARDS: the preprocess stage's output with preprocess.cap_splits [eval, test] (every training window), from a
 # corpus whose corpus.sources leave the EXTERNAL collections out. STORE: a folder for the MLflow store
-# (STORE/mlflow.db) and each run's reports. RUN: any of the runs below (default: recipe plain).
+# (STORE/mlflow.db) and each run's reports. STEPS: a step budget besides the minutes. RUN: any of the runs below
+# (default: recipe plain).
 set -euo pipefail
 store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-60}"
 shift $(($# > 1 ? 2 : 1))
 runs="${*:-recipe plain}"
 shards="$(realpath -m "${SHARDS:?the mel_2bar shards of every training window}")"
 cd "$(dirname "$0")/../.."
-python3 - "$store" "$minutes" "$shards" "${EXTERNAL:-{\}}" $runs <<'EOF'
+python3 - "$store" "$minutes" "$shards" "${EXTERNAL:-{\}}" "${STEPS:-null}" $runs <<'EOF'
 import sys, yaml
 from pathlib import Path
-store, minutes, shards, external, runs = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
+store, minutes, shards, external, steps = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+runs = sys.argv[6:]
 config = "cat-mel_2bar_small-tf-cpu"
 recipes = {  # each ingredient alone against the whole recipe (the config's own data section)
     "recipe": {},
@@ -27,7 +29,8 @@ recipes = {  # each ingredient alone against the whole recipe (the config's own 
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["model"] = {"config": config, "overrides": recipes[name]}
-    params["train"] |= {"max_steps": None, "max_minutes": minutes, "val_every_n_steps": 1000, "threads": 1}
+    params["train"] |= {"max_steps": yaml.safe_load(steps), "max_minutes": minutes, "val_every_n_steps": 1000,
+                        "threads": 1}
     params["eval"]["external"] = yaml.safe_load(external)
     params["mlflow"]["tracking_uri"] = f"sqlite:///{store}/mlflow.db"
     (store / name).mkdir(parents=True, exist_ok=True)
