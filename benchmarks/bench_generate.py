@@ -100,6 +100,15 @@ def main() -> None:
     single = timed(lambda: naive_decode(port, z[0], 1.0), args.repeats)
     print(f"batched sampling ({args.batch} at once): {args.batch / batched:.1f} samples/s; "
           f"naive one at a time: {1 / single:.1f} samples/s ({single * args.batch / batched:.1f}x)")
+    threads = torch.get_num_threads()
+    by_threads = {}
+    for n in (threads, 1):  # the model commands decode with generation.REQUEST_THREADS
+        torch.set_num_threads(n)
+        by_threads[n] = [timed(ours, args.repeats) for _, ours, _ in rows]
+    torch.set_num_threads(threads)
+    for (label, _, _), many, one in zip(rows, by_threads[threads], by_threads[1]):
+        print(f"{label}: {threads} threads {many * 1e3:.0f} ms, 1 thread {one * 1e3:.0f} ms "
+              f"({many / one:.2f}x the time with {threads})")
     request = studio_request(model, args.repeats)
     print(f"musicvae studio, one {model.config.bars}-bar melody decoded per request: {request * 1e3:.0f} ms   "
           f"goal < 200 ms: {'met' if request < 0.2 else 'NOT met'}")

@@ -44,9 +44,12 @@ def _temperature(given: str) -> float | str:
 
 
 def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
+    import torch
+
     from lightning_modules import generation, store
     from musicvae import learning
 
+    torch.set_num_threads(generation.REQUEST_THREADS)
     if checkpoint is None and run_id is None:
         checkpoint = DEFAULT_CHECKPOINT
     path = generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri))

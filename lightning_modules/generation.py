@@ -14,6 +14,12 @@ from lightning_modules.components.musicvae import MusicVAE
 from musicvae.reasons import UsageError
 
 
+# Threads a model command (and each studio request) decodes with. A request decodes a few sequences, too little work
+# to share: on a busy 2-core machine one 2-bar decode took 1.0 s with torch's 2 threads waiting on each other, 0.0095 s
+# with one (benchmarks/bench_generate.py compares them).
+REQUEST_THREADS = 1
+
+
 def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None) -> Path:
     """A local checkpoint, or the best one logged to the MLflow run `run_id` (downloaded to MLflow's cache)."""
     if (checkpoint is None) == (run_id is None):
