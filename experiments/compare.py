@@ -4,8 +4,8 @@
 
 Reads the experiment's runs with MLflow's search API into pandas and writes `compare.md` and `compare.csv` (config,
 the params that differ, final metrics next to the majority-class baseline, KL bits, active units, the shuffled-code
-gap, the decoder-only bound, the same for every external set (eval.external), train steps and time, sampled accuracy
-per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
+gap, the decoder-only bound, the same for every external set (eval.external), train steps and time, sampled
+accuracy per bar), `per_bar_sampled.png` (sampled accuracy of each bar, one line
 a run) from the per-bar curve the evaluate stage logs as an artifact, and the learning monitor's curves of every
 run, evaluated or not (a run still training, or one that a session's end stopped, is drawn as far as it got):
 `learning.csv`, `learning_accuracy.png` (teacher-forced accuracy against the baseline), `learning_gap.png` (the
@@ -37,8 +37,11 @@ METRICS = {"eval/learning/majority_accuracy": "majority baseline",
            "eval/decoder_bound/greedy_accuracy": "bound greedy acc",
            "eval/decoder_bound/greedy_pitch_at_onset": "bound pitch at onsets",
            "train_steps": "steps", "train_seconds": "train s"}
-EXTERNAL = {"majority_accuracy": "baseline", "accuracy/greedy": "greedy acc",
-            "notes/greedy/pitch_at_onset": "greedy pitch at onsets", "decoder_bound/greedy_accuracy": "bound greedy acc"}
+# a trio's melody part as "melody_greedy"
+EXTERNAL = {"majority_accuracy": "baseline", "accuracy/greedy": "greedy acc", "accuracy/melody_greedy": "greedy acc",
+            "notes/greedy/pitch_at_onset": "greedy pitch at onsets",
+            "notes/melody_greedy/pitch_at_onset": "greedy pitch at onsets",
+            "decoder_bound/greedy_accuracy": "bound greedy acc"}
 PER_BAR = "evaluation/plots/accuracy_per_bar.csv"
 CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "greedy_pitch_at_onset", "active_units", "gap_nats",
           "gap_share", "grad_z", "conductor_scale")

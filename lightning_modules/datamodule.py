@@ -29,8 +29,9 @@ class DataRecipe:
 
     transpose: tuple[int, int] | None = None  # semitones, both ends included: Magenta's melody configs (-5, 5)
     # Each epoch, at most the representation's max_per_piece windows of each piece and then of each file, drawn
-    # afresh. Magenta draws at random too, but its dataset cache() freezes the first draw (and transposition).
-    resample: bool = False
+    # afresh: Magenta's converters cap every config's windows so, at random, but its dataset cache() freezes the
+    # first draw (and transposition). False trains on every window of the shards.
+    resample: bool = True
 
 
 def table_tokens(table: pa.Table) -> np.ndarray:
@@ -77,7 +78,8 @@ class Transposed(Dataset):
 
     def __getitem__(self, draw: tuple[int, int]) -> tuple[torch.Tensor]:
         row, shift = draw
-        return (torch.from_numpy(np.ascontiguousarray(transpose(self.tokens[row], shift, self.kind))),)
+        # a copy: an untransposed window is a view of the read-only memory map
+        return (torch.from_numpy(np.array(transpose(self.tokens[row], shift, self.kind))),)
 
 
 class RecipeSampler(Sampler):
@@ -105,7 +107,8 @@ class RecipeSampler(Sampler):
 
 class ShardDataModule(LightningDataModule):
     def __init__(self, shards: str | Path, batch_size: int, num_workers: int = 0, seed: int = 0,
-                 recipe: DataRecipe = DataRecipe(), representation: Representation | None = None):
+                 recipe: DataRecipe | None = None, representation: Representation | None = None):
+        """Without a `recipe` (and the `representation` of the shards it needs) training windows are shuffled."""
         super().__init__()
         self.folder = Path(shards)
         self.batch_size, self.num_workers, self.seed, self.recipe = batch_size, num_workers, seed, recipe
@@ -121,11 +124,12 @@ class ShardDataModule(LightningDataModule):
         for split in ("train", "eval"):  # the evaluate stage reads the test split itself
             if split not in self.splits and self.manifest["splits"][split]["rows"]:
                 self.splits[split] = TensorDataset(read_tokens(self.folder, split))
-        if (self.recipe.transpose or self.recipe.resample) and self.sampler is None and "train" in self.splits:
+        recipe = self.recipe
+        if recipe and (recipe.transpose or recipe.resample) and self.sampler is None and "train" in self.splits:
             rep = self.representation
             self.splits["train"] = Transposed(self.splits["train"].tensors[0], rep.kind)
             self.sampler = RecipeSampler(read_groups(self.folder, "train"),
-                                         rep.max_per_piece if self.recipe.resample else None, self.recipe.transpose,
+                                         rep.max_per_piece if recipe.resample else None, recipe.transpose,
                                          self.seed)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:

@@ -1,6 +1,7 @@
 """Named experiment configs (experiments/configs/<name>.yaml): the representation, the model's sizes, the batch
-size, Magenta's training hyperparameters and its data recipe (transposition, per-epoch caps). Selecting one is a single param: `dvc exp run -S model.config=NAME`;
-params.yaml's `model.overrides` is merged over the named file, key by key.
+size, Magenta's training hyperparameters and its data recipe (transposition, per-epoch caps). Selecting one is a
+single param: `dvc exp run -S model.config=NAME`; params.yaml's `model.overrides` is merged over the named file, key
+by key.
 
 The representation's settings (bars, programs, caps) are not the config's: they come from the shards' manifest,
 which records how the windows were cut, so the model is built for the data it trains on."""

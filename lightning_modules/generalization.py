@@ -8,8 +8,6 @@ compares decoders that share no encoder, such as Magenta's released one (`musicv
 
 from __future__ import annotations
 
-import glob
-import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
@@ -20,16 +18,9 @@ from lightning_modules import generation
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE
 from musicvae import learning, metrics
-from musicvae.corpus.build import MIDI_SUFFIXES
 from musicvae.extract import Representation, extract
+from musicvae.midi import midi_files
 from musicvae.temperature import GREEDY
-
-
-def midi_files(source: str) -> list[str]:
-    """The MIDI files of a folder (searched recursively) or glob, sorted."""
-    pattern = os.path.join(source, "**", "*") if os.path.isdir(source) else source
-    return sorted(p for p in glob.glob(os.path.expanduser(pattern), recursive=True)
-                  if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
 
 
 def _windows(path: str, rep: Representation) -> list[np.ndarray]:

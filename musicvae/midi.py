@@ -6,6 +6,8 @@ rejection is a `MidiRejected` with a reason from `REASONS` and a detail naming w
 
 from __future__ import annotations
 
+import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +60,17 @@ class NoteTable:
     @property
     def total_time(self) -> float:
         return float(self.notes["end"].max()) if len(self.notes) else 0.0
+
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def midi_files(source: str) -> list[str]:
+    """The MIDI files of a folder (searched recursively) or glob, `~` expanded, sorted."""
+    source = os.path.expanduser(source)
+    pattern = os.path.join(source, "**", "*") if os.path.isdir(source) else source
+    return sorted(p for p in glob.glob(pattern, recursive=True)
+                  if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
 
 
 def read_midi(source: bytes | str | Path, limits: Limits = Limits()) -> NoteTable:

@@ -1,6 +1,6 @@
 """`musicvae report`: the essentials of a finished `dvc repro` in 80 columns, from the files its stages write:
-metrics.json (the evaluate stage, on the test split and the external sets), train.json (the train stage's run record) and preprocess.json
-(the windows of every representation). The full numbers stay in those files, `dvc metrics show` and MLflow."""
+metrics.json (the evaluate stage: the test split, external sets), train.json (the train stage's run record) and
+preprocess.json (the windows of every representation). The full numbers stay in those files, `dvc metrics show` and MLflow."""
 
 from __future__ import annotations
 
@@ -52,17 +52,20 @@ def _greedy(scored: dict) -> tuple[float, float | None]:
 def _generalization(metrics: dict) -> list[str]:
     """The test split and each external set side by side: greedy against the baseline, and the decoder-only bound
     (z fitted per window), which tells an encoder that fails from a decoder that cannot express the music."""
-    rows = {"test split": {**metrics, "majority_accuracy": metrics["learning"]["majority_accuracy"],
-                           "windows": metrics["test_windows"]}, **metrics["external"]}
+    if "external" not in metrics:
+        return ["Generalization: not measured (metrics.json is older than eval.external); rerun the evaluate stage"]
+    rows = {"test split": {**metrics, "majority_accuracy": metrics["learning"]["majority_accuracy"]},
+            **metrics["external"]}
     lines = ["Generalization (greedy decoding; bound: z fitted per window, decoder alone)",
              f"  {'':<16}{'windows':>8}{'baseline':>10}{'greedy':>8}{'pitch@onset':>13}{'bound':>7}"
              f"{'pitch@onset':>13}"]
     pitch = lambda v: f"{v:>13.2f}" if v is not None else f"{'-':>13}"  # noqa: E731
     for name, scored in rows.items():
         greedy, at_onset = _greedy(scored)
-        fit = scored["decoder_bound"]
-        lines.append(f"  {name[:15]:<16}{scored['windows']:>8}{scored['majority_accuracy']:>10.3f}{greedy:>8.3f}"
-                     f"{pitch(at_onset)}{fit['greedy_accuracy']:>7.3f}{pitch(fit.get('greedy_pitch_at_onset'))}")
+        fit = scored["decoder_bound"] or {}  # none when eval.decoder_bound.windows is 0
+        bound = f"{fit['greedy_accuracy']:>7.3f}" if fit else f"{'-':>7}"
+        lines.append(f"  {name[:15]:<16}{scored['test_windows']:>8}{scored['majority_accuracy']:>10.3f}"
+                     f"{greedy:>8.3f}{pitch(at_onset)}{bound}{pitch(fit.get('greedy_pitch_at_onset'))}")
     if not metrics["external"]:
         lines += _wrapped("no music from outside the training corpus: name some with "
                           "-S 'eval.external={name: folder}'")
@@ -71,8 +74,8 @@ def _generalization(metrics: dict) -> list[str]:
 
 def _training(record: dict) -> list[str]:
     text = f"Training: {record['config']}, {record['steps']} steps, stopped by {STOPPED_BY[record['stopped_by']]}"
-    last = record.get("learning")  # none when no validation ran
-    verdict = f"; at its last validation (step {last['step']}): {last['verdict']}" if last else "; no validation ran"
+    last = record.get("learning")  # none only when no step was trained
+    verdict = f"; measured at step {last['step']}: {last['verdict']}" if last else "; nothing trained"
     return _wrapped(text + verdict, "")
 
 

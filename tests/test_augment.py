@@ -75,6 +75,20 @@ def test_trio_moves_melody_and_bass_but_never_drums():
     assert transpose(drums, 4, "drums") is drums
 
 
+def test_trio_bass_pushed_out_of_range_is_deleted_and_a_part_left_silent_keeps_the_window():
+    steps = 32
+    trio = np.zeros((steps, 3), np.int16)
+    trio[0, 0], trio[16, 0] = melody.encode([60, 62])  # melody: two half-bar notes
+    trio[0, 1], trio[8, 1], trio[16, 1] = melody.encode([36, 23, 40])  # bass: 23 - 5 leaves the range
+    trio[::4, 2] = 1
+    moved = transpose(trio, -5, "trio")
+    assert moved[[0, 16], 0].tolist() == melody.encode([55, 57]).tolist()
+    assert moved[[0, 8, 16], 1].tolist() == [*melody.encode([31, melody.NOTE_OFF, 35]).tolist()]
+    assert (moved[:, 2] == trio[:, 2]).all()
+    trio[[0, 16], 1] = 0  # the bass's only note is now the one that leaves the range
+    assert transpose(trio, -5, "trio") is trio
+
+
 def test_capped_draws_hold_the_caps_each_epoch_and_reach_every_window():
     files = np.repeat(np.arange(30), 40)  # 30 files of 40 windows in 4 pieces of 10
     pieces = files * 4 + np.tile(np.repeat(np.arange(4), 10), 30)

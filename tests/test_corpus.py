@@ -84,7 +84,7 @@ def test_selection_is_stable_when_tunes_are_added():
 def test_small_corpus_is_real_midi_matching_its_source_tunes(small_corpus):
     out, report = small_corpus
     rows = read_index(out)
-    folk = report["folk"]
+    folk = report["sources"]["folk"]
     assert report["files"] == folk["written"] == len(rows) > 0
     assert folk["selected"] == folk["written"] + folk["duplicates"] + folk["failed"] == 12
     by_book = {(t.collection, t.book, t.number): t for t in abc.read_tunes(list(abc.COLLECTIONS))}
@@ -138,7 +138,7 @@ def test_user_corpus_is_validated_and_indexed_in_place(shared_midi, tmp_path):
     originals = sorted(p.name for p in (shared_midi / "lakh").glob("*.mid"))
     assert sorted(Path(r["path"]).name for r in rows) == originals
     assert all(int(r["notes"]) > 1000 and int(r["tracks"]) > 1 and r["collection"] == "mine" for r in rows)
-    mine = report["mine"]
+    mine = report["sources"]["mine"]
     assert (mine["files"], mine["valid"], mine["failed"]) == (len(originals) + 1, len(originals), 1)
     assert mine["failures"][0]["path"].endswith("broken.mid")
     assert mine["failures"][0]["reason"]
@@ -158,6 +158,15 @@ def test_sources_are_tagged_and_a_file_two_sources_hold_is_indexed_once(shared_m
     assert set(tagged) - {"lakh", "pop"} <= set(abc.COLLECTIONS)  # embedded tunes keep their tunebook
     assert report["collections"]["pop"] == {"files": 2, "duplicates": 1}
     assert report["duplicates_across_sources"] == 1 and len({r["md5"] for r in rows}) == len(rows)
+    with pytest.raises(ValueError, match="`embedded` more than once"):
+        build({**SMALL, "sources": {"a": "embedded", "b": "embedded"}}, tmp_path / "twice", workers=1)
+
+
+def test_a_folder_given_from_home_is_found(shared_midi, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shutil.copytree(shared_midi / "lakh", tmp_path / "lakh")
+    report = build({"sources": {"lakh": "~/lakh"}}, tmp_path / "out", workers=1)
+    assert report["files"] == len(list((shared_midi / "lakh").glob("*.mid")))
 
 
 def test_user_corpus_that_matches_nothing_is_a_clear_error(tmp_path):
@@ -179,7 +188,8 @@ def test_dvc_repro_builds_the_corpus_once(tmp_path):
     first = dvc(repo, "repro", "corpus")
     assert "Running stage 'corpus'" in first
     report = json.loads((repo / "reports/corpus.json").read_text())
-    assert report["folk"]["selected"] == 6 and len(list((repo / "data/corpus").rglob("*.mid"))) == report["files"]
+    assert report["sources"]["folk"]["selected"] == 6
+    assert len(list((repo / "data/corpus").rglob("*.mid"))) == report["files"]
     second = dvc(repo, "repro", "corpus")
     assert "Running stage" not in second and "didn't change" in second
     assert "written" in dvc(repo, "metrics", "show")

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Made before the data recipe (2026-12-05), when preprocess.cap_splits defaulted to [train, eval, test] and no
+# config redrew its windows: to repeat a run as it ran, add -S 'preprocess.cap_splits=[train,eval,test]' to the
+# capped ones, and -S '+model.overrides.data.resample=false' to those that set cap_splits [eval, test].
 # The study's follow-up runs (README "Results", 16 bars), queued like run.sh's: DVC experiments on the whole embedded
 # corpus, one thread each, two at a time, logged to the project's MLflow store. Each session's store is its own, so
 #   python -m experiments.compare --experiment musicvae-mel_16bar --out experiments/study/results --keep

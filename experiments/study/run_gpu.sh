@@ -25,9 +25,10 @@ capped = json.loads((shards / "mel_16bar" / "manifest.json").read_text())["confi
 if capped != ["eval", "test"]:
     sys.exit(f"run_gpu.sh: {shards} caps the windows of {capped}; these runs train on every training window "
              "(preprocess.cap_splits [eval, test])")
-models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {"model": {
+every = {"data": {"resample": False}}  # every training window, every epoch
+models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {**every, "model": {
               "conductor_input": "autoregressive", "state_init": "pytorch", "head_init": "pytorch"}}),
-          "flat-gpu": ("flat-mel_16bar-b64-cpu", {})}
+          "flat-gpu": ("flat-mel_16bar-b64-cpu", every)}
 for name, (config, overrides) in models.items():
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["preprocess"]["cap_splits"] = capped

@@ -37,9 +37,9 @@ for name in runs:
     (store / name / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 EOF
 
-stage() {  # run, stage, its arguments: the stage's log in the run's folder; exec, so that a kill reaches python
+stage() {  # run, stage, its arguments: the stage's log in the run's folder
   local run="$1" stage="$2"; shift 2
-  DVC_EXP_NAME="$run" OMP_NUM_THREADS=1 exec python3 -m "lightning_modules.$stage" \
+  DVC_EXP_NAME="$run" OMP_NUM_THREADS=1 python3 -m "lightning_modules.$stage" \
       --params "$store/$run/params.yaml" --shards "$shards" "$@" > "$store/$run/$stage.log" 2>&1
 }
 train() {

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
 import hashlib
 import json
 import os
@@ -28,8 +27,8 @@ import yaml
 from tqdm import tqdm
 
 from musicvae.corpus import abc
+from musicvae.midi import midi_files
 
-MIDI_SUFFIXES = (".mid", ".midi")
 RENDER_COUNTS = ("selected", "written", "duplicates", "failed")
 EMBEDDED = "embedded"  # corpus.sources' name for the music21 wheel's tunebooks
 # One index for every source; the tune's book, number and meter are known for the embedded tunes only.
@@ -121,9 +120,7 @@ def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> tuple[list[d
 
 def index_folder(source: str, collection: str, workers: int) -> tuple[list[dict], dict]:
     """The MIDI files of a folder (searched recursively) or glob, validated and indexed where they are."""
-    pattern = os.path.join(source, "**", "*") if os.path.isdir(source) else source
-    paths = sorted(p for p in glob.glob(pattern, recursive=True)
-                   if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
+    paths = midi_files(source)
     if not paths:
         raise FileNotFoundError(f"corpus.sources.{collection}: {source!r} matches no .mid/.midi file")
     rows, failures, seen, duplicates = [], [], set(), 0
@@ -138,7 +135,7 @@ def index_folder(source: str, collection: str, workers: int) -> tuple[list[dict]
         seen.add(md5)
         rows.append({"md5": md5, "path": os.path.abspath(path), "collection": collection, "bytes": size,
                      "tracks": tracks, "notes": notes, "title": Path(path).stem})
-    return rows, {"source": source, "files": len(paths), "valid": len(rows) + duplicates, "duplicates": duplicates,
+    return rows, {"files": len(paths), "valid": len(rows) + duplicates, "duplicates": duplicates,
                   "failed": len(failures), "failure_reasons": _reasons(failures), "failures": failures}
 
 
@@ -164,14 +161,18 @@ def build(params: dict, out: Path, workers: int) -> dict:
     sources = params["sources"]
     if not sources:
         raise ValueError("corpus.sources is empty: name at least one source, e.g. {folk: embedded}")
-    rows, seen, report = [], set(), {"sources": dict(sources), "collections": {}}
+    if list(sources.values()).count(EMBEDDED) > 1:
+        raise ValueError("corpus.sources names `embedded` more than once; its tunebooks are chosen by "
+                         "corpus.collections")
+    rows, seen, per_source, collections = [], set(), {}, {}
     for name, source in sources.items():
         if source == EMBEDDED:
-            found, report[name] = build_embedded(params, out, workers)
+            found, per_source[name] = build_embedded(params, out, workers)
         else:
-            found, report[name] = index_folder(str(source), name, workers)
+            found, per_source[name] = index_folder(str(source), name, workers)
+        per_source[name] = {"source": str(source), **per_source[name]}
         for row in found:
-            counts = report["collections"].setdefault(row["collection"], {"files": 0, "duplicates": 0})
+            counts = collections.setdefault(row["collection"], {"files": 0, "duplicates": 0})
             if row["md5"] in seen:
                 counts["duplicates"] += 1
                 if source == EMBEDDED:  # an earlier folder holds these bytes; the rendered copy is not indexed
@@ -181,9 +182,9 @@ def build(params: dict, out: Path, workers: int) -> dict:
             counts["files"] += 1
             rows.append(row)
     _write_index(out, rows)
-    return {"files": len(rows),
-            "duplicates_across_sources": sum(c["duplicates"] for c in report["collections"].values()),
-            "failed": sum(report[name]["failed"] for name in sources), **report}
+    return {"files": len(rows), "duplicates_across_sources": sum(c["duplicates"] for c in collections.values()),
+            "failed": sum(r["failed"] for r in per_source.values()), "collections": collections,
+            "sources": per_source}
 
 
 def main() -> None:
@@ -199,7 +200,8 @@ def main() -> None:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     counts = {name: c["files"] for name, c in report["collections"].items()}
-    print(f"corpus: {report['files']} files {counts}, {report['failed']} failed in {time.perf_counter() - start:.1f} s -> {args.out}")
+    print(f"corpus: {report['files']} files {counts}, {report['failed']} failed in "
+          f"{time.perf_counter() - start:.1f} s -> {args.out}")
 
 
 if __name__ == "__main__":
