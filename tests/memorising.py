@@ -22,7 +22,8 @@ BASELINE_STEPS = 6  # the majority-class baseline: greedy decoding writes only h
 # step; β 0.2 from the first step orders the codes enough for attribute vectors to work.
 OVERRIDES = {"representation": REPRESENTATION, "batch_size": WINDOWS,
              "model": {"hierarchical": False, "z_size": 16, "enc_rnn_size": [128], "dec_rnn_size": [128]},
-             "training": {"learning_rate": 0.01, "max_beta": 0.2, "beta_rate": 0.0, "free_bits": 0}}
+             "training": {"learning_rate": 0.01, "max_beta": 0.2, "beta_rate": 0.0, "free_bits": 0},
+             "data": {"resample": False}}  # every window every step: Magenta's caps would hide most of them
 
 
 def _split(table, folder: Path, name: str) -> dict:

@@ -13,6 +13,7 @@ SMOKE = {"bench_codecs.py": ["--files", "4", "--reference-files", "2"],
          "bench_corpus.py": ["--tunes", "4"],
          "bench_generate.py": ["--repeats", "1", "--batch", "2"],
          "bench_preprocess.py": ["--files", "12", "--small", "6"],
+         "bench_recipe.py": ["--batches", "5"],
          "bench_train.py": ["--quick"]}
 
 
@@ -27,7 +28,9 @@ READS_SHARED_MIDI = {"bench_codecs.py", "bench_preprocess.py", "bench_train.py"}
 def test_benchmark_prints_its_ratios(script, request):
     if script in READS_SHARED_MIDI:
         request.getfixturevalue("shared_midi")  # skips, or fails in CI, without it
-    done = subprocess.run([sys.executable, f"benchmarks/{script}", *SMOKE[script]], cwd=ROOT, capture_output=True,
-                          text=True, timeout=1200)  # bench_train's share of a core beside another worker: ~6 min
+    shards = ["--shards", str(request.getfixturevalue("shards") / "mel_2bar")] if script == "bench_recipe.py" else []
+    # timeout: bench_train's share of a core beside another worker takes ~6 min
+    done = subprocess.run([sys.executable, f"benchmarks/{script}", *SMOKE[script], *shards], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout

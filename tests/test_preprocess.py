@@ -16,8 +16,9 @@ from tests.beam_runs import ALL, PARAMS, rows, run
 
 @pytest.fixture(scope="module")
 def clean(shared_midi, tmp_path_factory):
+    """Magenta's caps on every split, as the core codecs apply them."""
     output = tmp_path_factory.mktemp("clean")
-    report = run(f"{shared_midi}/**/*.mid", output)
+    report = run(f"{shared_midi}/**/*.mid", output, "--set", "cap_splits=[train, eval, test]")
     return output, report
 
 
