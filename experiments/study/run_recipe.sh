@@ -19,12 +19,13 @@ from pathlib import Path
 store, minutes, shards, external, steps = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 runs = sys.argv[6:]
 config = "cat-mel_2bar_small-tf-cpu"
-recipes = {  # each ingredient alone against the whole recipe (the config's own data section)
-    "recipe": {},
+recipes = {  # each ingredient alone against the whole recipe
+    "recipe": {"data": {"transpose": [-5, 5], "resample": True}},
     "plain": {"data": {"transpose": None, "resample": False}},
-    "transpose": {"data": {"resample": False}},
-    "resample": {"data": {"transpose": None}},
-    "recipe-b128": {"batch_size": 128, "training": {"learning_rate": 0.004}},
+    "transpose": {"data": {"transpose": [-5, 5], "resample": False}},
+    "resample": {"data": {"transpose": None, "resample": True}},
+    "recipe-b128": {"data": {"transpose": [-5, 5], "resample": True}, "batch_size": 128,
+                    "training": {"learning_rate": 0.004}},
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
