@@ -41,7 +41,7 @@ log = logging.getLogger("musicvae.evaluate")
 PARTS = {"melody": ("melody",), "drums": ("drums",), "trio": ("melody", "bass", "drums")}
 
 
-def _subset(tokens: torch.Tensor, limit: int | None, seed: int) -> torch.Tensor:
+def subset(tokens: torch.Tensor, limit: int | None, seed: int) -> torch.Tensor:
     """A seeded choice of at most `limit` windows, in their stored order."""
     if limit is None or len(tokens) <= limit:
         return tokens
@@ -135,7 +135,7 @@ def bound(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> dict | None:
     fit = settings["decoder_bound"]
     if fit["windows"] == 0:
         return None
-    return decoder_bound(model, _subset(tokens, fit["windows"], settings["seed"]), fit["steps"], fit["learning_rate"])
+    return decoder_bound(model, subset(tokens, fit["windows"], settings["seed"]), fit["steps"], fit["learning_rate"])
 
 
 def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
@@ -143,7 +143,7 @@ def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
     majority-class baseline, and its decoder-only bound."""
     scored = {}
     for name, (tokens, counts) in sets.items():
-        tokens = _subset(tokens, settings["max_examples"], settings["seed"])
+        tokens = subset(tokens, settings["max_examples"], settings["seed"])
         result, _, _ = reconstruction(model, tokens, settings)
         scored[name] = {**counts, **result, "majority_accuracy": learning.majority_accuracy(tokens),
                         "decoder_bound": bound(model, tokens, settings)}
@@ -158,7 +158,7 @@ def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
 def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path,
              sets: dict[str, tuple] | None = None) -> dict:
     kind = model.config.kind
-    test = _subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
+    test = subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
     result, per_bar, recon = reconstruction(model, test, settings)
     result["interpolation"], curve, path, ends = interpolation(model, test, recon["mu"], settings)
     sampled = samples(model, settings)
@@ -184,7 +184,7 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
                                for name, (tokens, _) in windows.items() if name != "endpoints"}  # the model's
     warn(result)
     if kind in ("melody", "trio"):
-        train = _subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
+        train = subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
         result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
     else:
         log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)

@@ -91,4 +91,3 @@ def load_external(sources: dict[str, str], rep: Representation, workers: int = 1
         except (FileNotFoundError, ValueError) as e:
             raise ValueError(f"eval.external.{name}: {e}") from None
     return sets
-

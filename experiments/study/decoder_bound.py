@@ -21,7 +21,7 @@ import torch
 
 from lightning_modules import generation
 from lightning_modules.datamodule import read_tokens
-from lightning_modules.evaluate import _subset
+from lightning_modules.evaluate import subset
 from lightning_modules.generalization import decoder_bound, external_windows
 from lightning_modules.magentajs import convert, manifest
 from musicvae.extract import REPRESENTATIONS
@@ -53,7 +53,7 @@ def windows(spec: str, limit: int) -> tuple[str, torch.Tensor]:
     else:
         folder, split = spec.rsplit(":", 1)
         name, tokens = split, read_tokens(Path(folder), split)
-    return name, _subset(tokens, limit, 0).long()
+    return name, subset(tokens, limit, 0).long()
 
 
 def main() -> None:
