@@ -9,16 +9,20 @@
 #   python -m pipelines.preprocess --input data/corpus/index.csv --output FOLDER --report FOLDER.json --params P
 # with P a copy of params.yaml that says so. STORE: a folder for the MLflow store (STORE/mlflow.db) and each run's
 # reports; `python -m experiments.compare --tracking-uri sqlite:///STORE/mlflow.db --keep ...` adds the runs to the
-# results page.
+# results page. On CPUs: ACCELERATOR cpu, THREADS=1 (each run's threads, 4 by default), EXTERNAL='{jazz: /path}'
+# (held-out collections for the evaluate stage) and BOUND_WINDOWS (the decoder-only bound's windows, fewer on CPUs:
+# 300 Adam steps over 256 16-bar windows take most of an hour on one thread).
 set -euo pipefail
 store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-5}" accelerator="${3:-gpu}"
 shards="$(realpath -m "${SHARDS:?the mel_16bar shards of every training window}")"
 cd "$(dirname "$0")/../.."
 runs="hier-ar-headinit-gpu flat-gpu"
-python3 - "$store" "$minutes" "$accelerator" "$shards" <<'EOF'
+threads="${THREADS:-4}"
+python3 - "$store" "$minutes" "$accelerator" "$shards" "$threads" "${EXTERNAL:-{\}}" "${BOUND_WINDOWS:-256}" <<'EOF'
 import json, sys, yaml
 from pathlib import Path
 store, minutes, accelerator, shards = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+threads, external, bound_windows = int(sys.argv[5]), yaml.safe_load(sys.argv[6]), int(sys.argv[7])
 # a manifest names cap_splits only when it is not Magenta's, every split
 capped = json.loads((shards / "mel_16bar" / "manifest.json").read_text())["config"].get("cap_splits",
                                                                                        ["train", "eval", "test"])
@@ -33,9 +37,11 @@ for name, (config, overrides) in models.items():
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["preprocess"]["cap_splits"] = capped
     params["model"] = {"config": config, "overrides": overrides}
-    # fp32 as the CPU study; 4 threads each for the learning monitor's measures, which stay on the CPU
+    # fp32 as the CPU study; on a GPU, 4 threads each for the learning monitor's measures, which stay on the CPU
     params["train"] |= {"accelerator": accelerator, "devices": 1, "max_steps": 20000, "max_minutes": minutes,
-                        "val_every_n_steps": 500, "precision": "32-true", "threads": 4}
+                        "val_every_n_steps": 500, "precision": "32-true", "threads": threads}
+    params["eval"]["external"] = external
+    params["eval"]["decoder_bound"]["windows"] = bound_windows
     params["mlflow"]["tracking_uri"] = f"sqlite:///{store}/mlflow.db"
     (store / name).mkdir(parents=True, exist_ok=True)
     (store / name / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -50,7 +56,7 @@ train() {
   stage "$1" train --out "$store/$1/models" --report "$store/$1/train.json" --curves "$store/$1/learning.csv"
 }
 evaluate() {
-  OMP_NUM_THREADS=8 stage "$1" evaluate --model "$store/$1/models" --out "$store/$1/evaluate" \
+  OMP_NUM_THREADS=$((threads * 2)) stage "$1" evaluate --model "$store/$1/models" --out "$store/$1/evaluate" \
       --metrics "$store/$1/metrics.json" --plots "$store/$1/plots"
 }
 pids=()

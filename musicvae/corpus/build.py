@@ -1,7 +1,7 @@
 """The `corpus` stage: a folder of standard MIDI files shaped like a Lakh folder, plus a report.
 
-`corpus.sources` names each source: `embedded` renders the folk-tune collections of the music21 wheel, a folder or
-glob validates and indexes the user's own MIDI files in place. Every file is tagged with its collection (the tunebook,
+`corpus.sources` names each source: `embedded` renders the collections of the music21 wheel that `corpus.collections`
+names (its folk tunebooks, Bach's chorales, Monteverdi's madrigals), a folder or glob validates and indexes the user's own MIDI files in place. Every file is tagged with its collection (the tunebook,
 or the source's name) in index.csv and the report, and a file whose bytes came before is indexed once.
 
     python -m musicvae.corpus.build --params params.yaml --out data/corpus --report reports/corpus.json
@@ -26,11 +26,11 @@ import symusic
 import yaml
 from tqdm import tqdm
 
-from musicvae.corpus import abc
+from musicvae.corpus import abc, scores
 from musicvae.midi import midi_files
 
 RENDER_COUNTS = ("selected", "written", "duplicates", "failed")
-EMBEDDED = "embedded"  # corpus.sources' name for the music21 wheel's tunebooks
+EMBEDDED = "embedded"  # corpus.sources' name for the music21 wheel's collections
 # One index for every source; the tune's book, number and meter are known for the embedded tunes only.
 INDEX_COLUMNS = ["md5", "path", "collection", "bytes", "tracks", "notes", "title", "book", "number", "meter"]
 
@@ -42,7 +42,7 @@ def _reason(error: Exception) -> str:
 
 def _render(tune: abc.Tune) -> tuple[bytes, int, int] | str:
     try:
-        midi = abc.to_midi(tune)
+        midi = abc.to_midi(tune) if tune.abc else scores.to_midi(tune)
         tracks = symusic.Score.from_midi(midi).tracks
         return midi, len(tracks), sum(len(t.notes) for t in tracks)
     except Exception as e:  # one bad tune never stops the corpus
@@ -74,7 +74,12 @@ def lakh_path(root: Path, md5: str) -> Path:
 
 def build_embedded(params: dict, out: Path, workers: int) -> tuple[list[dict], dict]:
     collections = list(params["collections"])
-    tunes = abc.read_tunes(collections)
+    unknown = sorted(set(collections) - abc.COLLECTIONS.keys() - scores.COLLECTIONS.keys())
+    if unknown:
+        raise ValueError(f"corpus.collections: unknown collection(s) {unknown}; choose from "
+                         f"{sorted(abc.COLLECTIONS)} (folk tunebooks) or {sorted(scores.COLLECTIONS)} (scores)")
+    tunes = (abc.read_tunes([c for c in collections if c in abc.COLLECTIONS])
+             + scores.read_scores([c for c in collections if c in scores.COLLECTIONS]))
     in_meter = abc.select(tunes, params["meters"], None, 0)
     chosen = abc.select(tunes, params["meters"], params["max_pieces"], params["seed"])
     rows, report = render_tunes(chosen, out, workers)
