@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from lightning_modules.checkpoint import OldCheckpoint, load_model
+from lightning_modules.dvc_outputs import refusal
 from lightning_modules.experiment import Experiment
 
 
@@ -22,6 +23,8 @@ def start_from(path: str | Path, experiment: Experiment) -> tuple[Experiment, di
     """The experiment with the checkpoint's architecture, its weights, and the checkpoint's SHA-256 (MLflow's record
     of which file it was)."""
     path = Path(path)
+    if inside := refusal(path, "the checkpoint"):  # DVC has deleted it already, or will at the next run
+        raise Unusable(f"train.init_from {path}: {inside[0]}; {inside[1]}")
     try:
         model = load_model(path)
     except (OSError, OldCheckpoint, KeyError, RuntimeError) as e:

@@ -55,10 +55,13 @@ def import_magentajs(
     """Read a magenta.js MusicVAE checkpoint (quantized or not) into a checkpoint that every `musicvae` model command,
     the evaluate stage and `train.init_from` accept. A URL is downloaded with this machine's network."""
     def work():
+        from lightning_modules.dvc_outputs import refusal
         from lightning_modules.magentajs.convert import Unreadable, load, write_checkpoint
         from lightning_modules.magentajs.manifest import BadWeights
         from lightning_modules.magentajs.spec import Unsupported
 
+        if inside := refusal(out, "a checkpoint"):
+            raise UsageError(out, inside[0], "inside_pipeline_output", inside[1])
         try:
             model, notes = load(source)
         except Unreadable as e:
