@@ -36,6 +36,7 @@ from lightning_modules.init_from import Unusable, start_from
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.learning_monitor import LearningMonitor
+from lightning_modules.quiet import ProgressBar, silence
 from lightning_modules.store import artifact_location, flatten, open_store, tracking_uri
 from lightning_modules.vae_module import MusicVAEModule
 from musicvae.provenance import code_sha256
@@ -136,7 +137,7 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
         val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
         log_every_n_steps=settings["log_every_n_steps"], accelerator=settings["accelerator"],
         strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
-        logger=logger, callbacks=[monitor, checkpoints, timer], default_root_dir=out, deterministic=True,
+        logger=logger, callbacks=[monitor, checkpoints, timer, ProgressBar()], default_root_dir=out, deterministic=True,
         precision=chosen_precision)
     model = MusicVAE(experiment.model)
     if initial is not None:
@@ -194,6 +195,7 @@ def summary(record: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    silence()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--shards", default="data/shards", type=Path)

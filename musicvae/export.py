@@ -3,6 +3,8 @@ velocity 80, melody program 0, bass program 33, drums on channel 10, and the tem
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import symusic
 
@@ -29,7 +31,9 @@ def to_midi(parts: list[Part], qpm: float = 120.0) -> bytes:
 
 def to_note_sequence(parts: list[Part], qpm: float = 120.0):
     """The same as a note-seq NoteSequence (for Magenta's tools and magenta.js); instruments 0.., drums 9."""
-    from note_seq.protobuf import music_pb2
+    with warnings.catch_warnings():  # note-seq imports pydub, which warns that it found no ffmpeg (never used here)
+        warnings.filterwarnings("ignore", message="Couldn't find ffmpeg")
+        from note_seq.protobuf import music_pb2
 
     sequence = music_pb2.NoteSequence(ticks_per_quarter=TPQ)
     sequence.tempos.add(qpm=qpm)
