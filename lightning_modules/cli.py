@@ -33,14 +33,20 @@ WindowOpt = typer.Option(None, "--window", metavar="N",
                          help="Which window of the file, when it has several (`musicvae explain FILE` lists them).")
 
 
+FAR_AMOUNT = 10.0  # past this an attribute vector carries z far from any code the encoder produced
+
+
 def _temperature(given: str) -> float | str:
-    from musicvae.temperature import check_temperature
+    from musicvae.temperature import check_temperature, noise_warning
 
     try:
-        return check_temperature(given)
+        chosen = check_temperature(given)
     except ValueError:
         raise UsageError(f"--temperature {given}", "a temperature must be a number above 0, or greedy",
                          "bad_temperature", "give --temperature greedy, or a number such as 0.5") from None
+    if warning := noise_warning(chosen):
+        typer.echo(f"warning: --temperature {given}: {warning}", err=True)
+    return chosen
 
 
 def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
@@ -211,6 +217,10 @@ def attribute(path: Path = MidiFile,
         source = _window(model, path, window)
         mu = generation.encode(model, _tokens(source))[1]
         z = apply_attribute(mu, found[vector], amount)
+        if abs(amount) > FAR_AMOUNT:  # the prior puts codes within a few vector lengths of each other
+            typer.echo(f"warning: --amount {amount:g} moves the code {abs(amount):g} vector lengths, far outside "
+                       f"where the model has seen codes: expect extremes, not the attribute; -3 to 3 is the useful "
+                       f"range", err=True)
         _not_silent([_write(out, model, generation.decode(model, z, GREEDY)[0], source.qpm, source.programs)], out)
     guarded(work)
 

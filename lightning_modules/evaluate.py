@@ -34,6 +34,7 @@ from lightning_modules.generalization import decoder_bound, load_external
 from lightning_modules.learning_monitor import diagnose
 from musicvae import export, learning, metrics
 from musicvae.figures import curve_png
+from musicvae.headline import headline
 from musicvae.latent import interpolation_path
 from musicvae.temperature import GREEDY, check_temperature
 
@@ -208,7 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shards", default="data/shards", type=Path)
     parser.add_argument("--model", default="models", type=Path, help="the train stage's folder")
     parser.add_argument("--out", default="reports/evaluate", type=Path)
-    parser.add_argument("--metrics", default="reports/metrics.json", type=Path)
+    parser.add_argument("--metrics", default="reports/metrics.json", type=Path, help="every metric")
+    parser.add_argument("--headline", type=Path,
+                        help="the numbers DVC shows, about 20 (default: headline.json beside --metrics)")
     parser.add_argument("--plots", default="reports/plots", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -235,7 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     result = evaluate(model, folder, settings, args.out, args.plots, sets)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
-    log_to_mlflow(json.loads((args.model / "run.json").read_text()), result,
+    run = json.loads((args.model / "run.json").read_text())
+    headline_path = args.headline or args.metrics.with_name("headline.json")
+    headline_path.write_text(json.dumps(headline(result, run), indent=1) + "\n")
+    log_to_mlflow(run, result,
                   {"evaluate": args.out, "plots": args.plots, "metrics.json": args.metrics})
 
 

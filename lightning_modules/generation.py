@@ -32,10 +32,17 @@ def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: s
         return checkpoint
     client = mlflow.MlflowClient(tracking_uri)
     try:
+        client.get_run(run_id)
+    except Exception:  # MLflow raises several types for an unknown run id
+        raise UsageError(f"--run-id {run_id}", f"no such run in the MLflow store {tracking_uri}", "no_such_run",
+                         "`musicvae report` names the run the last training made; `mlflow ui` lists them all") \
+            from None
+    try:
         return Path(client.download_artifacts(run_id, "checkpoints/best.ckpt"))
-    except Exception as e:  # MLflow raises several types for unknown runs and missing artifacts
-        raise UsageError(f"run {run_id} at {tracking_uri}", f"no checkpoints/best.ckpt artifact ({e})",
-                         "no_run_checkpoint", "`mlflow ui` lists the runs and their artifacts") from None
+    except Exception as e:
+        raise UsageError(f"--run-id {run_id}", f"the run logged no checkpoint (checkpoints/best.ckpt: {e})",
+                         "no_run_checkpoint", "a run that trained to the end logs one; `mlflow ui` shows its "
+                         "artifacts") from None
 
 
 def load(checkpoint: Path) -> MusicVAE:
@@ -44,8 +51,19 @@ def load(checkpoint: Path) -> MusicVAE:
     except OldCheckpoint as e:
         raise UsageError(checkpoint, str(e), "old_checkpoint", "retrain it with `dvc repro`") from None
     except Exception as e:  # a truncated file, a foreign pickle refused by weights_only, a wrong state dict
-        raise UsageError(checkpoint, f"not a musicvae checkpoint ({type(e).__name__}: {e})",
-                         "not_a_checkpoint") from None
+        raise UsageError(checkpoint, f"not a musicvae checkpoint: {_why_not(checkpoint, e)}", "not_a_checkpoint",
+                         "give a file the train stage (models/best.ckpt) or `musicvae import` wrote") from None
+
+
+def _why_not(checkpoint: Path, error: Exception) -> str:
+    head = checkpoint.read_bytes()[:4]
+    if head == b"MThd":
+        return "it is a MIDI file"
+    if not head.startswith(b"PK"):  # torch.save writes a zip archive; other bytes fail deep in unpickling
+        return "PyTorch cannot read it (not a file torch.save wrote, or a cut-off one)"
+    if isinstance(error, KeyError):
+        return f"a PyTorch file without the {error} a trained model records"
+    return f"{type(error).__name__}: {error}"
 
 
 @torch.no_grad()

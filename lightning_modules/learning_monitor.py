@@ -130,7 +130,8 @@ class LearningMonitor(Callback):
         if self.curves and self.rows and trainer.is_global_zero:
             self.curves.with_suffix(".png").write_bytes(curve_png(
                 [{k: row[k] for k in ("step", *CURVES)} for row in self.rows], "step", "share",
-                "Learning: accuracy against the majority class; use of z"))
+                "Learning: accuracy against the majority class; use of z",
+                right=("gap_share", "gap_share: shuffled-code gap / r_loss")))
             self.curves.with_name("kl_per_dim.png").write_bytes(kl_per_dim_png(
                 [row["step"] for row in self.rows], np.array([row["kl_per_dim"] for row in self.rows]) / math.log(2),
                 "KL of each latent dimension at each validation"))

@@ -49,10 +49,15 @@ def corpus_download(
                f"-S 'corpus.sources={{folk: embedded, {name.replace('-', '_')}: {dest}}}'")
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _show(listing) -> None:
     """One representation of the file: its counts, the reasons in words, then every window."""
     name, found = listing.rep.name, len(listing.windows)
-    typer.echo(f"{name}: {found} windows from {len({w.piece for w in listing.windows})} piece(s), "
+    pieces = len({w.piece for w in listing.windows})
+    typer.echo(f"{name}: {_counted(found, 'window')} from {_counted(pieces, 'piece')}, "
                f"{sum(listing.kept)} kept for training" if found else f"{name}: no window")
     # no_windows would only repeat the line above
     reasons = sorted((code, n) for code, n in listing.result.reasons.items() if code != "no_windows")

@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from musicvae.codecs.melody import STEPS_PER_BAR  # noqa: E402
@@ -70,26 +71,42 @@ def kl_per_dim_png(steps: list[int], kl_bits: np.ndarray, title: str) -> bytes:
     return _png(fig)
 
 
-def curve_png(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False) -> bytes:
-    """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades. Past 5 lines (a
-    study's runs) the legend moves beside the axes, and past 10 the colours come from a 20-colour palette, so that
-    no two lines share one."""
+def curve_png(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False,
+              right: tuple[str, str] | None = None) -> bytes:
+    return _png(curve_figure(rows, x, ylabel, title, log, right))
+
+
+def curve_figure(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False,
+                 right: tuple[str, str] | None = None):
+    """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades; `right` (a column
+    and its label) on an axis of its own, for a quantity of another scale. Past 5 lines (a study's runs) the legend
+    moves beside the axes, and past 10 the colours come from a 20-colour palette, so that no two lines share one."""
     columns = [c for c in rows[0] if c not in (x, "step")]
     many = len(columns) > 5
     colours = plt.get_cmap("tab20" if len(columns) > 10 else "tab10").colors
     fig, ax = plt.subplots(figsize=(11, 4.5) if many else (7, 4))
+    other = ax.twinx() if right else None
     for i, column in enumerate(columns):
         # a curve measured at only some of the x values (runs validating at different steps) stays one line
         points = [(row[x], row[column]) for row in rows if row[column] is not None and row[column] == row[column]]
-        ax.plot(*zip(*points), marker="o", label=column, color=colours[i % len(colours)])
+        on = other if right and column == right[0] else ax
+        on.plot(*zip(*points), marker="o", label=column, color=colours[i % len(colours)],
+                linestyle="--" if on is other else "-")
     if log:
         ax.set_yscale("log")
+    if all(isinstance(row[x], int) for row in rows):  # bars and steps: no fractional ticks
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, **({"loc": "center left", "bbox_to_anchor": (1.01, 0.5)} if many else {}))
-    return _png(fig)
+    handles, labels = ax.get_legend_handles_labels()
+    if other:
+        other.set_ylabel(right[1])
+        more = other.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    ax.legend(handles, labels, fontsize=8, **({"loc": "center left", "bbox_to_anchor": (1.08, 0.5)} if many else {}))
+    return fig
 
 
 def _png(fig) -> bytes:

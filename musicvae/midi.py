@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,22 @@ def midi_files(source: str) -> list[str]:
                   if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
 
 
+# symusic's parser errors, in words: what is wrong with the file rather than what the parser tripped on
+_PARSER_ERRORS = (
+    (re.compile(r"header is not MThd"), lambda m: "it does not begin with a MIDI header"),
+    (re.compile(r"midi format \((\d+)\)"), lambda m: f"its header names MIDI format {m[1]}, where 0, 1 or 2 exist"),
+    (re.compile(r"chunk length (\d+) \(remaining bytes after header: (\d+)\)"),
+     lambda m: f"it ends early: a track announces {m[1]} bytes and {m[2]} follow (a cut-off copy?)"),
+)
+
+
+def _in_words(error: str) -> str:
+    for pattern, words in _PARSER_ERRORS:
+        if found := pattern.search(error):
+            return words(found)
+    return error.removeprefix("MiniMidi: ").removesuffix(": iostream error")
+
+
 def read_midi(source: bytes | str | Path, limits: Limits = Limits()) -> NoteTable:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if not data:
@@ -82,7 +99,7 @@ def read_midi(source: bytes | str | Path, limits: Limits = Limits()) -> NoteTabl
     try:
         score = symusic.Score.from_midi(data)
     except RuntimeError as e:  # symusic reports every malformed file this way
-        raise MidiRejected("corrupt", str(e).removeprefix("MiniMidi: ")) from None
+        raise MidiRejected("corrupt", _in_words(str(e))) from None
     tpq = score.ticks_per_quarter
     if tpq <= 0:
         raise MidiRejected("corrupt", f"{tpq} ticks per quarter (SMPTE or invalid division)")

@@ -139,9 +139,26 @@ def test_bad_inputs_fail_with_the_file_and_the_reason(trained, tmp_path):
     assert "fix: " in result.stderr and isinstance(result.exception, SystemExit)  # no traceback
     missing = invoke("sample", "--checkpoint", tmp_path / "none.ckpt", "--out", tmp_path)
     assert missing.exit_code == 1 and "none.ckpt: no such checkpoint" in missing.stderr
-    (tmp_path / "fake.ckpt").write_bytes(b"not a checkpoint")
-    fake = invoke("sample", "--checkpoint", tmp_path / "fake.ckpt", "--out", tmp_path)
-    assert fake.exit_code == 1 and "not a musicvae checkpoint" in fake.stderr and "[not_a_checkpoint]" in fake.stderr
+    for name, data, why in (("fake.ckpt", b"not a checkpoint", "PyTorch cannot read it"),
+                            ("song.ckpt", corrupt.read_bytes(), "it is a MIDI file")):
+        (tmp_path / name).write_bytes(data)
+        fake = invoke("sample", "--checkpoint", tmp_path / name, "--out", tmp_path)
+        assert fake.exit_code == 1 and f"not a musicvae checkpoint: {why}" in fake.stderr
+        assert "[not_a_checkpoint]" in fake.stderr and "KeyError" not in fake.stderr
+
+
+def test_a_run_id_that_is_not_there_is_named_first(learned, tmp_path):
+    unknown = invoke("sample", "--run-id", "0123abcd", "--tracking-uri", learned["uri"], "--out", tmp_path)
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("error: --run-id 0123abcd: no such run in the MLflow")
+    assert "[no_such_run]" in unknown.stderr and "Traceback" not in unknown.output
+
+
+def test_values_that_make_noise_are_warned_of(learned, files, tmp_path):
+    checkpoint = learned["learned"] / "best.ckpt"
+    hot = invoke("sample", "--n", 1, "--temperature", "1e9", "--out", tmp_path / "hot", "--checkpoint", checkpoint)
+    assert "warning: --temperature 1e9: at temperature 1e+09 every note is about equally likely" in hot.stderr
+    mild = invoke("sample", "--n", 1, "--temperature", "0.5", "--out", tmp_path / "mild", "--checkpoint", checkpoint)
+    assert mild.exit_code == 0 and "warning" not in mild.stderr
 
 
 def test_commands_warn_when_the_model_has_not_learned_or_writes_no_notes(trained, files, tmp_path):

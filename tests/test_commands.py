@@ -94,9 +94,23 @@ def test_explain_says_why_in_words_and_fails_when_no_window_comes(tmp_path):
     assert_user_error(result, waltz, "not_16_steps_per_bar")
     assert f"{WORDS['not_16_steps_per_bar']} [not_16_steps_per_bar=1]" in result.stdout
     assert "fix: " in result.stderr
-    corrupt = tmp_path / "corrupt.mid"
-    corrupt.write_bytes(b"MThd\x00\x00\x00\x06garbage")
-    assert_user_error(invoke("explain", corrupt), corrupt, "corrupt")
+    for data, words in ((b"MThd\x00\x00\x00\x06garbage", "its header names MIDI format 26465"),
+                        (b"just some text", "it does not begin with a MIDI header"),
+                        (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x00\x60MTrk\x00\x00\x01\x00\x00\x90",
+                         "it ends early: a track announces 256 bytes and 2 follow")):
+        corrupt = tmp_path / "corrupt.mid"
+        corrupt.write_bytes(data)
+        result = invoke("explain", corrupt)
+        assert_user_error(result, corrupt, "corrupt")
+        assert words in result.stderr and "MiniMidi" not in result.stderr and "Invaild" not in result.stderr
+
+
+def test_explain_counts_in_words(tmp_path):
+    """One window from one piece, not "1 windows from 1 piece(s)"."""
+    two_bars = tmp_path / "two_bars.mid"
+    two_bars.write_bytes(make_midi([(i * 96, 96, 60 + i) for i in range(8)]))
+    said = invoke("explain", two_bars, "-r", "mel_2bar").stdout
+    assert "mel_2bar: 1 window from 1 piece," in said, said
 
 
 @pytest.mark.parametrize("name", ["pop909/179.mid", "pop_multitrack/Mr. Blue Sky.mid"])

@@ -40,13 +40,18 @@ def reports(trained, shards, tmp_path_factory):
     return root / "reports"
 
 
-def test_stage_writes_every_declared_output(reports):
+def test_stage_writes_every_declared_output(reports, trained):
     stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["evaluate"]
     declared = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"] + stage["metrics"] + stage["plots"]]
     for path in declared:
         assert (reports.parent / path).exists(), path
     metrics = json.loads((reports / "metrics.json").read_text())
     assert set(metrics["accuracy"]) == {"teacher_forced", "sampled", "greedy"}
+    shown = json.loads((reports / "headline.json").read_text())  # what DVC shows: the same numbers, rounded
+    assert shown["accuracy"] == {k: round(v, 4) for k, v in metrics["accuracy"].items()}
+    assert shown["majority_accuracy"] == round(metrics["learning"]["majority_accuracy"], 4)
+    assert shown["notes"]["greedy_pitch_at_onset"] == round(metrics["notes"]["greedy"]["pitch_at_onset"], 4)
+    assert shown["train"]["steps"] == json.loads((trained["models"] / "run.json").read_text())["steps"]
     assert all(0 <= v <= 1 for v in metrics["accuracy"].values())
     assert set(metrics["notes"]) == set(metrics["accuracy"])  # a melody: rhythm and pitch of every mode
     assert all(set(n) == {"onset_recall", "pitch_at_onset", "onset_precision"}

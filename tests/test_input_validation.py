@@ -83,6 +83,10 @@ def test_attribute_vectors_of_another_model_are_refused(trained, tune, tmp_path)
     save_file(vector, tmp_path / "own.safetensors", metadata={"latent_space": generation.latent_space(model)})
     own = invoke("attribute", tune, "--vectors", tmp_path / "own.safetensors", "--out", tmp_path / "own.mid", *common)
     assert (tmp_path / "own.mid").is_file() and "[foreign_vectors]" not in own.stderr, own.output
+    assert "--amount" not in own.stderr
+    far = invoke("attribute", tune, "--vectors", tmp_path / "own.safetensors", "--out", tmp_path / "far.mid",
+                 "--amount", "1e6", *common)
+    assert "warning: --amount 1e+06 moves the code 1e+06 vector lengths, far outside" in far.stderr, far.output
 
 
 @pytest.mark.parametrize("overrides, named", [
