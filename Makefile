@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lock
 
+# `musicvae report`: what the run learned, in 80 columns, as the last thing make run prints
 run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
+	PATH="$(CURDIR)/$(BIN):$$PATH" musicvae report
 
 # pyproject's -ra lists every skip with its reason. Exit 5, "no tests collected", fails too: that run tested nothing.
 # One pytest-xdist worker per core this process may use (WORKERS=0 runs in one process); a test file's tests stay

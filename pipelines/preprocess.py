@@ -19,6 +19,7 @@ import math
 import os
 import posixpath
 import re
+import time
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -170,6 +171,7 @@ def run(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a preprocess param, e.g. rows_per_shard=10000")
     args, beam_args = parser.parse_known_args(argv)
+    start = time.perf_counter()
     config = load(args.params, args.set, args.representation)
     options = PipelineOptions(beam_args)
     options.view_as(StandardOptions).runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
@@ -179,6 +181,8 @@ def run(argv: list[str] | None = None) -> dict | None:
             raise SystemExit(f"--input {args.input}: no file matches")
         _clear(args.output, config)
     p = beam.Pipeline(options=options)
+    print(f"preprocess: {args.input} -> {', '.join(r.name for r in config.representations)} windows on the "
+          f"{options.view_as(StandardOptions).runner}", flush=True)
     # Remote workers resolve a relative path from their own working folder and would match nothing.
     local = lambda path: path if "://" in path else os.path.abspath(path)  # noqa: E731
     build(p, config, local(args.input), local(args.output))
@@ -197,6 +201,11 @@ def run(argv: list[str] | None = None) -> dict | None:
     if args.report:
         with open(args.report, "wb") as f:
             f.write(written)
+    for rep in config.representations:
+        splits = report[rep.name]["splits"]
+        print(f"preprocess: {rep.name}: " + ", ".join(f"{splits[s]['windows']:,} {s}" for s in splits)
+              + f" windows from {report[rep.name]['files_with_windows']:,} of {report[rep.name]['files']:,} files")
+    print(f"preprocess: done in {time.perf_counter() - start:.1f} s -> {args.output}")
     return report
 
 

@@ -1,6 +1,7 @@
 """The corpus and preprocess stages through real `dvc repro` in a temporary repository."""
 
 import json
+import re
 
 from tests.dvc_repo import dvc, make_repo, set_params
 
@@ -9,6 +10,8 @@ def test_dvc_repro_chains_corpus_and_preprocess_and_reruns_only_what_changed(tmp
     repo = make_repo(tmp_path / "repo", corpus={"max_pieces": 30})
     first = dvc(repo, "repro", "preprocess")
     assert "Running stage 'corpus'" in first and "Running stage 'preprocess'" in first
+    assert re.search(r"preprocess: mel_16bar: [\d,]+ train, [\d,]+ eval, [\d,]+ test windows from", first), first
+    assert re.search(r"preprocess: done in [\d.]+ s", first)
     report = json.loads((repo / "reports/preprocess.json").read_text())["mel_16bar"]
     assert report["files"] == json.loads((repo / "reports/corpus.json").read_text())["files"]
     assert sorted(p.name for p in (repo / "data/shards/mel_16bar").iterdir())[-1] == "train-00000-of-00001.parquet"
