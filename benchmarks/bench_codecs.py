@@ -22,6 +22,7 @@ from musicvae.codecs.trio import trio_windows  # noqa: E402
 from musicvae.midi import Limits, read_midi  # noqa: E402
 from musicvae.timing import quantize  # noqa: E402
 from tests import magenta_reference as ref  # noqa: E402
+import shared_midi  # noqa: E402
 
 LIMITS = Limits(max_notes=10**6)
 MEL_PROGRAMS = set(range(32))
@@ -61,7 +62,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--reference-files", type=int, default=103, help="the reference path is slow; a sample")
     args = parser.parse_args()
-    files = sorted((ROOT.parent / "shared" / "midi").rglob("*.mid"))
+    files = shared_midi.files("bench_codecs")
     repeated = (files * (args.files // len(files) + 1))[: args.files]
     ref_ms = median_ms(reference, files[: args.reference_files])
     ours_ms = median_ms(ours, repeated)

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from musicvae.extract import extract_all  # noqa: E402
 from pipelines.config import load  # noqa: E402
+import shared_midi  # noqa: E402
 
 REPS = ["mel_2bar", "mel_16bar", "drums_2bar", "trio_16bar"]
 MODES = {"in_memory": [], "multi_processing x2": ["--direct_running_mode", "multi_processing",
@@ -64,12 +65,13 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--small", type=int, default=200)
     args = parser.parse_args()
-    shared = ROOT.parent / "shared" / "midi"
+    shared = shared_midi.FOLDER
+    distinct = len(shared_midi.files("bench_preprocess"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         big, small = corpus(shared, tmp / "big", args.files), corpus(shared, tmp / "small", args.small)
         loop_s = direct(big)
-        print(f"{args.files} files ({len(list(shared.rglob('*.mid')))} distinct), 4 representations, "
+        print(f"{args.files} files ({distinct} distinct), 4 representations, "
               f"{os.cpu_count()} cores")
         print(f"  core codecs in a loop:        {args.files / loop_s:7.1f} files/s   {1000 * loop_s / args.files:6.2f} ms/file")
         for mode, flags in MODES.items():

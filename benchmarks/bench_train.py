@@ -57,6 +57,7 @@ from lightning_modules.datamodule import ShardDataModule  # noqa: E402
 from lightning_modules.train import train  # noqa: E402
 from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
 from naive_port import NaivePort  # noqa: E402
+import shared_midi  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
 HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (README "Results")
@@ -227,7 +228,8 @@ def shards() -> Path:
         from tests.beam_runs import run  # Beam is slow to import; only when the cache is cold
 
         with quiet():
-            run(f"{ROOT.parent / 'shared' / 'midi'}/**/*.mid", cache, reps=["mel_16bar"])
+            shared_midi.files("bench_train")
+            run(f"{shared_midi.FOLDER}/**/*.mid", cache, reps=["mel_16bar"])
     return cache
 
 

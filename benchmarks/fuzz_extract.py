@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from musicvae.midi import REASONS  # noqa: E402
 from tests.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, meter, tempo, vlq  # noqa: E402
+import shared_midi  # noqa: E402
 
 PEAK_RSS_MB = 1024
 
@@ -102,9 +103,7 @@ MUTATORS = (bit_flips, truncation, chunk_length, tempo_event, meter_event, huge_
 
 
 def seeds() -> list[tuple[str, bytes]]:
-    real = sorted((ROOT.parent / "shared" / "midi").rglob("*.mid"))
-    if not real:
-        sys.exit("../shared/midi holds no MIDI files: the fuzzer mutates real files")
+    real = shared_midi.files("fuzz_extract")  # the fuzzer mutates real files
     built = [(n, d) for n, (d, _) in CASES.items()] + list(ZERO_LENGTH.items()) + [("at_the_limits", HEAVY["at_the_limits"]())]
     return [(p.relative_to(ROOT.parent).as_posix(), p.read_bytes()) for p in real] + built
 

@@ -34,3 +34,12 @@ def test_benchmark_prints_its_ratios(script, request):
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout
+
+
+def test_without_shared_midi_a_benchmark_says_so_in_one_line(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import shared_midi
+
+    monkeypatch.setattr(shared_midi, "FOLDER", tmp_path / "shared" / "midi")
+    with pytest.raises(SystemExit, match=r"bench_codecs: it measures real MIDI from .*shared/midi, which holds none"):
+        shared_midi.files("bench_codecs")
