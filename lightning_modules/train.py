@@ -194,6 +194,11 @@ def summary(record: dict) -> str:
             f"({100 * learned['gap_share']:.1f} % of r_loss)")
 
 
+# A `dvc exp run -S` writes its values into params.yaml before the stages run, and a failed one leaves them there
+FAILED_VARIANT = ("params.yaml holds the values of the last `dvc exp run -S`, a failed one's too; "
+                  "`git checkout params.yaml` restores the committed ones")
+
+
 def main(argv: list[str] | None = None) -> None:
     silence()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -210,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
         cut_as(experiment, representations.of_shards(args.shards / experiment.representation.name))
         precision(params["train"]["precision"], params["train"]["accelerator"])
     except (ValueError, FileNotFoundError) as e:
-        raise SystemExit(f"train: {e}") from None
+        raise SystemExit(f"train: {e}\n  {FAILED_VARIANT}") from None
     try:
         record = train(experiment, params["train"], args.shards, args.out, uri, args.curves)
     except Unusable as e:

@@ -98,3 +98,17 @@ def test_a_mistyped_override_names_the_key_and_the_valid_ones(overrides, named):
     with pytest.raises(ValueError, match="unknown key") as refused:  # before: a bare TypeError, or ignored
         load("debug", overrides)
     assert named in str(refused.value)
+
+
+def test_the_train_stage_names_a_missing_config_and_how_params_come_back(tmp_path):
+    """What a failed `dvc exp run -S model.config=...` leaves in params.yaml, and the next run reads."""
+    from lightning_modules import train
+
+    params = yaml.safe_load(PARAMS.read_text())
+    params["model"]["config"] = "nonexistent"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(SystemExit) as refused:
+        train.main(["--params", str(tmp_path / "params.yaml"), "--out", str(tmp_path / "models")])
+    said = str(refused.value)
+    assert said.startswith("train: no experiment config 'nonexistent'; choose from ")
+    assert "`git checkout params.yaml` restores the committed ones" in said
