@@ -66,7 +66,9 @@ def import_magentajs(
             model, notes = load(source)
         except Unreadable as e:
             raise UsageError(source, f"cannot be read: {e}", "unreadable",
-                             "give the folder (or address) that holds config.json and weights_manifest.json") from None
+                             "give the folder (or address) of a MusicVAE checkpoint: config.json and "
+                             "weights_manifest.json (magenta.js 1.x), or converter.json and manifest.json "
+                             "(deeplearn.js)") from None
         except BadWeights as e:
             raise UsageError(source, str(e), "bad_weights") from None
         except Unsupported as e:

@@ -20,6 +20,7 @@ from lightning_modules.magentajs.variables import from_tf, names, to_tf
 from lightning_modules.vae_module import TrainingConfig
 
 CONFIG = "config.json"
+CONVERTER = "converter.json"  # deeplearn.js checkpoints keep only the data converter beside their weights
 HIERARCHICAL_ENCODER = "encoder/hierarchical_level_0/"
 SIGMA = ("encoder/sigma/kernel", "encoder/sigma/bias")
 TIMEOUT_S = 60
@@ -67,15 +68,32 @@ def _layers(tf_vars: dict, cell: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def _json(get: Callable[[str], bytes], name: str) -> dict:
+    try:
+        return json.loads(get(name))
+    except json.JSONDecodeError as e:
+        raise Unsupported(f"{name} is not JSON ({e})") from None
+
+
+def _read(get: Callable[[str], bytes]) -> tuple[dict, dict]:
+    """config.json's spec and the weights, from magenta.js 1.x's layout or deeplearn.js's (its converter.json is
+    the spec's dataConverter)."""
+    try:
+        spec = _json(get, CONFIG)
+    except Unreadable:
+        try:
+            converter = _json(get, CONVERTER)
+        except Unreadable:
+            raise Unreadable(f"neither {CONFIG} (magenta.js 1.x) nor {CONVERTER} (deeplearn.js) is there") from None
+        return {"type": "MusicVAE", "dataConverter": converter}, manifest.read_deeplearnjs(get)
+    return spec, manifest.read(get)
+
+
 def load(source: str) -> tuple[MusicVAE, list[str]]:
     """The model of a magenta.js checkpoint, and notes for the user (what was filled in)."""
     get = reader(source)
-    try:
-        spec = json.loads(get(CONFIG))
-    except json.JSONDecodeError as e:
-        raise Unsupported(f"{CONFIG} is not JSON ({e})") from None
+    spec, tf_vars = _read(get)
     rep, hierarchical = representation(spec)
-    tf_vars = manifest.read(get)
     for marker, what in (("nade/", "a NADE decoder"), ("control_preprocessing/", "control preprocessing")):
         if any(marker in n for n in tf_vars):
             raise Unsupported(f"the checkpoint has {what}, which this model does not")

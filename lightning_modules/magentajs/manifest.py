@@ -1,6 +1,8 @@
 """TensorFlow.js weight files, as tensorflowjs's write_weights writes them and tf.io.loadWeights reads them: a
 `weights_manifest.json` listing groups of weights (name, shape, dtype, optional affine quantization to uint8 or
-uint16) and each group's bytes cut into shards, concatenated in the order the weights are listed."""
+uint16) and each group's bytes cut into shards, concatenated in the order the weights are listed. Also the layout
+before it, deeplearn.js's CheckpointLoader (magenta.js 0.x, still served by public demos): a `manifest.json` mapping
+each variable to a file of its raw little-endian float32 values."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 MANIFEST = "weights_manifest.json"
+DEEPLEARNJS_MANIFEST = "manifest.json"
 SHARD_BYTES = 4 * 1024 * 1024  # tensorflowjs's default shard size (4 MB), so that browsers cache each shard
 QUANTIZED = {1: np.uint8, 2: np.uint16}
 DTYPES = {"float32": np.float32, "int32": np.int32, "uint8": np.uint8, "uint16": np.uint16}
@@ -63,7 +66,7 @@ def read(get: Callable[[str], bytes]) -> dict[str, np.ndarray]:
         raise BadWeights(f"{MANIFEST} is not JSON ({e})") from None
     weights = {}
     for group in groups:
-        payload = b"".join(get(path) for path in group["paths"])
+        payload = b"".join(_shard(get, path) for path in group["paths"])
         offset = 0
         for entry in group["weights"]:
             quantization = entry.get("quantization")
@@ -81,4 +84,32 @@ def read(get: Callable[[str], bytes]) -> dict[str, np.ndarray]:
                 data = data.astype(np.float64) * quantization["scale"] + quantization["min"]
             weights[entry["name"]] = data.astype(np.float32)
             offset = end
+    return weights
+
+
+def _shard(get: Callable[[str], bytes], path: str) -> bytes:
+    try:
+        return get(path)
+    except ValueError as e:  # the reader's Unreadable: a folder or URL without this file
+        raise BadWeights(f"{MANIFEST} lists {path}, which cannot be read ({e}): an incomplete copy of the "
+                         f"checkpoint") from None
+
+
+def read_deeplearnjs(get: Callable[[str], bytes]) -> dict[str, np.ndarray]:
+    """Every weight of a deeplearn.js checkpoint: manifest.json's {name: {filename, shape}}, float32 each."""
+    try:
+        variables = json.loads(get(DEEPLEARNJS_MANIFEST))
+    except json.JSONDecodeError as e:
+        raise BadWeights(f"{DEEPLEARNJS_MANIFEST} is not JSON ({e})") from None
+    weights = {}
+    for name, entry in variables.items():
+        try:
+            data = get(entry["filename"])
+        except ValueError as e:
+            raise BadWeights(f"{DEEPLEARNJS_MANIFEST} lists {entry['filename']}, which cannot be read ({e}): an "
+                             f"incomplete copy of the checkpoint") from None
+        if len(data) != 4 * math.prod(entry["shape"]):
+            raise BadWeights(f"{entry['filename']} holds {len(data)} bytes, not the {4 * math.prod(entry['shape'])} "
+                             f"of a float32 {entry['shape']}")
+        weights[name] = np.frombuffer(data, "<f4").reshape(entry["shape"]).astype(np.float32)
     return weights
