@@ -173,9 +173,9 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
         "reconstruction": ([recon[k][0] for k in ("input", "sampled", "greedy")],
                            ["input", f"sampled (T={settings['temperature']})", "greedy"]),
         "samples": (list(sampled), [f"sample {i}" for i in range(len(sampled))]),
-        "interpolation": (list(path), [f"t={float(t):.2f}" for t in torch.linspace(0, 1, len(path))]),
-        # the real test windows it runs between: to hear against the path, and for `musicvae interpolate`
+        # the real test windows the path runs between, heard before it; and for `musicvae interpolate`
         "endpoints": (ends, ["A (test window)", "B (test window)"]),
+        "interpolation": (list(path), [f"t={float(t):.2f}" for t in torch.linspace(0, 1, len(path))]),
     }
     written = {name: write_windows(out / name, kind, tokens, labels) for name, (tokens, labels) in windows.items()}
     result["learning"] = {k: v for k, v in diagnose(model, test).items() if k != "kl_per_dim"}
@@ -189,7 +189,7 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
         result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
     else:
         log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)
-    result["audio"] = write_listening(out, written)
+    result["audio"] = write_listening(out, written, kind)
     return result
 
 

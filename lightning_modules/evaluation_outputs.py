@@ -1,5 +1,5 @@
-"""What the evaluate stage leaves behind: windows as MIDI and piano rolls, audio and the listening page when
-FluidSynth is installed, and all of it logged to the training run in MLflow."""
+"""What the evaluate stage leaves behind: windows as MIDI and piano rolls, the listening page (Web Audio in any
+browser; WAVs beside it when FluidSynth is installed), and all of it logged to the training run in MLflow."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ ARTIFACTS = "evaluation"  # the MLflow artifact folder of the evaluate stage's o
 
 
 def write_windows(folder: Path, kind: str, tokens: list[torch.Tensor], labels: list[str]) -> dict:
-    """`NN.mid` per window (Magenta's output programs, 120 qpm) and `folder.png` with their piano rolls."""
+    """`NN.mid` per window (Magenta's output programs, 120 qpm) and `folder.png` with their piano rolls; returns
+    the files, labels and token arrays."""
     folder.mkdir(parents=True, exist_ok=True)
     arrays = [t.numpy() for t in tokens]
     midi = []
@@ -29,27 +30,33 @@ def write_windows(folder: Path, kind: str, tokens: list[torch.Tensor], labels: l
         midi.append(path)
     png = figures.piano_roll_png(kind, arrays, labels, folder.name)
     folder.with_suffix(".png").write_bytes(png)
-    return {"midi": midi, "labels": labels, "png": png}
+    return {"midi": midi, "labels": labels, "png": png, "arrays": arrays}
 
 
-def write_listening(out: Path, written: dict[str, dict]) -> str:
-    """Renders every window of each group to WAV and writes `listening.html`; returns what happened."""
+def write_listening(out: Path, written: dict[str, dict], kind: str) -> str:
+    """`listening.html`: every window of each group, its roll and a Web Audio player, with its WAV when FluidSynth
+    renders one; returns what happened."""
     synth, why = listening.synthesizer()
-    if synth is None:
-        log.info("audio: skipped, %s", why)
-        return f"skipped: {why}"
     sections = []
     for name, group in written.items():
-        players = []
-        for midi, label in zip(group["midi"], group["labels"]):
-            wav = out / "audio" / name / midi.with_suffix(".wav").name
-            wav.parent.mkdir(parents=True, exist_ok=True)
-            listening.render_wav(midi.read_bytes(), wav, synth)
-            relative = wav.relative_to(out).as_posix()
-            # beside the page on disk; through the MLflow server's artifact route in its UI (see log_to_mlflow)
-            players.append((label, [relative, f"get-artifact?path={ARTIFACTS}/evaluate/{relative}&run_uuid=RUN"]))
-        sections.append((name, group["png"], players))
+        windows = []
+        for midi, label, array in zip(group["midi"], group["labels"], group["arrays"]):
+            wav = []
+            if synth is not None:
+                path = out / "audio" / name / midi.with_suffix(".wav").name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                listening.render_wav(midi.read_bytes(), path, synth)
+                relative = path.relative_to(out).as_posix()
+                # beside the page on disk; through the MLflow server's artifact route in its UI (see log_to_mlflow)
+                wav = [relative, f"get-artifact?path={ARTIFACTS}/evaluate/{relative}&run_uuid=RUN"]
+            windows.append({"label": label, "png": figures.piano_roll_png(kind, [array], [label]), "wav": wav,
+                            "sequence": {"qpm": 120.0, "steps": len(array),
+                                         "parts": export.sequence_parts(kind, array)}})
+        sections.append((name, windows))
     (out / "listening.html").write_text(listening.page("MusicVAE evaluation", sections))
+    if synth is None:
+        log.info("audio: the listening page plays in the browser; no WAVs, %s", why)
+        return f"web audio only: {why}"
     log.info("audio: rendered with %s", why)
     return "rendered"
 

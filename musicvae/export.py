@@ -29,6 +29,13 @@ def to_midi(parts: list[Part], qpm: float = 120.0) -> bytes:
     return score.dumps_midi()
 
 
+def sequence_parts(kind: str, tokens: np.ndarray, programs: tuple[int, ...] = ()) -> list[dict]:
+    """A window's parts as the Web Audio synth (musicvae/web/synth.js) plays them: notes [pitch, start, end] in
+    16th-note steps."""
+    return [{"program": int(program), "drum": bool(drum), "notes": [list(map(int, n)) for n in notes]}
+            for notes, program, drum in window_parts(kind, tokens, programs)]
+
+
 def to_note_sequence(parts: list[Part], qpm: float = 120.0):
     """The same as a note-seq NoteSequence (for Magenta's tools and magenta.js); instruments 0.., drums 9."""
     with warnings.catch_warnings():  # note-seq imports pydub, which warns that it found no ffmpeg (never used here)

@@ -1,10 +1,12 @@
-"""Hearing the results: MIDI rendered to WAV by FluidSynth with a General MIDI soundfont, and one HTML page with
-the piano rolls and audio players. Both are optional: without FluidSynth or a soundfont, `synthesizer()` says why."""
+"""Hearing the results: one HTML page with each window's piano roll and a player, which plays it in the browser
+with a small Web Audio synth (web/synth.js, the studio's), and, where FluidSynth and a General MIDI soundfont are
+installed, its WAV rendering beside it (`synthesizer()` says why not)."""
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +18,20 @@ import numpy as np
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2",
               "/usr/share/soundfonts/FluidR3_GM.sf2", "/usr/share/soundfonts/default.sf2")
 SAMPLE_RATE = 22050
+SYNTH = Path(__file__).parent / "web" / "synth.js"
+# Plays window i of SEQUENCES through the synth; `listening.scheduled` counts the notes, for the browser test.
+PLAYER = """const listening = { scheduled: 0, out: null };
+async function playWindow(i) {
+  const ctx = synth.context();
+  await ctx.resume();
+  if (listening.out) listening.out.disconnect();
+  listening.out = ctx.createGain();
+  listening.out.gain.value = 0.8;
+  listening.out.connect(ctx.destination);
+  listening.scheduled += synth.schedule(SEQUENCES[i], listening.out, ctx.currentTime + 0.05).scheduled;
+}
+document.querySelectorAll("button[data-window]").forEach(
+  (b) => b.addEventListener("click", () => playWindow(Number(b.dataset.window))));"""
 
 
 def synthesizer() -> tuple[tuple[str, str] | None, str]:
@@ -49,17 +65,24 @@ def rms(path: Path) -> float:
     return float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0
 
 
-def page(title: str, sections: list[tuple[str, bytes, list[tuple[str, list[str]]]]]) -> str:
-    """An HTML page: per section a heading, its piano roll (embedded PNG) and audio players. Each player lists
-    several sources in order: a path beside the page, then (say) the same file through MLflow's artifact route, so
-    one page plays both from disk and inside the MLflow UI."""
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    for heading, png, players in sections:
+def page(title: str, sections: list[tuple[str, list[dict]]]) -> str:
+    """An HTML page: per section a heading, then per window its piano roll (embedded PNG), its label, a play button
+    (Web Audio, no install) and, when rendered, audio players. Each window is {label, png, sequence (notes as the
+    synth takes them), wav: sources}; a player lists its sources in order: a path beside the page, then (say) the
+    same file through MLflow's artifact route, so one page plays both from disk and inside the MLflow UI."""
+    body, sequences = [f"<h1>{html.escape(title)}</h1>"], []
+    for heading, windows in sections:
         body.append(f"<h2>{html.escape(heading)}</h2>")
-        body.append(f'<img alt="{html.escape(heading)}" src="data:image/png;base64,'
-                    f'{base64.b64encode(png).decode()}" style="max-width:100%">')
-        for label, sources in players:
-            options = "".join(f'<source src="{html.escape(s)}" type="audio/wav">' for s in sources)
-            body.append(f"<p>{html.escape(label)}<br><audio controls preload=\"none\">{options}</audio></p>")
-    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html.escape(title) +
-            "</title></head><body style=\"font-family:sans-serif\">" + "\n".join(body) + "</body></html>\n")
+        for window in windows:
+            label = html.escape(window["label"])
+            audio = "".join(f'<source src="{html.escape(s)}" type="audio/wav">' for s in window["wav"])
+            body.append(f'<div class="window"><img alt="{label}" src="data:image/png;base64,'
+                        f'{base64.b64encode(window["png"]).decode()}"><p>{label}<br>'
+                        f'<button type="button" data-window="{len(sequences)}">&#9654; Play</button>'
+                        + (f' <audio controls preload="none">{audio}</audio>' if audio else "") + "</p></div>")
+            sequences.append(window["sequence"])
+    style = ".window{display:flex;align-items:center;gap:1em}.window img{max-width:60%}"
+    script = f"{SYNTH.read_text()}\nconst SEQUENCES = {json.dumps(sequences)};\n{PLAYER}"
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body style=\"font-family:sans-serif\">" + "\n".join(body)
+            + f"<script>{script}</script></body></html>\n")

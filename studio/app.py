@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from musicvae import listening
 from musicvae.reasons import UsageError
 from musicvae.temperature import GREEDY
 from studio import inputs
@@ -88,6 +89,10 @@ def _qpm(body: dict) -> float:
 def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int = inputs.MAX_BYTES) -> FastAPI:
     app = FastAPI(title="musicvae studio", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/synth.js")
+    def synth() -> FileResponse:  # the Web Audio synth the evaluate stage's listening page plays with too
+        return FileResponse(listening.SYNTH, media_type="text/javascript")
     rep = engine.model.representation
 
     @app.middleware("http")

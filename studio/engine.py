@@ -81,12 +81,9 @@ class Engine:
     def sequence(self, tokens: torch.Tensor, z: torch.Tensor | None = None, qpm: float = 120.0,
                  programs: tuple[int, ...] = (), label: str = "") -> dict:
         array = tokens.numpy()
-        parts = export.window_parts(self.config.kind, array, tuple(programs))
         result = {"label": label, "tokens": array.tolist(), "z": None if z is None else z.tolist(),
                   "qpm": float(qpm), "programs": [int(p) for p in programs], "steps": int(len(array)),
-                  "parts": [{"program": int(program), "drum": bool(drum), "notes": [list(map(int, n)) for n in notes]}
-                            for notes, program, drum in parts],
-                  "attributes": {}}
+                  "parts": export.sequence_parts(self.config.kind, array, tuple(programs)), "attributes": {}}
         if self.config.kind != "drums":  # the paper's attributes are melodic: a trio's are its melody's
             result["attributes"] = {name: float(f(array[:, 0])) for name, f in ATTRIBUTES.items()}
         return result

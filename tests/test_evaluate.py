@@ -13,6 +13,7 @@ from lightning_modules import evaluate
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
 from musicvae import learning, listening
 from tests import system
+from tests.cdp import Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,6 +112,25 @@ def test_rendered_audio_is_not_silent(reports):
     assert heard == {m.relative_to(reports / "evaluate").with_suffix("") for m in heard_groups(reports)}
     page = (reports / "evaluate/listening.html").read_text()
     assert page.count("<audio") == len(wavs) and "data:image/png;base64," in page
+
+
+def test_the_listening_page_plays_in_a_browser_without_fluidsynth(reports, tmp_path):
+    """Each window's roll beside its own player, the test windows before the path between them; the Web Audio
+    player schedules the window's notes in headless Chromium whether or not FluidSynth rendered WAVs."""
+    page = (reports / "evaluate/listening.html").read_text()
+    windows = len(heard_groups(reports))
+    assert page.count('<div class="window">') == page.count("data-window=") == page.count("data:image/png") == windows
+    headings = [page.index(f"<h2>{g}</h2>") for g in ("reconstruction", "samples", "endpoints", "interpolation")]
+    assert headings == sorted(headings)
+    browser = Chromium(tmp_path / "profile", tmp_path / "downloads")
+    try:
+        browser.open((reports / "evaluate/listening.html").as_uri())
+        notes = browser.evaluate("SEQUENCES[0].parts.reduce((n, p) => n + p.notes.length, 0)")
+        assert notes > 0  # the reconstruction's input: a real test window
+        browser.click('button[data-window="0"]')
+        browser.wait_for(f"listening.scheduled === {notes} && synth.audio.state === 'running'")
+    finally:
+        browser.close()
 
 
 def heard_groups(reports: Path) -> list[Path]:

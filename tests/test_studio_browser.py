@@ -128,6 +128,16 @@ def test_explore_a_model_in_the_browser(page, server, shared_midi, tmp_path):
     assert shot.width >= 1000 and len(shot.getcolors(1 << 24)) > 50  # rolls, text and buttons, not a blank page
 
 
+def test_the_first_view_holds_music_ready_to_interpolate(page):
+    """Not black panels: A and B hold the first two test windows, the current melody is drawn, interpolate is on."""
+    labels = page.evaluate("[studio.state.slots.a.label, studio.state.slots.b.label]")
+    assert labels[0] != labels[1]
+    assert page.evaluate("[document.getElementById('test-a').value, document.getElementById('test-b').value]") == \
+        ["0", "1"]
+    assert not page.evaluate("document.getElementById('interpolate').disabled")
+    assert page.evaluate("studio.state.shown.parts.reduce((n, p) => n + p.notes.length, 0)") > 0
+
+
 def test_a_bad_upload_shows_its_reason_and_the_server_keeps_serving(page, server, shared_midi, tmp_path):
     bad = tmp_path / "notes.mid"
     bad.write_text("not music")
@@ -135,6 +145,10 @@ def test_a_bad_upload_shows_its_reason_and_the_server_keeps_serving(page, server
     message = page.wait_for("!document.getElementById('error').hidden && "
                             "document.getElementById('error').textContent")
     assert message.startswith("notes.mid: not a MIDI file, or a damaged one")
+    # the box no longer names the rejected file; A keeps what it held
+    assert page.evaluate("document.getElementById('file-a').value") == ""
+    assert page.evaluate("studio.state.slots.a.label") == page.evaluate(
+        "document.getElementById('label-a').textContent")
     page.set_files("#file-a", shared_midi / SONGS[1])
     page.wait_for("studio.state.slots.a && document.getElementById('error').hidden")
     assert urllib.request.urlopen(f"{server}/api/model", timeout=10).status == 200

@@ -49,7 +49,14 @@ function pitchRange(sequences) {
 function drawRoll(ctx, sequence, x, y, w, h, range, highlight = false) {
   ctx.fillStyle = highlight ? "#263238" : "#10141a";
   ctx.fillRect(x, y, w, h);
-  if (!sequence) return;
+  if (!sequence) {
+    const hint = ctx.canvas.dataset.hint; // an empty panel says what fills it
+    if (hint) {
+      ctx.fillStyle = "#8a96a3"; ctx.font = "14px sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      ctx.fillText(hint, x + w / 2, y + h / 2);
+    }
+    return;
+  }
   const [low, high] = range || pitchRange([sequence]);
   const stepW = w / sequence.steps, rowH = h / (high - low + 1);
   ctx.strokeStyle = "#2a323c";
@@ -100,7 +107,9 @@ async function upload(slot, file) {
     select.windows = found.windows;
     select.parentElement.hidden = found.windows.length < 2; // one window: nothing to pick
     setSlot(slot, found.windows[0]);
-  } catch (e) { /* the message is on the page */ }
+  } catch (e) {
+    $(`file-${slot}`).value = ""; // the message is on the page; the box must not name a file the slot does not hold
+  }
 }
 
 async function testWindow(slot, index) {
@@ -180,82 +189,19 @@ async function sample() {
 
 const temperatureOf = (text) => (text.trim() === "greedy" ? "greedy" : Number(text));
 
-// --- listening: a small Web Audio synth ------------------------------------------------------------------------
-
-function audio() {
-  if (!studio.audio) {
-    const ctx = new AudioContext();
-    const noise = ctx.createBuffer(1, ctx.sampleRate, ctx.sampleRate);
-    const samples = noise.getChannelData(0);
-    for (let i = 0; i < samples.length; i++) samples[i] = Math.random() * 2 - 1;
-    studio.audio = ctx;
-    studio.noise = noise;
-  }
-  return studio.audio;
-}
-
-const frequency = (pitch) => 440 * 2 ** ((pitch - 69) / 12);
-
-// A melodic note: a triangle for the melody, a filtered sawtooth for the bass (an octave apart and a different
-// colour, so a trio's parts stay distinguishable).
-function tone(ctx, out, pitch, start, end, bass) {
-  const osc = ctx.createOscillator(), gain = ctx.createGain();
-  osc.type = bass ? "sawtooth" : "triangle";
-  osc.frequency.value = frequency(pitch);
-  gain.gain.setValueAtTime(0, start);
-  gain.gain.linearRampToValueAtTime(bass ? 0.18 : 0.3, start + 0.01);
-  gain.gain.setTargetAtTime(0, Math.max(start + 0.01, end - 0.03), 0.02);
-  if (bass) {
-    const filter = ctx.createBiquadFilter();
-    filter.type = "lowpass"; filter.frequency.value = 900;
-    osc.connect(filter).connect(gain);
-  } else osc.connect(gain);
-  gain.connect(out);
-  osc.start(start); osc.stop(end + 0.2);
-}
-
-// A drum hit by General MIDI key: kicks a falling sine, snares and claps band noise, the rest (hats, toms as
-// cymbal-like ticks) short high noise.
-function drum(ctx, out, key, start) {
-  const gain = ctx.createGain();
-  gain.connect(out);
-  if (key === 35 || key === 36) {
-    const osc = ctx.createOscillator();
-    osc.frequency.setValueAtTime(150, start);
-    osc.frequency.exponentialRampToValueAtTime(45, start + 0.12);
-    gain.gain.setValueAtTime(0.8, start);
-    gain.gain.exponentialRampToValueAtTime(0.001, start + 0.25);
-    osc.connect(gain); osc.start(start); osc.stop(start + 0.3);
-    return;
-  }
-  const snare = key >= 37 && key <= 40;
-  const source = ctx.createBufferSource(), filter = ctx.createBiquadFilter();
-  source.buffer = studio.noise;
-  filter.type = snare ? "bandpass" : "highpass";
-  filter.frequency.value = snare ? 1800 : 7000;
-  gain.gain.setValueAtTime(snare ? 0.5 : 0.25, start);
-  gain.gain.exponentialRampToValueAtTime(0.001, start + (snare ? 0.18 : 0.06));
-  source.connect(filter).connect(gain);
-  source.start(start, Math.random() * 0.5); source.stop(start + 0.25);
-}
-
 async function play() {
   const sequence = state.shown;
   if (!sequence) return;
   stop();
-  const ctx = audio();
+  const ctx = synth.context();
+  studio.audio = ctx;
   await ctx.resume();
   const out = ctx.createGain();
   out.gain.value = 0.8;
   out.connect(ctx.destination);
-  const secondsPerStep = 60 / sequence.qpm / 4, begin = ctx.currentTime + 0.05;
-  sequence.parts.forEach((part, p) => {
-    for (const [pitch, start, end] of part.notes) {
-      if (part.drum) drum(ctx, out, pitch, begin + start * secondsPerStep);
-      else tone(ctx, out, pitch, begin + start * secondsPerStep, begin + end * secondsPerStep, p === 1);
-      studio.notesScheduled++;
-    }
-  });
+  const begin = ctx.currentTime + 0.05;
+  const { secondsPerStep, scheduled } = synth.schedule(sequence, out, begin);
+  studio.notesScheduled += scheduled;
   const playing = { out, sequence };
   state.playing = playing;
   const frame = () => {
@@ -349,6 +295,11 @@ async function start() {
   $("play").addEventListener("click", play);
   $("stop").addEventListener("click", stop);
   $("download").addEventListener("click", download);
+  for (const id of ["roll-a", "roll-b", "roll", "data-roll"]) drawOne(id, null);
+  // the first view holds music: the first two test windows in A and B, ready to interpolate
+  for (const [slot, index] of [["a", 0], ["b", 1]]) {
+    if (index < tests.labels.length) { $(`test-${slot}`).value = String(index); await testWindow(slot, String(index)); }
+  }
   document.body.dataset.ready = "true";
 }
 
