@@ -18,6 +18,7 @@ import csv
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -235,12 +236,18 @@ def main(argv: list[str] | None = None) -> None:
         sets = load_external(settings["external"], model.representation, workers=os.cpu_count() or 1)
     except ValueError as e:
         raise SystemExit(f"evaluate: {e}") from None
+    start = time.perf_counter()
+    log.info("evaluating %s on the test split (%s)%s", checkpoint, folder,
+             f" and {', '.join(sets)}" if sets else "")
     result = evaluate(model, folder, settings, args.out, args.plots, sets)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     run = json.loads((args.model / "run.json").read_text())
     headline_path = args.headline or args.metrics.with_name("headline.json")
     headline_path.write_text(json.dumps(headline(result, run), indent=1) + "\n")
+    greedy = next(v for k, v in result["accuracy"].items() if k.endswith("greedy"))  # a trio's: its melody's
+    log.info("done in %.1f s: greedy accuracy %.3f against the majority class's %.3f -> %s, %s",
+             time.perf_counter() - start, greedy, result["learning"]["majority_accuracy"], args.metrics, args.out)
     log_to_mlflow(run, result,
                   {"evaluate": args.out, "plots": args.plots, "metrics.json": args.metrics})
 

@@ -187,7 +187,8 @@ def summary(record: dict) -> str:
                 f"interval (train.val_every_n_steps {record['val_every_n_steps']}); at its end it was "
                 f"{learned['verdict']}: teacher-forced accuracy {learned['accuracy']:.3f} against "
                 f"{learned['majority_accuracy']:.3f} for the majority class")
-    return (f"train: {learned['verdict']} after {record['steps']} steps (stopped by {cap}): teacher-forced accuracy "
+    return (f"train: {learned['verdict']} after {record['steps']} steps in {record['train_seconds']:.0f} s (stopped by "
+            f"{cap}): teacher-forced accuracy "
             f"{learned['accuracy']:.3f} against {learned['majority_accuracy']:.3f} for the majority class, greedy "
             f"{learned['greedy_accuracy']:.3f} (against {learned['greedy_majority_accuracy']:.3f} on its windows), "
             f"{learned['active_units']} active units, shuffled-code gap {learned['gap_nats']:.1f} nats "

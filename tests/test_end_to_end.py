@@ -38,6 +38,9 @@ def repo(tmp_path_factory):
     assert all(f"Running stage '{stage}'" in first.stdout for stage in STAGES)
     said = first.stdout + first.stderr
     assert "Trainable params" in said  # the stages' own output is here (Lightning's model summary)
+    # each stage says what it did and how long it took
+    assert re.search(r"corpus: \d+ files .* in [\d.]+ s", said) and re.search(r"preprocess: done in [\d.]+ s", said)
+    assert re.search(r"evaluate: done in [\d.]+ s: greedy accuracy", said), said
     assert not [noise for noise in NOISE if noise in said], said
     return path
 

@@ -142,10 +142,11 @@ def test_stopped_by_names_the_cap_that_ended_training():
     from lightning_modules.train import stopped_by, summary
     assert stopped_by(300, {"max_steps": 300, "max_minutes": 4}, 100.0) == "max_steps"
     assert stopped_by(62, {"max_steps": 300, "max_minutes": 4}, 240.5) == "max_minutes"
-    line = summary({"steps": 62, "stopped_by": "max_minutes", "val_every_n_steps": 20, "learning": {
+    line = summary({"steps": 62, "stopped_by": "max_minutes", "val_every_n_steps": 20, "train_seconds": 240.5,
+                    "learning": {
         "verdict": "at baseline", "accuracy": 0.61, "majority_accuracy": 0.61, "greedy_accuracy": 0.59,
         "greedy_majority_accuracy": 0.6, "active_units": 0, "gap_nats": 0.0, "gap_share": 0.0}})
-    assert line.startswith("train: at baseline after 62 steps (stopped by the wall-clock cap")
+    assert line.startswith("train: at baseline after 62 steps in 240 s (stopped by the wall-clock cap")
 
 
 def _train_and_kill(shards, tmp_path, code: Path = ROOT, **changes) -> tuple[dict, int]:
