@@ -24,7 +24,7 @@ import time
 import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TestOptions
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, StandardOptions, TestOptions
 from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.runners.runner import PipelineState
 
@@ -160,6 +160,16 @@ def _fail_on_failures(output: str, config: PreprocessConfig, report: dict) -> No
                              f"tracebacks are in the log, the files in {rep.name}/dead_letters.jsonl.")
 
 
+# Cloud Storage's rule for bucket names; Beam retries a bad one for minutes before a long traceback.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+
+
+def _check_bucket(path: str | None) -> None:
+    if path and path.startswith("gs://") and not _BUCKET.fullmatch(bucket := path[5:].split("/")[0]):
+        raise SystemExit(f"preprocess: {path}: {bucket!r} is not a Cloud Storage bucket name (lowercase letters, "
+                         "digits, '-', '_' and '.'); in the README's commands BUCKET and PROJECT stand for yours")
+
+
 def run(argv: list[str] | None = None) -> dict | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -175,6 +185,9 @@ def run(argv: list[str] | None = None) -> dict | None:
     config = load(args.params, args.set, args.representation)
     options = PipelineOptions(beam_args)
     options.view_as(StandardOptions).runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
+    cloud = options.view_as(GoogleCloudOptions)
+    for path in (args.input, args.output, cloud.temp_location, cloud.staging_location):
+        _check_bucket(path)
     dry_run = options.view_as(TestOptions).dry_run  # build the job graph only: touch no filesystem
     if not dry_run:
         if not args.input.endswith(".csv") and not FileSystems.match([args.input], limits=[1])[0].metadata_list:

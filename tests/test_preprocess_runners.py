@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -95,3 +96,19 @@ def test_dataflow_dry_run_builds_the_job_graph_offline(network_off, tmp_path):
     names = {t.unique_name for t in graph.components.transforms.values()}
     assert {"Convert", "Dedupe", "GroupShards", "Write"} <= names
     assert network_off == []
+
+
+def test_the_readme_placeholders_are_named_at_once(tmp_path):
+    """gs://BUCKET as the README writes it: one line naming the placeholder, before Beam retries anything."""
+    argv = ["--input", "gs://BUCKET/lmd_full/**/*.mid", "--output", "gs://BUCKET/shards", "--params", str(PARAMS),
+            "--runner", "DataflowRunner", "--dry_run=True", "--project", "PROJECT", "--region", "us-central1",
+            "--temp_location", "gs://BUCKET/tmp"]
+    with pytest.raises(SystemExit, match=r"gs://BUCKET/lmd_full/\*\*/\*\.mid: 'BUCKET' is not a Cloud Storage "
+                                         r"bucket name .* BUCKET and PROJECT stand for yours"):
+        preprocess.run(argv)
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="gs://My_Bucket/tmp: 'My_Bucket' is not a Cloud Storage bucket name"):
+        preprocess.run(["--input", "gs://my-bucket/lmd/*.mid", "--output", "gs://my-bucket/shards", "--params",
+                        str(PARAMS), "--runner", "DataflowRunner", "--dry_run=True", "--temp_location",
+                        "gs://My_Bucket/tmp"])
+    assert time.monotonic() - started < 5
