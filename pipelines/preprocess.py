@@ -216,7 +216,7 @@ def run(argv: list[str] | None = None) -> dict | None:
             f.write(written)
     for rep in config.representations:
         splits = report[rep.name]["splits"]
-        print(f"preprocess: {rep.name}: " + ", ".join(f"{splits[s]['windows']:,} {s}" for s in splits)
+        print(f"preprocess: {rep.name}: " + ", ".join(f"{splits[s]['windows']:,} {s}" for s in SPLITS)
               + f" windows from {report[rep.name]['files_with_windows']:,} of {report[rep.name]['files']:,} files")
     print(f"preprocess: done in {time.perf_counter() - start:.1f} s -> {args.output}")
     return report
