@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lock
+.PHONY: run test docs lock
 
 # `musicvae report`: what the run learned, in 80 columns, as the last thing make run prints
 run: $(STAMP)
@@ -21,6 +21,10 @@ WORKERS ?= $(shell nproc)
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+# The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or a page missing from nav.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 # torch==2.13.0 resolves to the local CPU wheel on machines whose pip finds it (find-links), with no CUDA download.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +35,6 @@ $(STAMP): requirements.lock pyproject.toml
 
 # Re-pin every dependency (needs uv). The CPU wheel's metadata keeps CUDA packages out of the lock.
 lock:
-	uv pip compile pyproject.toml --extra test --extra gcp --python-version 3.11 --find-links /opt/wheels \
+	uv pip compile pyproject.toml --extra test --extra gcp --extra docs --python-version 3.11 --find-links /opt/wheels \
 		--override <(echo "torch==2.13.0+cpu") --no-header --output-file requirements.lock
 	sed -i 's/^torch==2.13.0+cpu$$/torch==2.13.0/' requirements.lock

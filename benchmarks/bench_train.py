@@ -60,7 +60,7 @@ from naive_port import NaivePort  # noqa: E402
 import shared_midi  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
-HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (README "Results")
+HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (docs/results.md)
 FULL = {"timed_steps": 7, "train_steps": 40, "repeats": 3}
 QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
 
@@ -229,7 +229,7 @@ def shards() -> Path:
 
         with quiet():
             shared_midi.files("bench_train")
-            run(f"{shared_midi.FOLDER}/**/*.mid", cache, reps=["mel_16bar"])
+            run(f"{shared_midi.folder()}/**/*.mid", cache, reps=["mel_16bar"])
     return cache
 
 

@@ -1,8 +1,9 @@
 """Mutation fuzzing of extraction: no file may crash it, hang it or blow up its memory.
 
-    python benchmarks/fuzz_extract.py [--mutants 10000] [--seed 0] [--timeout 30] [--memory-mb 2048]
+    python benchmarks/fuzz_extract.py [--mutants 10000] [--seed 0] [--seeds DIR] [--timeout 30] [--memory-mb 2048]
 
-Mutants of the real files in ../shared/midi and of the hand-built adversarial files (tests/adversarial_midi.py):
+Mutants of real files (--seeds: any folder of MIDI; by default ../shared/midi when present, else the tests' vendored
+tests/data/midi) and of the hand-built adversarial files (tests/adversarial_midi.py):
 bit flips, truncations, damaged chunk lengths, injected tempo and meter events of any value, huge delta-times,
 damaged headers and random bytes, one to three at a time, from a seeded generator. A worker process runs
 `extract_all` with params.yaml's limits under a memory cap (RLIMIT_DATA); a mutant that takes longer than
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from musicvae.midi import REASONS  # noqa: E402
-from tests.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, meter, tempo, vlq  # noqa: E402
+from tests.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, at_the_limits, meter, tempo, vlq  # noqa: E402
 import shared_midi  # noqa: E402
 
 PEAK_RSS_MB = 1024
@@ -102,10 +103,12 @@ def random_bytes(data, rng):
 MUTATORS = (bit_flips, truncation, chunk_length, tempo_event, meter_event, huge_delta, header, random_bytes)
 
 
-def seeds() -> list[tuple[str, bytes]]:
-    real = shared_midi.files("fuzz_extract")  # the fuzzer mutates real files
-    built = [(n, d) for n, (d, _) in CASES.items()] + list(ZERO_LENGTH.items()) + [("at_the_limits", HEAVY["at_the_limits"]())]
-    return [(p.relative_to(ROOT.parent).as_posix(), p.read_bytes()) for p in real] + built
+def seeds(folder: Path | None) -> list[tuple[str, bytes]]:
+    real = shared_midi.files("fuzz_extract", folder)  # the fuzzer mutates real files
+    # at the limits, but with 10,000 notes: a mutant of the 8 MB one would take seconds to parse, every time
+    built = [(n, d) for n, (d, _) in CASES.items()] + list(ZERO_LENGTH.items()) + [
+        ("at_the_limits_10k_notes", at_the_limits(notes=10_000))]
+    return [(p.resolve().as_posix(), p.read_bytes()) for p in real] + built
 
 
 def mutant(corpus: list[tuple[str, bytes]], rng: random.Random) -> tuple[str, bytes]:
@@ -154,10 +157,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mutants", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=Path, help="a folder of MIDI files to mutate (searched recursively)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a mutant counts as a hang")
     parser.add_argument("--memory-mb", type=int, default=2048, help="the worker's data-segment cap")
     args = parser.parse_args(argv)
-    corpus, rng = seeds(), random.Random(args.seed)
+    corpus, rng = seeds(args.seeds), random.Random(args.seed)
     worker = Worker(args.memory_mb)
     print("the costliest files within the limits, unmutated:")
     for name, build in HEAVY.items():

@@ -17,7 +17,7 @@ WORDS = {
     "empty": "the file is empty",
     "corrupt": "not a MIDI file, or a damaged one",
     "too_large": "the file is larger than a MIDI file may be here",
-    "too_many_notes": "more notes than one file may have here (Magenta drops such files)",
+    "too_many_notes": "more than a million notes, more than one file may have here",
     "too_long": "the music lasts longer than one file may here (Magenta drops such files)",
     "bad_tempo": "a tempo change makes a beat last no time at all",
     "too_many_steps": "the tempo is so fast that the music spans far too many sixteenth notes",

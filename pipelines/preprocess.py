@@ -167,7 +167,7 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 def _check_bucket(path: str | None) -> None:
     if path and path.startswith("gs://") and not _BUCKET.fullmatch(bucket := path[5:].split("/")[0]):
         raise SystemExit(f"preprocess: {path}: {bucket!r} is not a Cloud Storage bucket name (lowercase letters, "
-                         "digits, '-', '_' and '.'); in the README's commands BUCKET and PROJECT stand for yours")
+                         "digits, '-', '_' and '.'); in the documentation's commands BUCKET and PROJECT stand for yours")
 
 
 def run(argv: list[str] | None = None) -> dict | None:

@@ -36,10 +36,14 @@ def test_benchmark_prints_its_ratios(script, request):
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout
 
 
-def test_without_shared_midi_a_benchmark_says_so_in_one_line(tmp_path, monkeypatch):
+def test_without_real_midi_a_benchmark_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    """../shared/midi first, the vendored files without it, and one line when neither holds a file."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import shared_midi
 
-    monkeypatch.setattr(shared_midi, "FOLDER", tmp_path / "shared" / "midi")
-    with pytest.raises(SystemExit, match=r"bench_codecs: it measures real MIDI from .*shared/midi, which holds none"):
+    monkeypatch.setattr(shared_midi, "SHARED", tmp_path / "shared" / "midi")
+    assert shared_midi.files("bench_codecs")[0].is_relative_to(ROOT / "tests" / "data" / "midi")
+    assert "bench_codecs: 91 real MIDI files from" in capsys.readouterr().out
+    monkeypatch.setattr(shared_midi, "VENDORED", tmp_path / "vendored")
+    with pytest.raises(SystemExit, match=r"bench_codecs: it measures real MIDI from .*vendored, which holds none"):
         shared_midi.files("bench_codecs")

@@ -132,11 +132,14 @@ NOT_RUN = ("musicvae corpus download", "musicvae studio")
 
 
 def readme_commands() -> list[str]:
-    """The `musicvae` and `dvc metrics` lines of README.md's bash blocks, their comments cut."""
-    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    """The `musicvae` and `dvc metrics` lines of the bash blocks of README.md and of every documentation page
+    (docs/*.md, in name order), their comments cut, each once: every documented command runs as written after a real
+    `dvc repro`, in the order of its page (magenta.js's import reads what its export wrote)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    blocks = [block for page in pages for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.S)]
     lines = [line.split("  #")[0].strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
-    return [line for line in lines
-            if line.startswith(("musicvae ", "dvc metrics show")) and not line.startswith(NOT_RUN)]
+    return list(dict.fromkeys(line for line in lines
+                              if line.startswith(("musicvae ", "dvc metrics show")) and not line.startswith(NOT_RUN)))
 
 
 def test_the_readme_commands_run_as_written(repo):

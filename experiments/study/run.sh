@@ -2,7 +2,7 @@
 # Made before the data recipe (2026-12-05), when preprocess.cap_splits defaulted to [train, eval, test] and no
 # config redrew its windows: to repeat a run as it ran, add -S 'preprocess.cap_splits=[train,eval,test]' to the
 # capped ones, and -S '+model.overrides.data.resample=false' to those that set cap_splits [eval, test].
-# The study of README "Results": which CPU-sized models learn, and when the hierarchical decoder uses z.
+# The study of docs/results.md: which CPU-sized models learn, and when the hierarchical decoder uses z.
 # DVC experiments on the whole embedded corpus (every 4/4 and 2/2 tune), two at a time with one thread each, each
 # logged to the project's MLflow store with its learning curves (monitor/...).
 # Step budgets, not wall-clock caps, so that a busy machine changes the time and never the result: 30 idle minutes

@@ -2,7 +2,7 @@
 # Made before the data recipe (2026-12-05), when preprocess.cap_splits defaulted to [train, eval, test] and no
 # config redrew its windows: to repeat a run as it ran, add -S 'preprocess.cap_splits=[train,eval,test]' to the
 # capped ones, and -S '+model.overrides.data.resample=false' to those that set cap_splits [eval, test].
-# The 2-bar study of README "Results": what makes the CPU-sized 2-bar melody model learn, and the default it chose.
+# The 2-bar study of docs/results.md: what makes the CPU-sized 2-bar melody model learn, and the default it chose.
 # DVC experiments on the whole embedded corpus, two at a time with one thread each, logged to the project's MLflow
 # store (experiment musicvae-mel_2bar) with their learning curves. (The recorded runs were made with these params
 # by calling the train and evaluate stages directly.)

@@ -2,7 +2,7 @@
 # Made before the data recipe (2026-12-05), when preprocess.cap_splits defaulted to [train, eval, test] and no
 # config redrew its windows: to repeat a run as it ran, add -S 'preprocess.cap_splits=[train,eval,test]' to the
 # capped ones, and -S '+model.overrides.data.resample=false' to those that set cap_splits [eval, test].
-# The study's follow-up runs (README "Results", 16 bars), queued like run.sh's: DVC experiments on the whole embedded
+# The study's follow-up runs (docs/results.md, 16 bars), queued like run.sh's: DVC experiments on the whole embedded
 # corpus, one thread each, two at a time, logged to the project's MLflow store. Each session's store is its own, so
 #   python -m experiments.compare --experiment musicvae-mel_16bar --out experiments/study/results --keep
 # adds a session's runs to the results page and keeps the earlier ones.
@@ -66,7 +66,7 @@ case "${1:-}" in
         for seed in ${3:-2}; do
           start hier-ar-headinit-seed$seed-2400 $C $HEADINIT -S train.max_steps=2400 -S train.seed=$seed
         done ;;
-      decay)  # the plateau near 0.71 at lr 3e-3 (README "Results"): lr decayed tenfold within the budget
+      decay)  # the plateau near 0.71 at lr 3e-3 (docs/results.md): lr decayed tenfold within the budget
         start hier-ar-headinit-decay999-2400 $C $HEADINIT -S train.max_steps=2400 \
             -S ++model.overrides.training.decay_rate=0.999 ;;
       longer)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The study's GPU runs (README "Results", 16 bars): the best hierarchical recipe against the flat model, both at
+# The study's GPU runs (docs/results.md, 16 bars): the best hierarchical recipe against the flat model, both at
 # batch 64 with the CPU study's settings on every training window, on one GPU at the same time for the same
 # wall-clock minutes, then the evaluate stage on the whole test split. These are the train and evaluate stages' own
-# commands with params.yaml's values and the README's GPU overrides, for a machine without DVC (the lent one had
-# none); where DVC is, the README's `dvc exp run` commands are the same runs, one after the other.
+# commands with params.yaml's values and docs/training.md's GPU overrides, for a machine without DVC (the lent one had
+# none); where DVC is, docs/training.md's `dvc exp run` commands are the same runs, one after the other.
 #   SHARDS=FOLDER experiments/study/run_gpu.sh STORE [MINUTES] [ACCELERATOR]
 # SHARDS: the preprocess stage's output with preprocess.cap_splits [eval, test] (every training window), e.g.
 #   python -m pipelines.preprocess --input data/corpus/index.csv --output FOLDER --report FOLDER.json --params P

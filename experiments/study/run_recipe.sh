@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The generalization study (README "Results"): the default 2-bar config trained on a corpus of several collections,
+# The generalization study (docs/results.md): the default 2-bar config trained on a corpus of several collections,
 # with and without Magenta's data recipe, one thread each, for the same wall-clock minutes; then the evaluate stage
 # on the test split and on the held-out collections named in EXTERNAL.
 #   SHARDS=FOLDER EXTERNAL='{jazz: /path/jazz}' [STEPS=N] experiments/study/run_recipe.sh STORE [MINUTES] [RUN...]
@@ -19,19 +19,23 @@ from pathlib import Path
 store, minutes, shards, external, steps = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 runs = sys.argv[6:]
 config = "cat-mel_2bar_small-tf-cpu"
-recipes = {  # each ingredient alone against the whole recipe
-    "recipe": {"data": {"transpose": [-5, 5], "resample": True}},
-    "plain": {"data": {"transpose": None, "resample": False}},
-    "transpose": {"data": {"transpose": [-5, 5], "resample": False}},
-    "resample": {"data": {"transpose": None, "resample": True}},
-    "recipe-b128": {"data": {"transpose": [-5, 5], "resample": True}, "batch_size": 128,
-                    "training": {"learning_rate": 0.004}},
+recipe = {"transpose": [-5, 5], "resample": True}
+recipes = {  # each ingredient alone against the whole recipe: model overrides, train settings
+    "recipe": ({"data": recipe}, {}),
+    "plain": ({"data": {"transpose": None, "resample": False}}, {}),
+    "transpose": ({"data": {"transpose": [-5, 5], "resample": False}}, {}),
+    "resample": ({"data": {"transpose": None, "resample": True}}, {}),
+    # bf16 autocast against fp32 on the same host; larger batches train no more windows a second on a CPU
+    # (benchmarks/bench_train.py), so both keep batch 64
+    "recipe-fp32": ({"data": recipe}, {"precision": "32-true"}),
+    "recipe-bf16": ({"data": recipe}, {"precision": "bf16-mixed"}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
-    params["model"] = {"config": config, "overrides": recipes[name]}
+    overrides, settings = recipes[name]
+    params["model"] = {"config": config, "overrides": overrides}
     params["train"] |= {"max_steps": yaml.safe_load(steps), "max_minutes": minutes, "val_every_n_steps": 1000,
-                        "threads": 1}
+                        "threads": 1} | settings
     params["eval"]["external"] = yaml.safe_load(external)
     params["mlflow"]["tracking_uri"] = f"sqlite:///{store}/mlflow.db"
     (store / name).mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ concatenated to the decoder input at every step; the first input is zeros; a bar
 token; the conductor reads a size-1 zero input. PyTorch's LSTM has no run-time forget bias, so the forget-gate
 bias starts at 1 instead.
 
-Options that depart from the faithful configs, for the study of when the hierarchical model uses z (README,
-"Results"): `conductor_input` "z" (z at every bar) or "autoregressive" (Magenta's `disable_autoregression=False`:
+Options that depart from the faithful configs, for the study of when the hierarchical model uses z
+(docs/results.md): `conductor_input` "z" (z at every bar) or "autoregressive" (Magenta's `disable_autoregression=False`:
 z and the previous bar's final core-decoder state); `state_init` and `head_init` "pytorch" (PyTorch's default
 initialisation of the state projections and of the mu/sigma heads instead of Magenta's N(0, 1e-3)).
 

@@ -38,7 +38,7 @@ def unsupported_for_magentajs(config) -> str | None:
 
 def config_json(rep: Representation, hierarchical: bool) -> dict:
     segments = {"numSegments": rep.slice_bars} if hierarchical else {}
-    # this project's drum mapping: magenta.js's default is an older one (README, "Where the two differ")
+    # this project's drum mapping: magenta.js's default is an older one (docs/magentajs.md, "Where the two differ")
     drum_classes = {"pitchClasses": [list(p) for p in drums.PITCH_CLASSES]}
     args = {"melody": PITCHES, "drums": drum_classes,
             "trio": {"melArgs": PITCHES, "bassArgs": PITCHES, "drumsArgs": drum_classes}}[rep.kind]
