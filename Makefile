@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test docs lock
+.PHONY: run test docs lint lock
 
 # `musicvae report`: what the run learned, in 80 columns, as the last thing make run prints
 run: $(STAMP)
@@ -24,6 +24,11 @@ test: $(STAMP)
 # The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or a page missing from nav.
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# ruff's lint rules and formatting, as pyproject.toml sets them
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # torch==2.13.0 resolves to the local CPU wheel on machines whose pip finds it (find-links), with no CUDA download.
 $(STAMP): requirements.lock pyproject.toml

@@ -16,13 +16,14 @@ import symusic
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import shared_midi  # noqa: E402
+
 from musicvae.codecs.drums import drum_windows  # noqa: E402
 from musicvae.codecs.melody import melody_windows  # noqa: E402
 from musicvae.codecs.trio import trio_windows  # noqa: E402
 from musicvae.midi import Limits, read_midi  # noqa: E402
 from musicvae.timing import quantize  # noqa: E402
 from tests import magenta_reference as ref  # noqa: E402
-import shared_midi  # noqa: E402
 
 LIMITS = Limits(max_notes=10**6)
 MEL_PROGRAMS = set(range(32))

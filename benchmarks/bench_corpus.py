@@ -67,8 +67,9 @@ def main() -> None:
             start = time.perf_counter()
             render_tunes(tunes, Path(out), workers)
             times[workers] = time.perf_counter() - start
-    print(f"render_tunes: 1 process {times[1]:.1f} s, 2 processes {times[2]:.1f} s, "
-          f"speed-up {times[1] / times[2]:.2f}x")
+    print(
+        f"render_tunes: 1 process {times[1]:.1f} s, 2 processes {times[2]:.1f} s, speed-up {times[1] / times[2]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

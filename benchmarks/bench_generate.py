@@ -17,12 +17,12 @@ import statistics
 import time
 
 import torch
+from naive_port import NaivePort, cell_step
 
 from lightning_modules.components.musicvae import STEPS_PER_BAR, MusicVAE, choose, one_hot
 from lightning_modules.experiment import load
 from musicvae.latent import interpolation_path
 from musicvae.temperature import GREEDY
-from naive_port import NaivePort, cell_step
 
 
 @torch.no_grad()
@@ -86,11 +86,16 @@ def main() -> None:
 
     rows = [
         ("one 16-bar sample", lambda: model.sample(1, 1.0), lambda: naive_decode(port, z[0], 1.0)),
-        ("9-step interpolation", lambda: model.decode_sampled(interpolation_path(z[0], z[1], 9), GREEDY),
-         lambda: [naive_decode(port, p, GREEDY) for p in interpolation_path(z[0], z[1], 9)]),
+        (
+            "9-step interpolation",
+            lambda: model.decode_sampled(interpolation_path(z[0], z[1], 9), GREEDY),
+            lambda: [naive_decode(port, p, GREEDY) for p in interpolation_path(z[0], z[1], 9)],
+        ),
     ]
-    print(f"{args.config}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
-          f"{torch.get_num_threads()} threads; greedy tokens ours vs naive agree on {agree:.1%}")
+    print(
+        f"{args.config}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
+        f"{torch.get_num_threads()} threads; greedy tokens ours vs naive agree on {agree:.1%}"
+    )
     print(f"{'':24}{'ours':>10}{'naive':>10}{'naive/ours':>12}")
     for label, ours, naive in rows:
         a, b = timed(ours, args.repeats), timed(naive, args.repeats)
@@ -98,8 +103,10 @@ def main() -> None:
         print(f"{label:24}{a * 1e3:8.0f} ms{b * 1e3:8.0f} ms{b / a:11.1f}x   goal < 1 s: {goal}")
     batched = timed(lambda: model.sample(args.batch, 1.0), max(1, args.repeats // 2))
     single = timed(lambda: naive_decode(port, z[0], 1.0), args.repeats)
-    print(f"batched sampling ({args.batch} at once): {args.batch / batched:.1f} samples/s; "
-          f"naive one at a time: {1 / single:.1f} samples/s ({single * args.batch / batched:.1f}x)")
+    print(
+        f"batched sampling ({args.batch} at once): {args.batch / batched:.1f} samples/s; "
+        f"naive one at a time: {1 / single:.1f} samples/s ({single * args.batch / batched:.1f}x)"
+    )
     threads = torch.get_num_threads()
     by_threads = {}
     for n in (threads, 1):  # the model commands decode with generation.REQUEST_THREADS
@@ -107,11 +114,15 @@ def main() -> None:
         by_threads[n] = [timed(ours, args.repeats) for _, ours, _ in rows]
     torch.set_num_threads(threads)
     for (label, _, _), many, one in zip(rows, by_threads[threads], by_threads[1]):
-        print(f"{label}: {threads} threads {many * 1e3:.0f} ms, 1 thread {one * 1e3:.0f} ms "
-              f"({many / one:.2f}x the time with {threads})")
+        print(
+            f"{label}: {threads} threads {many * 1e3:.0f} ms, 1 thread {one * 1e3:.0f} ms "
+            f"({many / one:.2f}x the time with {threads})"
+        )
     request = studio_request(model, args.repeats)
-    print(f"musicvae studio, one {model.config.bars}-bar melody decoded per request: {request * 1e3:.0f} ms   "
-          f"goal < 200 ms: {'met' if request < 0.2 else 'NOT met'}")
+    print(
+        f"musicvae studio, one {model.config.bars}-bar melody decoded per request: {request * 1e3:.0f} ms   "
+        f"goal < 200 ms: {'met' if request < 0.2 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

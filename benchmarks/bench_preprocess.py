@@ -16,13 +16,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from musicvae.extract import extract_all  # noqa: E402
-from pipelines.config import load  # noqa: E402
 import shared_midi  # noqa: E402
 
+from musicvae.extract import extract_all  # noqa: E402
+from pipelines.config import load  # noqa: E402
+
 REPS = ["mel_2bar", "mel_16bar", "drums_2bar", "trio_16bar"]
-MODES = {"in_memory": [], "multi_processing x2": ["--direct_running_mode", "multi_processing",
-                                                   "--direct_num_workers", "2"]}
+MODES = {
+    "in_memory": [],
+    "multi_processing x2": ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
+}
 
 CHILD = """
 import resource, sys, time
@@ -45,8 +48,16 @@ def corpus(source: Path, dest: Path, n: int) -> Path:
 
 
 def pipeline(inputs: Path, output: Path, flags: list[str]) -> tuple[float, float]:
-    argv = ["--input", f"{inputs}/**/*.mid", "--output", str(output), "--params", str(ROOT / "params.yaml"),
-            *(a for rep in REPS for a in ("--representation", rep)), *flags]
+    argv = [
+        "--input",
+        f"{inputs}/**/*.mid",
+        "--output",
+        str(output),
+        "--params",
+        str(ROOT / "params.yaml"),
+        *(a for rep in REPS for a in ("--representation", rep)),
+        *flags,
+    ]
     out = subprocess.run([sys.executable, "-c", CHILD, *argv], cwd=ROOT, check=True, capture_output=True, text=True)
     elapsed, peak_mb = map(float, out.stdout.split()[-2:])
     return elapsed, peak_mb
@@ -71,16 +82,20 @@ def main() -> None:
         tmp = Path(tmp)
         big, small = corpus(shared, tmp / "big", args.files), corpus(shared, tmp / "small", args.small)
         loop_s = direct(big)
-        print(f"{args.files} files ({distinct} distinct), 4 representations, "
-              f"{os.cpu_count()} cores")
-        print(f"  core codecs in a loop:        {args.files / loop_s:7.1f} files/s   {1000 * loop_s / args.files:6.2f} ms/file")
+        print(f"{args.files} files ({distinct} distinct), 4 representations, {os.cpu_count()} cores")
+        print(
+            f"  core codecs in a loop:        {args.files / loop_s:7.1f} files/s   "
+            f"{1000 * loop_s / args.files:6.2f} ms/file"
+        )
         for mode, flags in MODES.items():
             small_s, small_mb = pipeline(small, tmp / "out_small", flags)
             big_s, big_mb = pipeline(big, tmp / "out_big", flags)
             per_file = 1000 * big_s / args.files
-            print(f"  pipeline {mode:20s} {args.files / big_s:7.1f} files/s   {per_file:6.2f} ms/file "
-                  f"(pipeline/loop = {big_s / loop_s:4.1f}x)   peak RSS {small_mb:6.0f} MB at {args.small}, "
-                  f"{big_mb:6.0f} MB at {args.files} files")
+            print(
+                f"  pipeline {mode:20s} {args.files / big_s:7.1f} files/s   {per_file:6.2f} ms/file "
+                f"(pipeline/loop = {big_s / loop_s:4.1f}x)   peak RSS {small_mb:6.0f} MB at {args.small}, "
+                f"{big_mb:6.0f} MB at {args.files} files"
+            )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ def step_seconds(experiment, batch: torch.Tensor, steps: int = 20) -> float:
     for _ in range(steps):
         optimizer.zero_grad()
         logits, _, _ = module.model(batch.long(), 0.0)
-        sum(torch.nn.functional.cross_entropy(lg.transpose(1, 2), batch.long()[..., p])
-            for p, lg in enumerate(logits)).backward()
+        sum(
+            torch.nn.functional.cross_entropy(lg.transpose(1, 2), batch.long()[..., p]) for p, lg in enumerate(logits)
+        ).backward()
         optimizer.step()
     return (time.perf_counter() - start) / steps
 
@@ -65,12 +66,18 @@ def main() -> None:
     plain_s, recipe_s = fetch_seconds(plain, args.batches), fetch_seconds(recipe, args.batches)
     step = step_seconds(experiment, next(iter(recipe.train_dataloader()))[0])
     share = recipe_s / step
-    print(f"{CONFIG}, batch {experiment.batch_size}, one thread: {len(plain.splits['train'])} training windows, "
-          f"{len(recipe.sampler)} drawn per epoch by the recipe ({RECIPE})")
-    print(f"  fetch a batch, plain shuffle: {plain_s * 1e3:.2f} ms; with the recipe: {recipe_s * 1e3:.2f} ms "
-          f"({recipe_s / plain_s:.1f}x)")
-    print(f"  one fp32 training step: {step * 1e3:.1f} ms; the recipe's fetch is {100 * share:.1f} % of it   "
-          f"goal < 5 %: {'met' if share < 0.05 else 'NOT met'}")
+    print(
+        f"{CONFIG}, batch {experiment.batch_size}, one thread: {len(plain.splits['train'])} training windows, "
+        f"{len(recipe.sampler)} drawn per epoch by the recipe ({RECIPE})"
+    )
+    print(
+        f"  fetch a batch, plain shuffle: {plain_s * 1e3:.2f} ms; with the recipe: {recipe_s * 1e3:.2f} ms "
+        f"({recipe_s / plain_s:.1f}x)"
+    )
+    print(
+        f"  one fp32 training step: {step * 1e3:.1f} ms; the recipe's fetch is {100 * share:.1f} % of it   "
+        f"goal < 5 %: {'met' if share < 0.05 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

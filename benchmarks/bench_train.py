@@ -49,15 +49,16 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import shared_midi  # noqa: E402
+from naive_port import NaivePort  # noqa: E402
+
 from lightning_modules.allocator import keep_freed_memory  # noqa: E402
-from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
 from lightning_modules.components import objective  # noqa: E402
 from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
 from lightning_modules.datamodule import ShardDataModule  # noqa: E402
+from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
 from lightning_modules.train import train  # noqa: E402
 from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
-from naive_port import NaivePort  # noqa: E402
-import shared_midi  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
 HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (docs/results.md)
@@ -113,6 +114,7 @@ def stepper(model: nn.Module, tokens: torch.Tensor, training, bf16: bool = False
         error.backward()
         nn.utils.clip_grad_norm_(model.parameters(), training.grad_clip)
         optimizer.step()
+
     return step
 
 
@@ -144,12 +146,16 @@ def step_table(steps: int, configs: tuple[str, ...], all_threads: bool) -> None:
     for threads in sorted({1, default_threads}) if all_threads else [1]:
         torch.set_num_threads(threads)
         square = torch.randn(1024, 1024)
-        peak = 2 * 1024 ** 3 / timed([lambda: square @ square], 20)[0] / 1e6
-        print(f"Training step at batch size, random tokens: median of {steps}, {threads} torch thread(s), "
-              f"fp32 matmul peak {peak:.0f} GFLOP/s")
-        print(f"  {'config':22s} {'batch':>5s} {'GFLOP':>6s} {'fp32 ms':>8s} {'bf16 ms':>8s} {'naive ms':>9s} "
-              f"{'bf16/fp32':>9s} {'naive/ours':>10s}  tokens/s fp32 / bf16 / naive   GFLOP/s ours / naive   "
-              f"peak RSS MB (step's part) ours / naive")
+        peak = 2 * 1024**3 / timed([lambda: square @ square], 20)[0] / 1e6  # noqa: B023 (called here, in the loop)
+        print(
+            f"Training step at batch size, random tokens: median of {steps}, {threads} torch thread(s), "
+            f"fp32 matmul peak {peak:.0f} GFLOP/s"
+        )
+        print(
+            f"  {'config':22s} {'batch':>5s} {'GFLOP':>6s} {'fp32 ms':>8s} {'bf16 ms':>8s} {'naive ms':>9s} "
+            f"{'bf16/fp32':>9s} {'naive/ours':>10s}  tokens/s fp32 / bf16 / naive   GFLOP/s ours / naive   "
+            f"peak RSS MB (step's part) ours / naive"
+        )
         for name in configs:
             ours, port, tokens = models(name)
             training = load(name).training
@@ -157,24 +163,34 @@ def step_table(steps: int, configs: tuple[str, ...], all_threads: bool) -> None:
             torch.testing.assert_close(loss(port, tokens, training), loss(ours, tokens, training), rtol=1e-5, atol=0)
             work = gflop(ours, tokens, training)
             if bf16:
-                fp32_ms, bf16_ms, naive_ms = timed([stepper(ours, tokens, training),
-                                                    stepper(ours, tokens, training, True),
-                                                    stepper(port, tokens, training)], steps)
+                fp32_ms, bf16_ms, naive_ms = timed(
+                    [
+                        stepper(ours, tokens, training),
+                        stepper(ours, tokens, training, True),
+                        stepper(port, tokens, training),
+                    ],
+                    steps,
+                )
             else:  # oneDNN has no bf16 LSTM without the instructions: the column says so
-                (fp32_ms, naive_ms), bf16_ms = timed([stepper(ours, tokens, training),
-                                                      stepper(port, tokens, training)], steps), float("nan")
+                (fp32_ms, naive_ms), bf16_ms = (
+                    timed([stepper(ours, tokens, training), stepper(port, tokens, training)], steps),
+                    float("nan"),
+                )
             with get_context("spawn").Pool(1, maxtasksperchild=1) as pool:  # a fresh process for each
-                (ours_mb, ours_step), (naive_mb, naive_step) = pool.starmap(peak_rss_mb, [(name, False),
-                                                                                         (name, True)])
+                (ours_mb, ours_step), (naive_mb, naive_step) = pool.starmap(peak_rss_mb, [(name, False), (name, True)])
             rate = [tokens.shape[0] * tokens.shape[1] * 1000 / ms for ms in (fp32_ms, bf16_ms, naive_ms)]
-            print(f"  {name:22s} {len(tokens):5d} {work:6.1f} {fp32_ms:8.0f} {bf16_ms:8.0f} {naive_ms:9.0f} "
-                  f"{bf16_ms / fp32_ms:8.2f}x {naive_ms / fp32_ms:9.1f}x  "
-                  f"{rate[0]:13.0f} / {rate[1]:.0f} / {rate[2]:.0f}   "
-                  f"{1000 * work / fp32_ms:12.0f} / {1000 * work / naive_ms:5.0f}   "
-                  f"{ours_mb:.0f} (+{ours_step:.0f}) / {naive_mb:.0f} (+{naive_step:.0f})")
+            print(
+                f"  {name:22s} {len(tokens):5d} {work:6.1f} {fp32_ms:8.0f} {bf16_ms:8.0f} {naive_ms:9.0f} "
+                f"{bf16_ms / fp32_ms:8.2f}x {naive_ms / fp32_ms:9.1f}x  "
+                f"{rate[0]:13.0f} / {rate[1]:.0f} / {rate[2]:.0f}   "
+                f"{1000 * work / fp32_ms:12.0f} / {1000 * work / naive_ms:5.0f}   "
+                f"{ours_mb:.0f} (+{ours_step:.0f}) / {naive_mb:.0f} (+{naive_step:.0f})"
+            )
     torch.set_num_threads(default_threads)
-    print("  goals: naive/ours >= 5x, which takes ours at 5x the naive port's GFLOP/s (compare the matmul peak); "
-          "bf16/fp32 < 1 where train.precision auto picks bf16\n")
+    print(
+        "  goals: naive/ours >= 5x, which takes ours at 5x the naive port's GFLOP/s (compare the matmul peak); "
+        "bf16/fp32 < 1 where train.precision auto picks bf16\n"
+    )
 
 
 def heap_run(name: str, kept: bool, steps: int) -> tuple[float, float, float, float]:
@@ -192,13 +208,19 @@ def heap_run(name: str, kept: bool, steps: int) -> tuple[float, float, float, fl
         step()
         spent.append(time.perf_counter() - start)
     after = resource.getrusage(resource.RUSAGE_SELF)
-    return (1000 * statistics.median(spent), 1000 * (after.ru_stime - before.ru_stime) / steps,
-            (after.ru_minflt - before.ru_minflt) / steps, status_mb("VmHWM"))
+    return (
+        1000 * statistics.median(spent),
+        1000 * (after.ru_stime - before.ru_stime) / steps,
+        (after.ru_minflt - before.ru_minflt) / steps,
+        status_mb("VmHWM"),
+    )
 
 
 def heap_table(steps: int, repeats: int, configs: tuple[str, ...]) -> None:
-    print(f"The heap: a step at batch size in fresh processes at one thread, median of {steps}, best of {repeats} "
-          f"processes each, in turns")
+    print(
+        f"The heap: a step at batch size in fresh processes at one thread, median of {steps}, best of {repeats} "
+        f"processes each, in turns"
+    )
     print(f"  {'config':26s} {'malloc':8s} {'ms':>6s} {'kernel ms':>10s} {'minor faults':>13s} {'peak RSS MB':>12s}")
     for name in configs:
         results = {False: [], True: []}
@@ -216,8 +238,11 @@ def heap_table(steps: int, repeats: int, configs: tuple[str, ...]) -> None:
 @contextlib.contextmanager
 def quiet():
     """Lightning's progress bar and warnings, and MLflow's run links, off the table."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-            warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         yield
 
@@ -242,16 +267,27 @@ def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float
         return train(load(CONFIG), settings, folder, out, uri)["train_seconds"], time.perf_counter() - start, None
     experiment = load(CONFIG)
     lightning.seed_everything(settings["seed"], workers=True)
-    data = ShardDataModule(folder / experiment.representation.name, experiment.batch_size, settings["num_workers"],
-                           settings["seed"])
-    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1,
-                                  enable_version_counter=False)
+    data = ShardDataModule(
+        folder / experiment.representation.name, experiment.batch_size, settings["num_workers"], settings["seed"]
+    )
+    checkpoints = ModelCheckpoint(
+        dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1, enable_version_counter=False
+    )
     profiler, timer = SimpleProfiler(), Timer()
-    trainer = lightning.Trainer(max_steps=settings["max_steps"], val_check_interval=settings["val_every_n_steps"],
-                                check_val_every_n_epoch=None, accelerator=settings["accelerator"],
-                                strategy=settings["strategy"], devices=settings["devices"],
-                                num_nodes=settings["num_nodes"], logger=False, callbacks=[checkpoints, timer],
-                                default_root_dir=out, deterministic=True, profiler=profiler)
+    trainer = lightning.Trainer(
+        max_steps=settings["max_steps"],
+        val_check_interval=settings["val_every_n_steps"],
+        check_val_every_n_epoch=None,
+        accelerator=settings["accelerator"],
+        strategy=settings["strategy"],
+        devices=settings["devices"],
+        num_nodes=settings["num_nodes"],
+        logger=False,
+        callbacks=[checkpoints, timer],
+        default_root_dir=out,
+        deterministic=True,
+        profiler=profiler,
+    )
     module = MusicVAEModule(MusicVAE(experiment.model), experiment.training, experiment.representation)
     trainer.fit(module, data)
     durations = profiler.recorded_durations
@@ -265,10 +301,23 @@ def mlflow_server(tmp: Path):
         port = s.getsockname()[1]
     uri, log = f"http://127.0.0.1:{port}", tmp / "server.log"
     with open(log, "wb") as out:  # a session of its own, so that its workers stop with it
-        server = subprocess.Popen([ROOT / ".venv" / "bin" / "mlflow", "server", "--backend-store-uri",
-                                   f"sqlite:///{tmp}/server.db", "--artifacts-destination", tmp / "artifacts",
-                                   "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=out,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [
+                ROOT / ".venv" / "bin" / "mlflow",
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{tmp}/server.db",
+                "--artifacts-destination",
+                tmp / "artifacts",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -291,10 +340,15 @@ def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None
     settings = settings | {"max_steps": steps, "max_minutes": None, "val_every_n_steps": steps}
     with tempfile.TemporaryDirectory() as tmp, mlflow_server(Path(tmp)) as server, quiet():
         sqlite = f"sqlite:///{tmp}/local.db"  # its experiment made here, as a SQLite store keeps artifacts in ./mlruns
-        mlflow.MlflowClient(sqlite).create_experiment(f"musicvae-{load(CONFIG).representation.name}",
-                                                      artifact_location=(Path(tmp) / "local-artifacts").as_uri())
-        runs = {"no logger": (None, 1), "sqlite": (sqlite, 1), "mlflow server": (server, 1),
-                f"server, every {every}": (server, every)}  # the last as params.yaml logs
+        mlflow.MlflowClient(sqlite).create_experiment(
+            f"musicvae-{load(CONFIG).representation.name}", artifact_location=(Path(tmp) / "local-artifacts").as_uri()
+        )
+        runs = {
+            "no logger": (None, 1),
+            "sqlite": (sqlite, 1),
+            "mlflow server": (server, 1),
+            f"server, every {every}": (server, every),
+        }  # the last as params.yaml logs
         for i, (uri, _) in enumerate(runs.values()):  # warm-up: new databases, the server's workers still starting
             fit(folder, settings | {"max_steps": 2, "val_every_n_steps": 2}, Path(tmp) / f"warm{i}", uri)
         results = {label: [] for label in runs}
@@ -313,16 +367,22 @@ def mlflow_table(folder: Path, settings: dict, steps: int, repeats: int) -> None
     per_log = (all_steps - some) / (steps - steps // every)
     per_run = best[f"server, every {every}"][1] - best["no logger"][1] - per_log * (steps // every)
     projected = (per_run + per_log * (planned // every)) / (base / steps * planned)
-    print(f"  goal: overhead < 5%\n  the server costs the fit {1000 * per_log:.0f} ms a logged step and "
-          f"{per_run:.1f} s a run: {100 * projected:.1f}% over params.yaml's {planned} steps, logging every {every}")
+    print(
+        f"  goal: overhead < 5%\n  the server costs the fit {1000 * per_log:.0f} ms a logged step and "
+        f"{per_run:.1f} s a run: {100 * projected:.1f}% over params.yaml's {planned} steps, logging every {every}"
+    )
     fetch = statistics.median(share for _, _, share in results["no logger"])
-    print(f"Loader (no-logger runs, num_workers {settings['num_workers']}): fetching batches "
-          f"{100 * fetch:.2f}% of the training loop's wall time (goal < 5%)")
+    print(
+        f"Loader (no-logger runs, num_workers {settings['num_workers']}): fetching batches "
+        f"{100 * fetch:.2f}% of the training loop's wall time (goal < 5%)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, one config, one thread, no repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: few steps, one config, one thread, no repeats"
+    )
     parser.add_argument("--only", choices=("parameters", "steps", "heap", "mlflow"), help="one part of the four")
     args = parser.parse_args()
     n = QUICK if args.quick else FULL

@@ -25,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import shared_midi  # noqa: E402
+
 from musicvae.midi import REASONS  # noqa: E402
 from tests.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, at_the_limits, meter, tempo, vlq  # noqa: E402
-import shared_midi  # noqa: E402
 
 PEAK_RSS_MB = 1024
 
@@ -47,10 +48,13 @@ def _insert_event(data: bytes, rng: random.Random, event: bytes, delta: int = 0)
     if not chunks:
         return data
     at = rng.choice(chunks)
-    (length,) = struct.unpack(">I", data[at:at + 4].ljust(4, b"\0"))
+    (length,) = struct.unpack(">I", data[at : at + 4].ljust(4, b"\0"))
     body = vlq(delta) + event
-    return data[:at] + struct.pack(">I", (length + len(body)) & 0xFFFFFFFF) + body + data[at + 4:] \
-        if at + 4 <= len(data) else data
+    return (
+        data[:at] + struct.pack(">I", (length + len(body)) & 0xFFFFFFFF) + body + data[at + 4 :]
+        if at + 4 <= len(data)
+        else data
+    )
 
 
 def bit_flips(data, rng):
@@ -62,7 +66,7 @@ def bit_flips(data, rng):
 
 
 def truncation(data, rng):
-    return data[:rng.randrange(len(data) + 1)]
+    return data[: rng.randrange(len(data) + 1)]
 
 
 def chunk_length(data, rng):
@@ -71,7 +75,7 @@ def chunk_length(data, rng):
         return data
     at = rng.choice(chunks)
     value = rng.choice([0, 1, rng.randrange(1 << 32), (1 << 32) - 1, max(0, len(data) - at + rng.randint(-9, 9))])
-    return data[:at] + struct.pack(">I", value) + data[at + 4:]
+    return data[:at] + struct.pack(">I", value) + data[at + 4 :]
 
 
 def tempo_event(data, rng):
@@ -91,13 +95,16 @@ def huge_delta(data, rng):
 
 def header(data, rng):
     field = rng.choice([8, 10, 12])  # format, tracks, division
-    return data[:field] + struct.pack(">H", rng.choice([0, 1, 0x7FFF, 0x8000, 0xE728, rng.randrange(1 << 16)])) \
-        + data[field + 2:]
+    return (
+        data[:field]
+        + struct.pack(">H", rng.choice([0, 1, 0x7FFF, 0x8000, 0xE728, rng.randrange(1 << 16)]))
+        + data[field + 2 :]
+    )
 
 
 def random_bytes(data, rng):
     at, n = rng.randrange(len(data) + 1), rng.randint(1, 64)
-    return data[:at] + rng.randbytes(n) + data[at + n:]
+    return data[:at] + rng.randbytes(n) + data[at + n :]
 
 
 MUTATORS = (bit_flips, truncation, chunk_length, tempo_event, meter_event, huge_delta, header, random_bytes)
@@ -106,8 +113,11 @@ MUTATORS = (bit_flips, truncation, chunk_length, tempo_event, meter_event, huge_
 def seeds(folder: Path | None) -> list[tuple[str, bytes]]:
     real = shared_midi.files("fuzz_extract", folder)  # the fuzzer mutates real files
     # at the limits, but with 10,000 notes: a mutant of the 8 MB one would take seconds to parse, every time
-    built = [(n, d) for n, (d, _) in CASES.items()] + list(ZERO_LENGTH.items()) + [
-        ("at_the_limits_10k_notes", at_the_limits(notes=10_000))]
+    built = (
+        [(n, d) for n, (d, _) in CASES.items()]
+        + list(ZERO_LENGTH.items())
+        + [("at_the_limits_10k_notes", at_the_limits(notes=10_000))]
+    )
     return [(p.resolve().as_posix(), p.read_bytes()) for p in real] + built
 
 
@@ -192,12 +202,16 @@ def main(argv=None) -> int:
     worker.kill()
     rejected = sum(reasons[r] for r in REASONS if r != "timeout")  # the file-level rejections
     print(f"{args.mutants} mutants of {len(corpus)} files (seed {args.seed}) in {time.perf_counter() - start:.0f} s")
-    print(f"outcomes: {dict(outcomes)}, hangs: {len(hangs)}, escapes: {len(escapes)}, "
-          f"internal errors: {reasons['error']}, timeouts: {reasons['timeout']}")
+    print(
+        f"outcomes: {dict(outcomes)}, hangs: {len(hangs)}, escapes: {len(escapes)}, "
+        f"internal errors: {reasons['error']}, timeouts: {reasons['timeout']}"
+    )
     print("reasons (mutants with each):", ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
     print(f"typed file rejections: {rejected / max(1, args.mutants):.0%} of the mutants")
-    print(f"slowest mutant: {slowest[0]:.2f} s ({slowest[1]}); worker peak RSS {peak:.0f} MB "
-          f"({peak / PEAK_RSS_MB:.2f}x of the {PEAK_RSS_MB} MB target)")
+    print(
+        f"slowest mutant: {slowest[0]:.2f} s ({slowest[1]}); worker peak RSS {peak:.0f} MB "
+        f"({peak / PEAK_RSS_MB:.2f}x of the {PEAK_RSS_MB} MB target)"
+    )
     for name, (message, trace) in escapes[:10]:
         print(f"ESCAPE {name}: {message}\n{trace}")
     for name in hangs[:10]:

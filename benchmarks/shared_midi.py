@@ -18,7 +18,9 @@ def files(benchmark: str, where: Path | None = None) -> list[Path]:
     where = where or folder()
     found = sorted(where.rglob("*.mid"))
     if not found:
-        sys.exit(f"{benchmark}: it measures real MIDI from {where}, which holds none here; put a folder of .mid "
-                 f"files there (any corpus: the figures are per file)")
+        sys.exit(
+            f"{benchmark}: it measures real MIDI from {where}, which holds none here; put a folder of .mid "
+            f"files there (any corpus: the figures are per file)"
+        )
     print(f"{benchmark}: {len(found)} real MIDI files from {where}")
     return found

@@ -26,25 +26,47 @@ import pandas as pd
 from lightning_modules.store import tracking_uri
 from musicvae.figures import curve_png
 
-METRICS = {"eval/learning/majority_accuracy": "majority baseline",
-           "eval/accuracy/teacher_forced": "teacher-forced acc", "eval/accuracy/sampled": "sampled acc",
-           "eval/accuracy/greedy": "greedy acc", "eval/notes/greedy/onset_recall": "greedy onset recall",
-           "eval/notes/greedy/pitch_at_onset": "greedy pitch at onsets", "eval/kl_bits": "KL bits",
-           "eval/active_units": "active units",
-           "eval/learning/gap_nats": "code gap nats", "eval/learning/gap_share": "code gap share",
-           "eval/elbo": "ELBO", "eval/interpolation/latent_monotonicity": "interp. monotonicity",
-           "eval/attributes/diagonal_dominance": "attr. diagonal", "val/r_loss": "val r_loss",
-           "eval/decoder_bound/greedy_accuracy": "bound greedy acc",
-           "eval/decoder_bound/greedy_pitch_at_onset": "bound pitch at onsets",
-           "train_steps": "steps", "train_seconds": "train s"}
+METRICS = {
+    "eval/learning/majority_accuracy": "majority baseline",
+    "eval/accuracy/teacher_forced": "teacher-forced acc",
+    "eval/accuracy/sampled": "sampled acc",
+    "eval/accuracy/greedy": "greedy acc",
+    "eval/notes/greedy/onset_recall": "greedy onset recall",
+    "eval/notes/greedy/pitch_at_onset": "greedy pitch at onsets",
+    "eval/kl_bits": "KL bits",
+    "eval/active_units": "active units",
+    "eval/learning/gap_nats": "code gap nats",
+    "eval/learning/gap_share": "code gap share",
+    "eval/elbo": "ELBO",
+    "eval/interpolation/latent_monotonicity": "interp. monotonicity",
+    "eval/attributes/diagonal_dominance": "attr. diagonal",
+    "val/r_loss": "val r_loss",
+    "eval/decoder_bound/greedy_accuracy": "bound greedy acc",
+    "eval/decoder_bound/greedy_pitch_at_onset": "bound pitch at onsets",
+    "train_steps": "steps",
+    "train_seconds": "train s",
+}
 # a trio's melody part as "melody_greedy"
-EXTERNAL = {"majority_accuracy": "baseline", "accuracy/greedy": "greedy acc", "accuracy/melody_greedy": "greedy acc",
-            "notes/greedy/pitch_at_onset": "greedy pitch at onsets",
-            "notes/melody_greedy/pitch_at_onset": "greedy pitch at onsets",
-            "decoder_bound/greedy_accuracy": "bound greedy acc"}
+EXTERNAL = {
+    "majority_accuracy": "baseline",
+    "accuracy/greedy": "greedy acc",
+    "accuracy/melody_greedy": "greedy acc",
+    "notes/greedy/pitch_at_onset": "greedy pitch at onsets",
+    "notes/melody_greedy/pitch_at_onset": "greedy pitch at onsets",
+    "decoder_bound/greedy_accuracy": "bound greedy acc",
+}
 PER_BAR = "evaluation/plots/accuracy_per_bar.csv"
-CURVES = ("majority_accuracy", "accuracy", "greedy_accuracy", "greedy_pitch_at_onset", "active_units", "gap_nats",
-          "gap_share", "grad_z", "conductor_scale")
+CURVES = (
+    "majority_accuracy",
+    "accuracy",
+    "greedy_accuracy",
+    "greedy_pitch_at_onset",
+    "active_units",
+    "gap_nats",
+    "gap_share",
+    "grad_z",
+    "conductor_scale",
+)
 
 
 def every_run(experiment: str, uri: str) -> pd.DataFrame:
@@ -65,11 +87,21 @@ def evaluated(found: pd.DataFrame, experiment: str, uri: str, required: bool = T
 def table(found: pd.DataFrame, shown: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row a run: name, config, the params whose values differ between runs (or that `shown` names: an earlier
     table's, whose runs this one joins), and the final metrics."""
-    params = [c for c in found if c.startswith("params.") and c != "params.config"
-              and (found[c].astype(str).nunique(dropna=False) > 1 or c.removeprefix("params.") in shown)
-              and not c.startswith("params.data_manifest")]
-    out = pd.DataFrame({"run": [_name(run) for _, run in found.iterrows()], "run id": found["run_id"].str[:8],
-                        "config": found["params.config"]})
+    params = [
+        c
+        for c in found
+        if c.startswith("params.")
+        and c != "params.config"
+        and (found[c].astype(str).nunique(dropna=False) > 1 or c.removeprefix("params.") in shown)
+        and not c.startswith("params.data_manifest")
+    ]
+    out = pd.DataFrame(
+        {
+            "run": [_name(run) for _, run in found.iterrows()],
+            "run id": found["run_id"].str[:8],
+            "config": found["params.config"],
+        }
+    )
     for column in params:
         out[column.removeprefix("params.")] = found[column]
     for metric, label in METRICS.items():
@@ -105,11 +137,16 @@ def learning_curves(found: pd.DataFrame, uri: str) -> pd.DataFrame:
     client = mlflow.MlflowClient(uri)
     frames = []
     for _, run in found.iterrows():
-        history = {name: {m.step: m.value for m in client.get_metric_history(run["run_id"], f"monitor/{name}")}
-                   for name in CURVES}
+        history = {
+            name: {m.step: m.value for m in client.get_metric_history(run["run_id"], f"monitor/{name}")}
+            for name in CURVES
+        }
         steps = sorted(history["accuracy"])
-        frames.append(pd.DataFrame({"run": _label(run), "step": steps,
-                                    **{k: [v.get(s) for s in steps] for k, v in history.items()}}))
+        frames.append(
+            pd.DataFrame(
+                {"run": _label(run), "step": steps, **{k: [v.get(s) for s in steps] for k, v in history.items()}}
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["run", "step", *CURVES])
 
 
@@ -152,21 +189,44 @@ def compare(experiment: str, uri: str, out: Path, keep: bool = False) -> pd.Data
     shown = {bar_columns[0], bar_columns[len(bar_columns) // 2], bar_columns[-1]}
     columns = [c for c in result if not c.startswith("sampled bar ") or c in shown]
     (out / "compare.md").write_text(result[columns].to_markdown(index=False) + "\n")
-    rows = [{"bar": b + 1, **{f"{run['run']} ({run['run id']})": run[column] if pd.notna(run[column]) else None
-                              for _, run in result.iterrows()}} for b, column in enumerate(bar_columns)]
-    (out / "per_bar_sampled.png").write_bytes(curve_png(rows, "bar", "sampled reconstruction accuracy",
-                                                        "Per-bar sampled accuracy"))
+    rows = [
+        {
+            "bar": b + 1,
+            **{
+                f"{run['run']} ({run['run id']})": run[column] if pd.notna(run[column]) else None
+                for _, run in result.iterrows()
+            },
+        }
+        for b, column in enumerate(bar_columns)
+    ]
+    (out / "per_bar_sampled.png").write_bytes(
+        curve_png(rows, "bar", "sampled reconstruction accuracy", "Per-bar sampled accuracy")
+    )
     learning.to_csv(out / "learning.csv", index=False)
     if len(learning):
         baseline = float(learning["majority_accuracy"].iloc[0])
-        (out / "learning_accuracy.png").write_bytes(curve_png(
-            [r | {"majority baseline": baseline} for r in _curve_rows(learning, "accuracy")], "step",
-            "teacher-forced accuracy (validation)", "Learning: accuracy against the majority-class baseline"))
-        (out / "learning_gap.png").write_bytes(curve_png(_curve_rows(learning, "gap_share"), "step",
-                                                         "shuffled-code gap / r_loss", "Use of the latent code"))
-        (out / "learning_grad_z.png").write_bytes(curve_png(
-            _curve_rows(learning, "grad_z"), "step", "mean |∂r_loss/∂z| (validation)", "Strength of z's path",
-            log=True))
+        (out / "learning_accuracy.png").write_bytes(
+            curve_png(
+                [r | {"majority baseline": baseline} for r in _curve_rows(learning, "accuracy")],
+                "step",
+                "teacher-forced accuracy (validation)",
+                "Learning: accuracy against the majority-class baseline",
+            )
+        )
+        (out / "learning_gap.png").write_bytes(
+            curve_png(
+                _curve_rows(learning, "gap_share"), "step", "shuffled-code gap / r_loss", "Use of the latent code"
+            )
+        )
+        (out / "learning_grad_z.png").write_bytes(
+            curve_png(
+                _curve_rows(learning, "grad_z"),
+                "step",
+                "mean |∂r_loss/∂z| (validation)",
+                "Strength of z's path",
+                log=True,
+            )
+        )
     return result
 
 

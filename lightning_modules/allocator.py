@@ -9,7 +9,7 @@ import ctypes
 import sys
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # mallopt's parameters, from glibc's malloc.h
-KEPT_BYTES = 2 ** 31 - 1  # freed memory at the heap's top that glibc keeps rather than returns (mallopt's int)
+KEPT_BYTES = 2**31 - 1  # freed memory at the heap's top that glibc keeps rather than returns (mallopt's int)
 
 
 def keep_freed_memory() -> bool:

@@ -29,16 +29,20 @@ def measure(tokens: torch.Tensor) -> np.ndarray:
     return np.stack([np.asarray(f(melody), dtype=np.float64) for f in ATTRIBUTES.values()], -1)
 
 
-def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, mu_test: torch.Tensor, settings: dict,
-                      out: Path) -> dict:
+def attribute_effects(
+    model: MusicVAE, train: torch.Tensor, test: torch.Tensor, mu_test: torch.Tensor, settings: dict, out: Path
+) -> dict:
     """mu_test: the test windows' encoder means."""
     s, batch = settings["attributes"], settings["batch_size"]
     _, mu_train, _ = generation.encode(model, train.long(), batch)
     values = torch.from_numpy(measure(train))
     vectors = {name: attribute_vector(mu_train, values[:, i], s["quantile"]) for i, name in enumerate(ATTRIBUTES)}
     out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in vectors.items()}, out / VECTORS,
-              metadata={"latent_space": generation.latent_space(model)})
+    save_file(
+        {k: v.contiguous() for k, v in vectors.items()},
+        out / VECTORS,
+        metadata={"latent_space": generation.latent_space(model)},
+    )
 
     spread = measure(test).std(0)
     spread[spread == 0] = 1.0  # an attribute constant over the test set is reported unscaled
@@ -48,9 +52,16 @@ def attribute_effects(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, 
         decoded = generation.decode(model, shifted.flatten(0, 1), GREEDY, batch).view(2, len(test), *test.shape[1:])
         effect[i] = (measure(decoded[0]) - measure(decoded[1])).mean(0) / 2 / spread
     names = list(ATTRIBUTES)
-    (out / "attribute_effects.png").write_bytes(figures.heat_map_png(
-        effect, names, names, f"Attribute vectors applied at ±{s['amount']}", "mean change (test-set std)"))
-    return {"train_windows": len(train), "diagonal_dominance": diagonal_dominance(effect),
-            "effect": {row: {col: round(float(effect[i, j]), 6) for j, col in enumerate(names)}
-                       for i, row in enumerate(names)},
-            "vector_norm": {name: round(float(v.norm()), 6) for name, v in vectors.items()}}
+    (out / "attribute_effects.png").write_bytes(
+        figures.heat_map_png(
+            effect, names, names, f"Attribute vectors applied at ±{s['amount']}", "mean change (test-set std)"
+        )
+    )
+    return {
+        "train_windows": len(train),
+        "diagonal_dominance": diagonal_dominance(effect),
+        "effect": {
+            row: {col: round(float(effect[i, j]), 6) for j, col in enumerate(names)} for i, row in enumerate(names)
+        },
+        "vector_norm": {name: round(float(v.norm()), 6) for name, v in vectors.items()},
+    }

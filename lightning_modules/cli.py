@@ -27,10 +27,18 @@ Checkpoint = typer.Option(None, "--checkpoint", metavar="FILE", help="A checkpoi
 RunId = typer.Option(None, "--run-id", help="An MLflow run whose checkpoints/best.ckpt artifact to use.")
 TrackingUri = typer.Option(None, "--tracking-uri", help="MLflow store of --run-id (default: ./mlflow.db).")
 Seed = typer.Option(0, help="Seed of every random draw, so that a command repeats exactly.")
-Temperature = typer.Option("greedy", metavar="T", help="`greedy` (the likeliest note every step), or sample at this "
-                           "softmax temperature, a number above 0 (1 samples the model as trained).")
-WindowOpt = typer.Option(None, "--window", metavar="N",
-                         help="Which window of the file, when it has several (`musicvae explain FILE` lists them).")
+Temperature = typer.Option(
+    "greedy",
+    metavar="T",
+    help="`greedy` (the likeliest note every step), or sample at this "
+    "softmax temperature, a number above 0 (1 samples the model as trained).",
+)
+WindowOpt = typer.Option(
+    None,
+    "--window",
+    metavar="N",
+    help="Which window of the file, when it has several (`musicvae explain FILE` lists them).",
+)
 
 
 FAR_AMOUNT = 10.0  # past this an attribute vector carries z far from any code the encoder produced
@@ -42,8 +50,12 @@ def _temperature(given: str) -> float | str:
     try:
         chosen = check_temperature(given)
     except ValueError:
-        raise UsageError(f"--temperature {given}", "a temperature must be a number above 0, or greedy",
-                         "bad_temperature", "give --temperature greedy, or a number such as 0.5") from None
+        raise UsageError(
+            f"--temperature {given}",
+            "a temperature must be a number above 0, or greedy",
+            "bad_temperature",
+            "give --temperature greedy, or a number such as 0.5",
+        ) from None
     if warning := noise_warning(chosen):
         typer.echo(f"warning: --temperature {given}: {warning}", err=True)
     return chosen
@@ -62,15 +74,17 @@ def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None
     model = generation.load(path)
     record = getattr(model, "learning", None)
     if record and record["verdict"] != "learning":
-        typer.echo(f"warning: {path} was {record['verdict']} when last validated (step {record['step']}: accuracy "
-                   f"{record['accuracy']:.3f} against {record['majority_accuracy']:.3f} for the majority class, "
-                   f"{record['active_units']} active units): {learning.explain(record['verdict'])}", err=True)
+        typer.echo(
+            f"warning: {path} was {record['verdict']} when last validated (step {record['step']}: accuracy "
+            f"{record['accuracy']:.3f} against {record['majority_accuracy']:.3f} for the majority class, "
+            f"{record['active_units']} active units): {learning.explain(record['verdict'])}",
+            err=True,
+        )
     return model
 
 
 def _window(model, path: Path, index: int | None) -> Window:
     """The chosen window of a file; with several and no choice, or a wrong one, the listing and how to choose."""
-    from lightning_modules import generation
     from musicvae import windows
 
     listing = windows.of_file(path, model.representation)
@@ -81,8 +95,9 @@ def _window(model, path: Path, index: int | None) -> Window:
         return listing.windows[index]
     choose = "pick one with --window N:\n" + "\n".join(f"    {listing.line(i)}" for i in range(count))
     if index is None:
-        raise UsageError(path, f"{count} {listing.rep.name} windows, and the command takes one", "several_windows",
-                         choose)
+        raise UsageError(
+            path, f"{count} {listing.rep.name} windows, and the command takes one", "several_windows", choose
+        )
     raise UsageError(path, f"no window {index}: its windows are 0 to {count - 1}", "no_such_window", choose)
 
 
@@ -113,17 +128,28 @@ def _write(path: Path, model, tokens: torch.Tensor, qpm: float = 120.0, programs
 def _not_silent(written: list[bool], where: Path) -> None:
     """Files without a note are nothing to listen to: when every one is silent, the command fails."""
     if not any(written):
-        raise UsageError(where, "the model wrote only rests, nothing to listen to", "only_rests",
-                         "train the model longer; `musicvae report` shows how far it got")
+        raise UsageError(
+            where,
+            "the model wrote only rests, nothing to listen to",
+            "only_rests",
+            "train the model longer; `musicvae report` shows how far it got",
+        )
 
 
 @app.command()
-def sample(n: int = typer.Option(8, "--n", help="How many samples."),
-           temperature: str = typer.Option("0.5", metavar="T", help="Softmax temperature above 0 (Magenta's default "
-                                            "0.5), or `greedy`."),
-           out: Path = typer.Option(Path("samples"), metavar="FOLDER", help="Folder for sample_NN.mid."),
-           checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri, seed: int = Seed):
+def sample(
+    n: int = typer.Option(8, "--n", help="How many samples."),
+    temperature: str = typer.Option(
+        "0.5", metavar="T", help="Softmax temperature above 0 (Magenta's default 0.5), or `greedy`."
+    ),
+    out: Path = typer.Option(Path("samples"), metavar="FOLDER", help="Folder for sample_NN.mid."),
+    checkpoint: Path = Checkpoint,
+    run_id: str = RunId,
+    tracking_uri: str = TrackingUri,
+    seed: int = Seed,
+):
     """Draw z ~ N(0, I) and decode n new sequences."""
+
     def work():
         if n < 1:
             raise UsageError(f"--n {n}", "no sample to draw", "too_few_samples", "give --n 1 or more")
@@ -133,29 +159,39 @@ def sample(n: int = typer.Option(8, "--n", help="How many samples."),
 
         model = _model(checkpoint, run_id, tracking_uri)
         torch.manual_seed(seed)
-        written = [_write(out / f"sample_{i:02d}.mid", model, model.sample(1, chosen_temperature)[0])
-                   for i in track(range(n), description="sampling")]
+        written = [
+            _write(out / f"sample_{i:02d}.mid", model, model.sample(1, chosen_temperature)[0])
+            for i in track(range(n), description="sampling")
+        ]
         _not_silent(written, out)
+
     guarded(work)
 
 
 @app.command()
-def interpolate(a: Path = typer.Argument(..., metavar="A", help="Start MIDI file."),
-                b: Path = typer.Argument(..., metavar="B", help="End MIDI file."),
-                steps: int = typer.Option(9, help="Points on the path, both ends included (2 or more)."),
-                window: list[int] = typer.Option(None, "--window", metavar="N", help="Window of A, then of B, "
-                                                 "when they have several (repeat the option)."),
-                temperature: str = Temperature,
-                out: Path = typer.Option(Path("interpolation"), metavar="FOLDER", help="Folder for step_NN.mid."),
-                checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri,
-                seed: int = Seed):
+def interpolate(
+    a: Path = typer.Argument(..., metavar="A", help="Start MIDI file."),
+    b: Path = typer.Argument(..., metavar="B", help="End MIDI file."),
+    steps: int = typer.Option(9, help="Points on the path, both ends included (2 or more)."),
+    window: list[int] = typer.Option(
+        None, "--window", metavar="N", help="Window of A, then of B, when they have several (repeat the option)."
+    ),
+    temperature: str = Temperature,
+    out: Path = typer.Option(Path("interpolation"), metavar="FOLDER", help="Folder for step_NN.mid."),
+    checkpoint: Path = Checkpoint,
+    run_id: str = RunId,
+    tracking_uri: str = TrackingUri,
+    seed: int = Seed,
+):
     """Slerp between the encoder means of A and B, decoding every point."""
+
     def work():
         from musicvae import windows
 
         if steps < 2:
-            raise UsageError(f"--steps {steps}", "a path needs at least its two ends", "too_few_steps",
-                             "give --steps 2 or more")
+            raise UsageError(
+                f"--steps {steps}", "a path needs at least its two ends", "too_few_steps", "give --steps 2 or more"
+            )
         chosen_temperature = _temperature(temperature)
         for path in (a, b):
             windows.read(path)  # a wrong path fails now, not after the model loads
@@ -171,24 +207,41 @@ def interpolate(a: Path = typer.Argument(..., metavar="A", help="Start MIDI file
         torch.manual_seed(seed)
         mu = [generation.encode(model, _tokens(w))[1][0] for w in (start, end)]
         points = track(interpolation_path(*mu, steps), description="interpolating")
-        written = [_write(out / f"step_{k:02d}.mid", model,
-                          generation.decode(model, z[None], chosen_temperature)[0],
-                          start.qpm, start.programs) for k, z in enumerate(points)]
+        written = [
+            _write(
+                out / f"step_{k:02d}.mid",
+                model,
+                generation.decode(model, z[None], chosen_temperature)[0],
+                start.qpm,
+                start.programs,
+            )
+            for k, z in enumerate(points)
+        ]
         _not_silent(written, out)
+
     guarded(work)
 
 
 @app.command()
-def attribute(path: Path = MidiFile,
-              vector: str = typer.Option(..., help="note_density, average_interval, syncopation_8th, "
-                                         "syncopation_16th or c_dim_triad."),
-              amount: float = typer.Option(1.0, help="How much of the vector to add (negative subtracts)."),
-              out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
-              vectors: Path = typer.Option(None, metavar="FILE", help="Attribute vectors of the evaluate stage "
-                                           "(default: reports/evaluate/attribute_vectors.safetensors)."),
-              window: int = WindowOpt, checkpoint: Path = Checkpoint, run_id: str = RunId,
-              tracking_uri: str = TrackingUri):
+def attribute(
+    path: Path = MidiFile,
+    vector: str = typer.Option(
+        ..., help="note_density, average_interval, syncopation_8th, syncopation_16th or c_dim_triad."
+    ),
+    amount: float = typer.Option(1.0, help="How much of the vector to add (negative subtracts)."),
+    out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
+    vectors: Path = typer.Option(
+        None,
+        metavar="FILE",
+        help="Attribute vectors of the evaluate stage (default: reports/evaluate/attribute_vectors.safetensors).",
+    ),
+    window: int = WindowOpt,
+    checkpoint: Path = Checkpoint,
+    run_id: str = RunId,
+    tracking_uri: str = TrackingUri,
+):
     """Move a file's code along an attribute vector and decode it (greedy)."""
+
     def work():
         from musicvae import windows
 
@@ -202,35 +255,49 @@ def attribute(path: Path = MidiFile,
 
         found_at = vectors or Path("reports/evaluate") / VECTORS
         if not found_at.is_file():
-            raise UsageError(found_at, "no attribute vectors", "no_vectors",
-                             "the evaluate stage of `dvc repro` writes them")
+            raise UsageError(
+                found_at, "no attribute vectors", "no_vectors", "the evaluate stage of `dvc repro` writes them"
+            )
         with safe_open(found_at, "pt") as f:
             found, made_for = {k: f.get_tensor(k) for k in f.keys()}, (f.metadata() or {}).get("latent_space")
         if vector not in found:
-            raise UsageError(found_at, f"no vector {vector!r}", "unknown_vector",
-                             f"choose from {', '.join(sorted(found))}")
+            raise UsageError(
+                found_at, f"no vector {vector!r}", "unknown_vector", f"choose from {', '.join(sorted(found))}"
+            )
         model = _model(checkpoint, run_id, tracking_uri)
         if made_for != generation.latent_space(model):
-            raise UsageError(found_at, "attribute vectors of another model: they move codes of its latent space, "
-                             "not this one's", "foreign_vectors",
-                             "use the vectors the evaluate stage wrote for this model (`dvc repro evaluate`)")
+            raise UsageError(
+                found_at,
+                "attribute vectors of another model: they move codes of its latent space, not this one's",
+                "foreign_vectors",
+                "use the vectors the evaluate stage wrote for this model (`dvc repro evaluate`)",
+            )
         source = _window(model, path, window)
         mu = generation.encode(model, _tokens(source))[1]
         z = apply_attribute(mu, found[vector], amount)
         if abs(amount) > FAR_AMOUNT:  # the prior puts codes within a few vector lengths of each other
-            typer.echo(f"warning: --amount {amount:g} moves the code {abs(amount):g} vector lengths, far outside "
-                       f"where the model has seen codes: expect extremes, not the attribute; -3 to 3 is the useful "
-                       f"range", err=True)
+            typer.echo(
+                f"warning: --amount {amount:g} moves the code {abs(amount):g} vector lengths, far outside "
+                f"where the model has seen codes: expect extremes, not the attribute; -3 to 3 is the useful "
+                f"range",
+                err=True,
+            )
         _not_silent([_write(out, model, generation.decode(model, z, GREEDY)[0], source.qpm, source.programs)], out)
+
     guarded(work)
 
 
 @app.command()
-def encode(path: Path = MidiFile,
-           out: Path = typer.Option(None, metavar="FILE",
-                                    help="Save z, mu and sigma of every window as .npz; else print mu."),
-           checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri, seed: int = Seed):
+def encode(
+    path: Path = MidiFile,
+    out: Path = typer.Option(None, metavar="FILE", help="Save z, mu and sigma of every window as .npz; else print mu."),
+    checkpoint: Path = Checkpoint,
+    run_id: str = RunId,
+    tracking_uri: str = TrackingUri,
+    seed: int = Seed,
+):
     """Encode every window of a file to q(z|x), in the order `musicvae explain` lists them."""
+
     def work():
         from musicvae import windows
 
@@ -250,21 +317,35 @@ def encode(path: Path = MidiFile,
             return
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(out, z=z.numpy(), mu=mu.numpy(), sigma=sigma.numpy(), piece=[w.piece for w in listing.windows],
-                     start_bar=[w.start_bar for w in listing.windows], kept=listing.kept)
+            np.savez(
+                out,
+                z=z.numpy(),
+                mu=mu.numpy(),
+                sigma=sigma.numpy(),
+                piece=[w.piece for w in listing.windows],
+                start_bar=[w.start_bar for w in listing.windows],
+                kept=listing.kept,
+            )
         except OSError as e:
             raise UsageError(out, f"cannot be written ({e.strerror})", "unwritable") from None
         typer.echo(f"wrote {out}: {len(listing.windows)} windows x {model.config.z_size} dims")
+
     guarded(work)
 
 
 @app.command()
-def reconstruct(path: Path = MidiFile,
-                out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
-                temperature: str = Temperature,
-                window: int = WindowOpt, checkpoint: Path = Checkpoint, run_id: str = RunId,
-                tracking_uri: str = TrackingUri, seed: int = Seed):
+def reconstruct(
+    path: Path = MidiFile,
+    out: Path = typer.Option(..., metavar="FILE", help="Output MIDI file."),
+    temperature: str = Temperature,
+    window: int = WindowOpt,
+    checkpoint: Path = Checkpoint,
+    run_id: str = RunId,
+    tracking_uri: str = TrackingUri,
+    seed: int = Seed,
+):
     """Encode a window of a file and decode it again."""
+
     def work():
         from musicvae import windows
 
@@ -280,21 +361,31 @@ def reconstruct(path: Path = MidiFile,
         mu = generation.encode(model, _tokens(source))[1]
         decoded = generation.decode(model, mu, chosen_temperature)[0]
         _not_silent([_write(out, model, decoded, source.qpm, source.programs)], out)
+
     guarded(work)
 
 
 @app.command()
-def studio(shards: Path = typer.Option(Path("data/shards"), metavar="FOLDER", help="Shards whose test split to offer."),
-           vectors: Path = typer.Option(Path("reports/evaluate/attribute_vectors.safetensors"), metavar="FILE",
-                                        help="Attribute vectors of the evaluate stage."),
-           host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback: this machine only)."),
-           port: int = typer.Option(8000, help="Port to listen on."),
-           checkpoint: Path = Checkpoint, run_id: str = RunId, tracking_uri: str = TrackingUri):
+def studio(
+    shards: Path = typer.Option(Path("data/shards"), metavar="FOLDER", help="Shards whose test split to offer."),
+    vectors: Path = typer.Option(
+        Path("reports/evaluate/attribute_vectors.safetensors"),
+        metavar="FILE",
+        help="Attribute vectors of the evaluate stage.",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback: this machine only)."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    checkpoint: Path = Checkpoint,
+    run_id: str = RunId,
+    tracking_uri: str = TrackingUri,
+):
     """A local web page to explore the model: interpolate, move attributes, sample, listen, download MIDI."""
+
     def work():
         from studio.serve import serve, studio_app
 
         serve(studio_app(_model(checkpoint, run_id, tracking_uri), shards, vectors), host, port)
+
     guarded(work)
 
 

@@ -45,11 +45,15 @@ def table_tokens(table: pa.Table) -> np.ndarray:
 
 def read_tokens(folder: Path, split: str) -> torch.Tensor:
     """All windows of a split: uint8 or int16 [N, steps, parts] (a trio's parts are its last axis)."""
-    arrays = [table_tokens(pq.read_table(path, columns=["tokens"], memory_map=True))
-              for path in sorted(Path(folder).glob(f"{split}-*.parquet"))]
+    arrays = [
+        table_tokens(pq.read_table(path, columns=["tokens"], memory_map=True))
+        for path in sorted(Path(folder).glob(f"{split}-*.parquet"))
+    ]
     if not arrays:
-        raise FileNotFoundError(f"{folder}: no {split}-*.parquet shard: the {split} split is empty (more files or a "
-                                f"larger preprocess.splits.{split}), or the preprocess stage has not run")
+        raise FileNotFoundError(
+            f"{folder}: no {split}-*.parquet shard: the {split} split is empty (more files or a "
+            f"larger preprocess.splits.{split}), or the preprocess stage has not run"
+        )
     tokens = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
     if tokens.dtype == np.uint16:  # torch has no uint16 arithmetic; drum classes (< 512) fit int16
         tokens = tokens.astype(np.int16)
@@ -86,8 +90,9 @@ class RecipeSampler(Sampler):
     """Each epoch the windows the caps keep, in a random order, each with its transposition, as (row, semitones).
     The fit loop calls set_epoch before every epoch."""
 
-    def __init__(self, groups: tuple[np.ndarray, np.ndarray], cap: int | None, shifts: tuple[int, int] | None,
-                 seed: int):
+    def __init__(
+        self, groups: tuple[np.ndarray, np.ndarray], cap: int | None, shifts: tuple[int, int] | None, seed: int
+    ):
         self.pieces, self.files = groups
         self.cap, self.shifts, self.seed, self.epoch = cap, shifts or (0, 0), seed, 0
         self.size = len(capped_draw(self.pieces, self.files, cap, np.random.default_rng(0)))
@@ -106,8 +111,15 @@ class RecipeSampler(Sampler):
 
 
 class ShardDataModule(LightningDataModule):
-    def __init__(self, shards: str | Path, batch_size: int, num_workers: int = 0, seed: int = 0,
-                 recipe: DataRecipe | None = None, representation: Representation | None = None):
+    def __init__(
+        self,
+        shards: str | Path,
+        batch_size: int,
+        num_workers: int = 0,
+        seed: int = 0,
+        recipe: DataRecipe | None = None,
+        representation: Representation | None = None,
+    ):
         """Without a `recipe` (and the `representation` of the shards it needs) training windows are shuffled."""
         super().__init__()
         self.folder = Path(shards)
@@ -128,20 +140,35 @@ class ShardDataModule(LightningDataModule):
         if recipe and (recipe.transpose or recipe.resample) and self.sampler is None and "train" in self.splits:
             rep = self.representation
             self.splits["train"] = Transposed(self.splits["train"].tensors[0], rep.kind)
-            self.sampler = RecipeSampler(read_groups(self.folder, "train"),
-                                         rep.max_per_piece if recipe.resample else None, recipe.transpose,
-                                         self.seed)
+            self.sampler = RecipeSampler(
+                read_groups(self.folder, "train"),
+                rep.max_per_piece if recipe.resample else None,
+                recipe.transpose,
+                self.seed,
+            )
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.splits:
             raise ValueError(f"{self.folder}: the {split} split is empty")
         data = self.splits[split]
         if shuffle and self.sampler is not None:
-            return DataLoader(data, batch_size=min(self.batch_size, len(self.sampler)), sampler=self.sampler,
-                              drop_last=True, num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
-        return DataLoader(data, batch_size=min(self.batch_size, len(data)), shuffle=shuffle, drop_last=shuffle,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
-                          generator=torch.Generator().manual_seed(self.seed) if shuffle else None)
+            return DataLoader(
+                data,
+                batch_size=min(self.batch_size, len(self.sampler)),
+                sampler=self.sampler,
+                drop_last=True,
+                num_workers=self.num_workers,
+                persistent_workers=self.num_workers > 0,
+            )
+        return DataLoader(
+            data,
+            batch_size=min(self.batch_size, len(data)),
+            shuffle=shuffle,
+            drop_last=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

@@ -32,6 +32,8 @@ def refusal(path: str | Path, what: str, project: Path = Path(".")) -> tuple[str
     if owner is None:
         return None
     stage, out = owner
-    return (f"lies in {out}, the {stage} stage's output, which DVC replaces with its recorded version at every "
-            f"`dvc exp run`, deleting {what} put there",
-            f"keep it outside the pipeline's outputs, e.g. imports/{Path(path).name}")
+    return (
+        f"lies in {out}, the {stage} stage's output, which DVC replaces with its recorded version at every "
+        f"`dvc exp run`, deleting {what} put there",
+        f"keep it outside the pipeline's outputs, e.g. imports/{Path(path).name}",
+    )

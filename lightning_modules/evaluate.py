@@ -64,21 +64,38 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
             r.append(objective.r_loss(logits, tb))
             predicted.append(torch.stack([lg.argmax(-1) for lg in logits], -1))
     r, kl = torch.cat(r), metrics.kl_divergence(mu, sigma)
-    decoded = {"teacher_forced": [torch.cat(predicted)],
-               "sampled": [generation.decode(model, mu + sigma * torch.randn_like(sigma),  # a fresh z ~ q(z|x)
-                                             settings["temperature"], batch) for _ in range(settings["draws"])],
-               "greedy": [generation.decode(model, mu, GREEDY, batch)]}
+    decoded = {
+        "teacher_forced": [torch.cat(predicted)],
+        "sampled": [
+            generation.decode(
+                model,
+                mu + sigma * torch.randn_like(sigma),  # a fresh z ~ q(z|x)
+                settings["temperature"],
+                batch,
+            )
+            for _ in range(settings["draws"])
+        ],
+        "greedy": [generation.decode(model, mu, GREEDY, batch)],
+    }
     names = PARTS[model.config.kind]
-    result = {"test_windows": len(tokens), "kl_bits": float(metrics.kl_bits(mu, sigma).mean()),
-              "elbo": float(-(r + kl).mean()), "r_loss": float(r.mean()),
-              "active_units": metrics.active_units(mu), "z_size": model.config.z_size, "accuracy": {}, "notes": {}}
+    result = {
+        "test_windows": len(tokens),
+        "kl_bits": float(metrics.kl_bits(mu, sigma).mean()),
+        "elbo": float(-(r + kl).mean()),
+        "r_loss": float(r.mean()),
+        "active_units": metrics.active_units(mu),
+        "z_size": model.config.z_size,
+        "accuracy": {},
+        "notes": {},
+    }
     per_bar = {}
     for mode, draws in decoded.items():
         for p, part in enumerate(names):
             key = mode if len(names) == 1 else f"{part}_{mode}"
             per_bar[key] = torch.stack([metrics.accuracy_per_bar(d[..., p], tokens[..., p]) for d in draws]).mean(0)
-            result["accuracy"][key] = float(torch.stack([metrics.accuracy(d[..., p], tokens[..., p])
-                                                         for d in draws]).mean())
+            result["accuracy"][key] = float(
+                torch.stack([metrics.accuracy(d[..., p], tokens[..., p]) for d in draws]).mean()
+            )
             if part != "drums":  # a melody's classes are pitches: rhythm and pitch can be told apart
                 scores = [metrics.onsets(d[..., p], tokens[..., p]) for d in draws]
                 result["notes"][key] = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
@@ -86,8 +103,9 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
     return result, rows, {"input": tokens, "sampled": decoded["sampled"][0], "greedy": decoded["greedy"][0], "mu": mu}
 
 
-def interpolation(model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, settings: dict
-                  ) -> tuple[dict, list[dict], torch.Tensor]:
+def interpolation(
+    model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, settings: dict
+) -> tuple[dict, list[dict], torch.Tensor]:
     """Slerp between the encoder means `mu` of seeded test pairs, decoded greedily, against naive data-space
     interpolation (each step takes B's token with probability t): normalized Hamming distance to A along the path,
     and how monotonically it rises (Spearman). Returns the metrics, the mean curves, the first pair's path and that
@@ -96,25 +114,38 @@ def interpolation(model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, setti
     generator = torch.Generator().manual_seed(settings["seed"])
     order = torch.randperm(len(tokens), generator=generator)
     if len(tokens) < 2 * pairs:
-        log.warning("interpolation: %d test windows make %d pairs, not the %d eval.interpolation.pairs asks for",
-                    len(tokens), len(tokens) // 2, pairs)
+        log.warning(
+            "interpolation: %d test windows make %d pairs, not the %d eval.interpolation.pairs asks for",
+            len(tokens),
+            len(tokens) // 2,
+            pairs,
+        )
         pairs = len(tokens) // 2
     if pairs == 0:
         raise ValueError(f"interpolation needs two test windows, the test split has {len(tokens)}")
-    a, b = tokens[order[:pairs]].long(), tokens[order[pairs:2 * pairs]].long()
-    path = interpolation_path(mu[order[:pairs]], mu[order[pairs:2 * pairs]], steps)  # [K, pairs, Z]
+    a, b = tokens[order[:pairs]].long(), tokens[order[pairs : 2 * pairs]].long()
+    path = interpolation_path(mu[order[:pairs]], mu[order[pairs : 2 * pairs]], steps)  # [K, pairs, Z]
     latent = generation.decode(model, path.flatten(0, 1), GREEDY, settings["batch_size"]).view(steps, pairs, -1)
     t = torch.linspace(0, 1, steps)
     from_b = torch.rand(steps, *a.shape, generator=generator) < t.view(-1, 1, 1, 1)
     data = torch.where(from_b, b, a).flatten(2)
-    curves = {"latent": metrics.hamming(latent, a.flatten(1)),  # [K, pairs]
-              "data": metrics.hamming(data, a.flatten(1))}
-    result = {f"{k}_monotonicity": float(np.mean([metrics.monotonicity(c[:, i]) for i in range(pairs)]))
-              for k, c in curves.items()}
-    result |= {"pairs": pairs, "steps": steps,
-               "latent_midpoint_hamming": float(curves["latent"][steps // 2].mean())}
-    rows = [{"step": k, "t": round(float(t[k]), 6), **{f"{name}_hamming": round(float(c[k].mean()), 6)
-                                                       for name, c in curves.items()}} for k in range(steps)]
+    curves = {
+        "latent": metrics.hamming(latent, a.flatten(1)),  # [K, pairs]
+        "data": metrics.hamming(data, a.flatten(1)),
+    }
+    result = {
+        f"{k}_monotonicity": float(np.mean([metrics.monotonicity(c[:, i]) for i in range(pairs)]))
+        for k, c in curves.items()
+    }
+    result |= {"pairs": pairs, "steps": steps, "latent_midpoint_hamming": float(curves["latent"][steps // 2].mean())}
+    rows = [
+        {
+            "step": k,
+            "t": round(float(t[k]), 6),
+            **{f"{name}_hamming": round(float(c[k].mean()), 6) for name, c in curves.items()},
+        }
+        for k in range(steps)
+    ]
     return result, rows, latent[:, 0].view(steps, *a.shape[1:]), [a[0], b[0]]
 
 
@@ -147,18 +178,27 @@ def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
     for name, (tokens, counts) in sets.items():
         tokens = subset(tokens, settings["max_examples"], settings["seed"])
         result, _, _ = reconstruction(model, tokens, settings)
-        scored[name] = {**counts, **result, "majority_accuracy": learning.majority_accuracy(tokens),
-                        "decoder_bound": bound(model, tokens, settings)}
+        scored[name] = {
+            **counts,
+            **result,
+            "majority_accuracy": learning.majority_accuracy(tokens),
+            "decoder_bound": bound(model, tokens, settings),
+        }
         greedy = result["accuracy"]["greedy" if model.config.kind != "trio" else "melody_greedy"]
         if greedy < scored[name]["majority_accuracy"] + learning.BASELINE_MARGIN:
-            log.warning("on %s (eval.external) greedy accuracy %.3f is at its majority-class baseline %.3f: the model "
-                        "does not reconstruct music from outside its corpus", name, greedy,
-                        scored[name]["majority_accuracy"])
+            log.warning(
+                "on %s (eval.external) greedy accuracy %.3f is at its majority-class baseline %.3f: the model "
+                "does not reconstruct music from outside its corpus",
+                name,
+                greedy,
+                scored[name]["majority_accuracy"],
+            )
     return scored
 
 
-def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path,
-             sets: dict[str, tuple] | None = None) -> dict:
+def evaluate(
+    model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path, sets: dict[str, tuple] | None = None
+) -> dict:
     kind = model.config.kind
     test = subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
     result, per_bar, recon = reconstruction(model, test, settings)
@@ -166,13 +206,17 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
     sampled = samples(model, settings)
     _write_csv(plots / "accuracy_per_bar.csv", per_bar)
     _write_csv(plots / "interpolation.csv", curve)
-    (plots / "accuracy_per_bar.png").write_bytes(curve_png(per_bar, "bar", "accuracy",
-                                                           "Reconstruction accuracy per bar"))
-    (plots / "interpolation.png").write_bytes(curve_png(curve, "t", "Hamming distance to A",
-                                                        "Interpolation: distance from the start A"))
+    (plots / "accuracy_per_bar.png").write_bytes(
+        curve_png(per_bar, "bar", "accuracy", "Reconstruction accuracy per bar")
+    )
+    (plots / "interpolation.png").write_bytes(
+        curve_png(curve, "t", "Hamming distance to A", "Interpolation: distance from the start A")
+    )
     windows = {
-        "reconstruction": ([recon[k][0] for k in ("input", "sampled", "greedy")],
-                           ["input", f"sampled (T={settings['temperature']})", "greedy"]),
+        "reconstruction": (
+            [recon[k][0] for k in ("input", "sampled", "greedy")],
+            ["input", f"sampled (T={settings['temperature']})", "greedy"],
+        ),
         "samples": (list(sampled), [f"sample {i}" for i in range(len(sampled))]),
         # the real test windows the path runs between, heard before it; and for `musicvae interpolate`
         "endpoints": (ends, ["A (test window)", "B (test window)"]),
@@ -182,8 +226,11 @@ def evaluate(model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Pa
     result["learning"] = {k: v for k, v in diagnose(model, test).items() if k != "kl_per_dim"}
     result["decoder_bound"] = bound(model, test, settings)
     result["external"] = external(model, sets or {}, settings)
-    result["empty_outputs"] = {name: sum(not export.has_notes(kind, t.numpy()) for t in tokens)
-                               for name, (tokens, _) in windows.items() if name != "endpoints"}  # the model's
+    result["empty_outputs"] = {
+        name: sum(not export.has_notes(kind, t.numpy()) for t in tokens)
+        for name, (tokens, _) in windows.items()
+        if name != "endpoints"
+    }  # the model's
     warn(result)
     if kind in ("melody", "trio"):
         train = subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
@@ -211,14 +258,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="models", type=Path, help="the train stage's folder")
     parser.add_argument("--out", default="reports/evaluate", type=Path)
     parser.add_argument("--metrics", default="reports/metrics.json", type=Path, help="every metric")
-    parser.add_argument("--headline", type=Path,
-                        help="the numbers DVC shows, about 20 (default: headline.json beside --metrics)")
+    parser.add_argument(
+        "--headline", type=Path, help="the numbers DVC shows, about 20 (default: headline.json beside --metrics)"
+    )
     parser.add_argument("--plots", default="reports/plots", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     settings = yaml.safe_load(Path(args.params).read_text())["eval"]
-    for key, value in (("temperature", settings["temperature"]), ("samples.temperature",
-                                                                  settings["samples"]["temperature"])):
+    for key, value in (
+        ("temperature", settings["temperature"]),
+        ("samples.temperature", settings["samples"]["temperature"]),
+    ):
         try:
             check_temperature(value)
         except ValueError as e:
@@ -228,8 +278,9 @@ def main(argv: list[str] | None = None) -> None:
     model = generation.load(checkpoint)
     folder = args.shards / model.representation.name
     try:
-        representations.check_same(model.representation, str(checkpoint), representations.of_shards(folder),
-                                   str(folder))
+        representations.check_same(
+            model.representation, str(checkpoint), representations.of_shards(folder), str(folder)
+        )
     except representations.Mismatch as e:
         raise SystemExit(f"evaluate: {e}; rerun `dvc repro` so that the model trains on these shards") from None
     try:  # before the long work: a set that matches nothing is a mistyped path
@@ -237,8 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as e:
         raise SystemExit(f"evaluate: {e}") from None
     start = time.perf_counter()
-    log.info("evaluating %s on the test split (%s)%s", checkpoint, folder,
-             f" and {', '.join(sets)}" if sets else "")
+    log.info("evaluating %s on the test split (%s)%s", checkpoint, folder, f" and {', '.join(sets)}" if sets else "")
     result = evaluate(model, folder, settings, args.out, args.plots, sets)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
@@ -246,10 +296,15 @@ def main(argv: list[str] | None = None) -> None:
     headline_path = args.headline or args.metrics.with_name("headline.json")
     headline_path.write_text(json.dumps(headline(result, run), indent=1) + "\n")
     greedy = next(v for k, v in result["accuracy"].items() if k.endswith("greedy"))  # a trio's: its melody's
-    log.info("done in %.1f s: greedy accuracy %.3f against the majority class's %.3f -> %s, %s",
-             time.perf_counter() - start, greedy, result["learning"]["majority_accuracy"], args.metrics, args.out)
-    log_to_mlflow(run, result,
-                  {"evaluate": args.out, "plots": args.plots, "metrics.json": args.metrics})
+    log.info(
+        "done in %.1f s: greedy accuracy %.3f against the majority class's %.3f -> %s, %s",
+        time.perf_counter() - start,
+        greedy,
+        result["learning"]["majority_accuracy"],
+        args.metrics,
+        args.out,
+    )
+    log_to_mlflow(run, result, {"evaluate": args.out, "plots": args.plots, "metrics.json": args.metrics})
 
 
 if __name__ == "__main__":

@@ -49,9 +49,14 @@ def write_listening(out: Path, written: dict[str, dict], kind: str) -> str:
                 relative = path.relative_to(out).as_posix()
                 # beside the page on disk; through the MLflow server's artifact route in its UI (see log_to_mlflow)
                 wav = [relative, f"get-artifact?path={ARTIFACTS}/evaluate/{relative}&run_uuid=RUN"]
-            windows.append({"label": label, "png": figures.piano_roll_png(kind, [array], [label]), "wav": wav,
-                            "sequence": {"qpm": 120.0, "steps": len(array),
-                                         "parts": export.sequence_parts(kind, array)}})
+            windows.append(
+                {
+                    "label": label,
+                    "png": figures.piano_roll_png(kind, [array], [label]),
+                    "wav": wav,
+                    "sequence": {"qpm": 120.0, "steps": len(array), "parts": export.sequence_parts(kind, array)},
+                }
+            )
         sections.append((name, windows))
     (out / "listening.html").write_text(listening.page("MusicVAE evaluation", sections))
     if synth is None:
@@ -66,10 +71,13 @@ def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> None:
     the training run named by models/run.json."""
     client = mlflow.MlflowClient(run["tracking_uri"])
     step = int(run.get("steps", 0))
-    metrics = [Metric(f"eval/{k}", float(v), 0, step) for k, v in sorted(flatten(result, "/").items())
-               if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    metrics = [
+        Metric(f"eval/{k}", float(v), 0, step)
+        for k, v in sorted(flatten(result, "/").items())
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
     for start in range(0, len(metrics), 1000):  # one request per 1,000 metrics, MLflow's batch limit
-        client.log_batch(run["run_id"], metrics=metrics[start:start + 1000])
+        client.log_batch(run["run_id"], metrics=metrics[start : start + 1000])
     for name, path in outputs.items():
         if path.is_dir():
             client.log_artifacts(run["run_id"], str(path), f"{ARTIFACTS}/{name}")

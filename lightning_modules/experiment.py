@@ -23,13 +23,22 @@ from musicvae.extract import REPRESENTATIONS, Representation
 CONFIGS = Path(__file__).resolve().parents[1] / "experiments" / "configs"
 # Parameters of Magenta's models (../shared/docs/musicvae_reference.md §3.4, for LSTMBlockCell + Dense). PyTorch's
 # LSTMs carry two bias vectors where TF has one, so ours count slightly more.
-MAGENTA_PARAMS = {"cat-mel_2bar_small": 4.4e6, "cat-mel_2bar_big": 134.6e6, "cat-drums_2bar_small": 4.6e6,
-                  "flat-mel_16bar": 235e6, "hierdec-mel_16bar": 176e6, "hierdec-trio_16bar": 231e6}
+MAGENTA_PARAMS = {
+    "cat-mel_2bar_small": 4.4e6,
+    "cat-mel_2bar_big": 134.6e6,
+    "cat-drums_2bar_small": 4.6e6,
+    "flat-mel_16bar": 235e6,
+    "hierdec-mel_16bar": 176e6,
+    "hierdec-trio_16bar": 231e6,
+}
 # What a config file may set, section by section (ModelConfig's kind, classes and steps come from the data).
-SECTIONS = {"representation": None, "batch_size": None,
-            "model": {f.name for f in dataclasses.fields(ModelConfig)} - {"kind", "classes", "steps"},
-            "training": {f.name for f in dataclasses.fields(TrainingConfig)},
-            "data": {f.name for f in dataclasses.fields(DataRecipe)}}
+SECTIONS = {
+    "representation": None,
+    "batch_size": None,
+    "model": {f.name for f in dataclasses.fields(ModelConfig)} - {"kind", "classes", "steps"},
+    "training": {f.name for f in dataclasses.fields(TrainingConfig)},
+    "data": {f.name for f in dataclasses.fields(DataRecipe)},
+}
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,9 @@ def _check_keys(raw: dict, name: str) -> None:
             raise ValueError(f"config {name}: unknown key {key!r}; valid keys: {', '.join(SECTIONS)}")
         unknown = sorted(set(value) - SECTIONS[key]) if SECTIONS[key] else []
         if unknown:
-            raise ValueError(f"config {name}: unknown key {key}.{unknown[0]}; valid {key} keys: "
-                             f"{', '.join(sorted(SECTIONS[key]))}")
+            raise ValueError(
+                f"config {name}: unknown key {key}.{unknown[0]}; valid {key} keys: {', '.join(sorted(SECTIONS[key]))}"
+            )
 
 
 def load(name: str, overrides: dict | None = None) -> Experiment:
@@ -69,15 +79,17 @@ def load(name: str, overrides: dict | None = None) -> Experiment:
     sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
     model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, **sizes)
     data = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get("data", {}).items()}
-    return Experiment(name, rep, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})),
-                      DataRecipe(**data))
-
+    return Experiment(
+        name, rep, model, int(raw["batch_size"]), TrainingConfig(**raw.get("training", {})), DataRecipe(**data)
+    )
 
 
 def cut_as(experiment: Experiment, rep: Representation) -> Experiment:
     """The experiment for windows cut as `rep` (a shard manifest's record): the model's length follows the data."""
     if (rep.name, rep.kind) != (experiment.representation.name, experiment.representation.kind):
-        raise Mismatch(f"config {experiment.name} is for {experiment.representation.name} windows, but the shards "
-                       f"hold {rep.name} ({rep.kind}) windows")
+        raise Mismatch(
+            f"config {experiment.name} is for {experiment.representation.name} windows, but the shards "
+            f"hold {rep.name} ({rep.kind}) windows"
+        )
     model = dataclasses.replace(experiment.model, classes=rep.classes, steps=rep.steps)
     return dataclasses.replace(experiment, representation=rep, model=model)

@@ -46,8 +46,9 @@ def external_windows(source: str, rep: Representation, workers: int = 1) -> tupl
     return torch.from_numpy(tokens.reshape(len(tokens), rep.steps, -1).astype(np.int64)), info
 
 
-def decoder_bound(model: MusicVAE, tokens: torch.Tensor, steps: int = 300, learning_rate: float = 0.05,
-                  batch: int = 256) -> dict:
+def decoder_bound(
+    model: MusicVAE, tokens: torch.Tensor, steps: int = 300, learning_rate: float = 0.05, batch: int = 256
+) -> dict:
     """Greedy accuracy (and for a melody its onsets) decoding each window from its fitted z, the nats a window
     costs there, and the windows' majority-class baseline."""
     tokens = tokens.long()
@@ -74,9 +75,13 @@ def decoder_bound(model: MusicVAE, tokens: torch.Tensor, steps: int = 300, learn
             p.requires_grad_(True)
         model.train(was_training)
     greedy = generation.decode(model, torch.cat(fitted), GREEDY, batch)
-    result = {"windows": len(tokens), "steps": steps, "greedy_accuracy": float(metrics.accuracy(greedy, tokens)),
-              "nats_per_window": float(torch.cat(nats).mean()),
-              "majority_accuracy": learning.majority_accuracy(tokens)}
+    result = {
+        "windows": len(tokens),
+        "steps": steps,
+        "greedy_accuracy": float(metrics.accuracy(greedy, tokens)),
+        "nats_per_window": float(torch.cat(nats).mean()),
+        "majority_accuracy": learning.majority_accuracy(tokens),
+    }
     if model.config.kind != "drums":
         result |= {f"greedy_{k}": v for k, v in metrics.onsets(greedy[..., 0], tokens[..., 0]).items()}
     return result

@@ -13,7 +13,6 @@ from lightning_modules.checkpoint import OldCheckpoint, load_model
 from lightning_modules.components.musicvae import MusicVAE
 from musicvae.reasons import UsageError
 
-
 # Threads a model command (and each studio request) decodes with. A request decodes a few sequences, too little work
 # to share: on a busy 2-core machine one 2-bar decode took 1.0 s with torch's 2 threads waiting on each other, 0.0095 s
 # with one (benchmarks/bench_generate.py compares them).
@@ -23,26 +22,37 @@ REQUEST_THREADS = 1
 def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None) -> Path:
     """A local checkpoint, or the best one logged to the MLflow run `run_id` (downloaded to MLflow's cache)."""
     if (checkpoint is None) == (run_id is None):
-        raise UsageError("--checkpoint, --run-id", "a command uses one model", "checkpoint_or_run",
-                         "give exactly one of them")
+        raise UsageError(
+            "--checkpoint, --run-id", "a command uses one model", "checkpoint_or_run", "give exactly one of them"
+        )
     if checkpoint is not None:
         if not checkpoint.is_file():
-            raise UsageError(checkpoint, "no such checkpoint", "no_checkpoint",
-                             "train one with `dvc repro` (or `make run`), which writes models/best.ckpt")
+            raise UsageError(
+                checkpoint,
+                "no such checkpoint",
+                "no_checkpoint",
+                "train one with `dvc repro` (or `make run`), which writes models/best.ckpt",
+            )
         return checkpoint
     client = mlflow.MlflowClient(tracking_uri)
     try:
         client.get_run(run_id)
     except Exception:  # MLflow raises several types for an unknown run id
-        raise UsageError(f"--run-id {run_id}", f"no such run in the MLflow store {tracking_uri}", "no_such_run",
-                         "`musicvae report` names the run the last training made; `mlflow ui` lists them all") \
-            from None
+        raise UsageError(
+            f"--run-id {run_id}",
+            f"no such run in the MLflow store {tracking_uri}",
+            "no_such_run",
+            "`musicvae report` names the run the last training made; `mlflow ui` lists them all",
+        ) from None
     try:
         return Path(client.download_artifacts(run_id, "checkpoints/best.ckpt"))
     except Exception as e:
-        raise UsageError(f"--run-id {run_id}", f"the run logged no checkpoint (checkpoints/best.ckpt: {e})",
-                         "no_run_checkpoint", "a run that trained to the end logs one; `mlflow ui` shows its "
-                         "artifacts") from None
+        raise UsageError(
+            f"--run-id {run_id}",
+            f"the run logged no checkpoint (checkpoints/best.ckpt: {e})",
+            "no_run_checkpoint",
+            "a run that trained to the end logs one; `mlflow ui` shows its artifacts",
+        ) from None
 
 
 def load(checkpoint: Path) -> MusicVAE:
@@ -51,8 +61,12 @@ def load(checkpoint: Path) -> MusicVAE:
     except OldCheckpoint as e:
         raise UsageError(checkpoint, str(e), "old_checkpoint", "retrain it with `dvc repro`") from None
     except Exception as e:  # a truncated file, a foreign pickle refused by weights_only, a wrong state dict
-        raise UsageError(checkpoint, f"not a musicvae checkpoint: {_why_not(checkpoint, e)}", "not_a_checkpoint",
-                         "give a file the train stage (models/best.ckpt) or `musicvae import` wrote") from None
+        raise UsageError(
+            checkpoint,
+            f"not a musicvae checkpoint: {_why_not(checkpoint, e)}",
+            "not_a_checkpoint",
+            "give a file the train stage (models/best.ckpt) or `musicvae import` wrote",
+        ) from None
 
 
 def _why_not(checkpoint: Path, error: Exception) -> str:

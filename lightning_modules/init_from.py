@@ -31,10 +31,14 @@ def start_from(path: str | Path, experiment: Experiment) -> tuple[Experiment, di
         raise Unusable(f"train.init_from {path}: cannot be loaded ({e})") from None
     rep = experiment.representation
     if (model.representation.name, model.representation.kind) != (rep.name, rep.kind):
-        raise Unusable(f"train.init_from {path}: its model is for {model.representation.name} windows, the shards "
-                       f"hold {rep.name}; choose a checkpoint of the representation model.config trains")
+        raise Unusable(
+            f"train.init_from {path}: its model is for {model.representation.name} windows, the shards "
+            f"hold {rep.name}; choose a checkpoint of the representation model.config trains"
+        )
     # the shards decide the windows' length, as for any training (experiment.cut_as)
     config = dataclasses.replace(model.config, classes=experiment.model.classes, steps=experiment.model.steps)
-    return dataclasses.replace(experiment, model=config), model.state_dict(), \
-        hashlib.sha256(path.read_bytes()).hexdigest()
-
+    return (
+        dataclasses.replace(experiment, model=config),
+        model.state_dict(),
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+    )

@@ -48,8 +48,11 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
     tokens = tokens.long().cpu()
     on_model = tokens.to(model.encoder.mu.weight.device)
     scale = []
-    hook = model.conductor.register_forward_hook(lambda m, i, o: scale.append(o[0].detach().abs().mean())) \
-        if model.config.hierarchical else None
+    hook = (
+        model.conductor.register_forward_hook(lambda m, i, o: scale.append(o[0].detach().abs().mean()))
+        if model.config.hierarchical
+        else None
+    )
     try:
         with torch.no_grad():
             posterior = [model.encoder(encoder_inputs(tb, model.config)) for tb in on_model.split(batch)]
@@ -59,7 +62,7 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
             greedy = model.decode_sampled(mu[:greedy_examples], GREEDY)[0]
         z = mu[:batch].clone().requires_grad_(True)
         with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM has no backward in eval mode
-            grad_z, = torch.autograd.grad(_teacher_forced(model, z, on_model[:batch], batch)[0].sum(), z)
+            (grad_z,) = torch.autograd.grad(_teacher_forced(model, z, on_model[:batch], batch)[0].sum(), z)
         mu, sigma, own, shuffled, predicted, greedy = (t.cpu() for t in (mu, sigma, own, shuffled, predicted, greedy))
     finally:
         if hook:
@@ -68,19 +71,31 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
     kl = learning.kl_per_dim(mu, sigma)
     active, r_loss = metrics.active_units(mu), float(own.mean())
     gap = float((shuffled - own).mean())
-    result = {"majority_accuracy": learning.majority_accuracy(tokens),
-              "accuracy": float((predicted == tokens).float().mean()),
-              "greedy_accuracy": float((greedy == tokens[:greedy_examples]).float().mean()),
-              "active_units": active, "active_fraction": active / mu.shape[1],
-              "r_loss": r_loss, "gap_nats": gap, "gap_share": gap / max(r_loss, 1e-9),
-              "kl_bits": float(kl.sum()) / math.log(2), "kl_per_dim": [round(float(k), 5) for k in kl],
-              "grad_z": float(grad_z.abs().mean()),
-              "conductor_scale": float(torch.stack(scale).mean()) if scale else None}
+    result = {
+        "majority_accuracy": learning.majority_accuracy(tokens),
+        "accuracy": float((predicted == tokens).float().mean()),
+        "greedy_accuracy": float((greedy == tokens[:greedy_examples]).float().mean()),
+        "active_units": active,
+        "active_fraction": active / mu.shape[1],
+        "r_loss": r_loss,
+        "gap_nats": gap,
+        "gap_share": gap / max(r_loss, 1e-9),
+        "kl_bits": float(kl.sum()) / math.log(2),
+        "kl_per_dim": [round(float(k), 5) for k in kl],
+        "grad_z": float(grad_z.abs().mean()),
+        "conductor_scale": float(torch.stack(scale).mean()) if scale else None,
+    }
     if model.config.kind != "drums":  # part 0 is a melody: are the greedy notes' onsets and pitches right?
         result |= {f"greedy_{k}": v for k, v in metrics.onsets(greedy[..., 0], tokens[:greedy_examples, :, 0]).items()}
     result["greedy_majority_accuracy"] = learning.majority_accuracy(tokens[:greedy_examples])
-    result["verdict"] = learning.verdict(result["accuracy"], result["majority_accuracy"], active, result["gap_share"],
-                                         result["greedy_accuracy"], result["greedy_majority_accuracy"])
+    result["verdict"] = learning.verdict(
+        result["accuracy"],
+        result["majority_accuracy"],
+        active,
+        result["gap_share"],
+        result["greedy_accuracy"],
+        result["greedy_majority_accuracy"],
+    )
     return result
 
 
@@ -110,37 +125,74 @@ class LearningMonitor(Callback):
         result["step"] = trainer.global_step
         if not trainer.is_global_zero:
             return
-        scalars = {f"monitor/{k}": v for k, v in result.items()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"}
+        scalars = {
+            f"monitor/{k}": v
+            for k, v in result.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"
+        }
         scalars |= {f"monitor/kl_dim_{d:02d}": v for d, v in enumerate(result["kl_per_dim"])}
         if trainer.logger:
             trainer.logger.log_metrics(scalars, step=trainer.global_step)
-        self.rows.append({k: result[k] for k in ("step", *CURVES, "active_units", "r_loss", "gap_nats", "kl_bits",
-                                                 "grad_z", "conductor_scale", "kl_per_dim")})
+        self.rows.append(
+            {
+                k: result[k]
+                for k in (
+                    "step",
+                    *CURVES,
+                    "active_units",
+                    "r_loss",
+                    "gap_nats",
+                    "kl_bits",
+                    "grad_z",
+                    "conductor_scale",
+                    "kl_per_dim",
+                )
+            }
+        )
         if self.curves:
             self.curves.parent.mkdir(parents=True, exist_ok=True)
             with self.curves.open("w", newline="") as f:
                 # kl_per_dim, a column per dimension, would drown the curves: it has a picture of its own
                 writer = csv.DictWriter(f, [k for k in self.rows[0] if k != "kl_per_dim"], extrasaction="ignore")
                 writer.writeheader()
-                writer.writerows({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
-                                 for row in self.rows)
+                writer.writerows(
+                    {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()} for row in self.rows
+                )
 
     def on_fit_end(self, trainer, pl_module) -> None:
         if self.curves and self.rows and trainer.is_global_zero:
-            self.curves.with_suffix(".png").write_bytes(curve_png(
-                [{k: row[k] for k in ("step", *CURVES)} for row in self.rows], "step", "share",
-                "Learning: accuracy against the majority class; use of z",
-                right=("gap_share", "gap_share: shuffled-code gap / r_loss")))
-            self.curves.with_name("kl_per_dim.png").write_bytes(kl_per_dim_png(
-                [row["step"] for row in self.rows], np.array([row["kl_per_dim"] for row in self.rows]) / math.log(2),
-                "KL of each latent dimension at each validation"))
+            self.curves.with_suffix(".png").write_bytes(
+                curve_png(
+                    [{k: row[k] for k in ("step", *CURVES)} for row in self.rows],
+                    "step",
+                    "share",
+                    "Learning: accuracy against the majority class; use of z",
+                    right=("gap_share", "gap_share: shuffled-code gap / r_loss"),
+                )
+            )
+            self.curves.with_name("kl_per_dim.png").write_bytes(
+                kl_per_dim_png(
+                    [row["step"] for row in self.rows],
+                    np.array([row["kl_per_dim"] for row in self.rows]) / math.log(2),
+                    "KL of each latent dimension at each validation",
+                )
+            )
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         """The latest verdict travels with the weights, so that the `musicvae` command can warn."""
         if self.last:
-            checkpoint["learning"] = {k: self.last[k] for k in ("verdict", "step", "accuracy", "majority_accuracy",
-                                                                "greedy_accuracy", "active_units", "gap_share")}
+            checkpoint["learning"] = {
+                k: self.last[k]
+                for k in (
+                    "verdict",
+                    "step",
+                    "accuracy",
+                    "majority_accuracy",
+                    "greedy_accuracy",
+                    "active_units",
+                    "gap_share",
+                )
+            }
 
     def state_dict(self) -> dict:
         return {"rows": self.rows}

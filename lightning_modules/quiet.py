@@ -10,9 +10,11 @@ from lightning.pytorch.callbacks import RichProgressBar
 
 # Each is true of every run and needs no action: the train stage resumes from models/ on purpose, Lightning calls
 # a torch API that torch deprecated, and the model summary estimates bf16 sizes at 32 bits.
-WARNINGS = (r"Checkpoint directory .* exists and is not empty",
-            r"`isinstance\(treespec, LeafSpec\)` is deprecated",
-            r"Precision bf16-mixed is not supported by the model summary")
+WARNINGS = (
+    r"Checkpoint directory .* exists and is not empty",
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+    r"Precision bf16-mixed is not supported by the model summary",
+)
 
 
 def _not_an_advert(record: logging.LogRecord) -> bool:

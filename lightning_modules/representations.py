@@ -25,8 +25,13 @@ def of_shards(folder: Path) -> Representation:
 
 def check_same(expected: Representation, expected_by: str, found: Representation, found_in: str) -> None:
     """Refuse, naming every setting that differs and both values."""
-    differ = [f"{f.name} {getattr(expected, f.name)!r} against {getattr(found, f.name)!r}"
-              for f in dataclasses.fields(Representation) if getattr(expected, f.name) != getattr(found, f.name)]
+    differ = [
+        f"{f.name} {getattr(expected, f.name)!r} against {getattr(found, f.name)!r}"
+        for f in dataclasses.fields(Representation)
+        if getattr(expected, f.name) != getattr(found, f.name)
+    ]
     if differ:
-        raise Mismatch(f"{expected_by} expects {expected.name} windows cut otherwise than those of {found_in}: "
-                       + "; ".join(differ))
+        raise Mismatch(
+            f"{expected_by} expects {expected.name} windows cut otherwise than those of {found_in}: "
+            + "; ".join(differ)
+        )

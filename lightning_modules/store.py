@@ -22,7 +22,7 @@ def project_root(folder: Path) -> Path:
     <project>/.dvc/tmp/exps/, and a store there would vanish with the copy."""
     parts = folder.parts
     for i in range(len(parts) - 2):
-        if parts[i:i + 3] == (".dvc", "tmp", "exps"):
+        if parts[i : i + 3] == (".dvc", "tmp", "exps"):
             return Path(*parts[:i])
     return folder
 

@@ -31,10 +31,10 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from lightning_modules import representations
 from lightning_modules.allocator import keep_freed_memory
-from lightning_modules.experiment import Experiment, cut_as, load
-from lightning_modules.init_from import Unusable, start_from
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
+from lightning_modules.experiment import Experiment, cut_as, load
+from lightning_modules.init_from import Unusable, start_from
 from lightning_modules.learning_monitor import LearningMonitor
 from lightning_modules.quiet import ProgressBar, silence
 from lightning_modules.store import artifact_location, flatten, open_store, tracking_uri
@@ -48,13 +48,15 @@ def _git_commit() -> str:
 
 
 def precision(setting: str, accelerator: str) -> str:
-    """"auto": on a CPU, bf16 autocast only with AMX tiles: with avx512_bf16 alone oneDNN's bf16 LSTMs train
+    """ "auto": on a CPU, bf16 autocast only with AMX tiles: with avx512_bf16 alone oneDNN's bf16 LSTMs train
     20-28 % slower than fp32 (benchmarks/bench_train.py); on a GPU, bf16-mixed where supported. Any other value is
     Lightning's own."""
     if setting.startswith("bf16") and accelerator == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         # oneDNN would fail at the first LSTM with "could not create a primitive descriptor"
-        raise ValueError(f"train.precision {setting}: this CPU has no bfloat16 instructions (avx512_bf16 or AMX); "
-                         "use auto or 32-true")
+        raise ValueError(
+            f"train.precision {setting}: this CPU has no bfloat16 instructions (avx512_bf16 or AMX); "
+            "use auto or 32-true"
+        )
     if setting != "auto":
         return setting
     if accelerator == "cpu":
@@ -71,8 +73,9 @@ def stopped_by(steps: int, settings: dict, seconds: float) -> str:
     return "end"
 
 
-def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str,
-          curves: Path | None = None) -> dict:
+def train(
+    experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str, curves: Path | None = None
+) -> dict:
     """settings: params.yaml's `train` section. Returns what run.json records."""
     lightning.seed_everything(settings["seed"], workers=True)
     if settings.get("threads"):
@@ -84,19 +87,34 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
     initial = None
     if settings.get("init_from"):  # e.g. a released Magenta model to fine-tune; its architecture replaces the config's
         experiment, initial, init_sha = start_from(settings["init_from"], experiment)
-    data = ShardDataModule(folder, experiment.batch_size, settings["num_workers"], settings["seed"], experiment.data,
-                           experiment.representation)
+    data = ShardDataModule(
+        folder,
+        experiment.batch_size,
+        settings["num_workers"],
+        settings["seed"],
+        experiment.data,
+        experiment.representation,
+    )
     manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
     store_experiment = f"musicvae-{experiment.representation.name}"  # MLflow's: one per representation
     open_store(uri, store_experiment)
-    params = {"config": experiment.name, "representation": asdict(experiment.representation),
-              "batch_size": experiment.batch_size, "model": asdict(experiment.model),
-              "training": asdict(experiment.training), "data": asdict(experiment.data), "train": settings,
-              "data_manifest_sha256": manifest_sha}
+    params = {
+        "config": experiment.name,
+        "representation": asdict(experiment.representation),
+        "batch_size": experiment.batch_size,
+        "model": asdict(experiment.model),
+        "training": asdict(experiment.training),
+        "data": asdict(experiment.data),
+        "train": settings,
+        "data_manifest_sha256": manifest_sha,
+    }
     if initial is not None:
         params["init_from_sha256"] = init_sha
-    config_hash = hashlib.sha256(json.dumps(params | {"code_sha256": code_sha256("lightning_modules.train")},
-                                            sort_keys=True, default=str).encode()).hexdigest()
+    config_hash = hashlib.sha256(
+        json.dumps(
+            params | {"code_sha256": code_sha256("lightning_modules.train")}, sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()
     record_path = out / "run.json"
     previous = json.loads(record_path.read_text()) if record_path.exists() else {}
     killed = "run_id" in previous and "steps" not in previous
@@ -109,47 +127,75 @@ def train(experiment: Experiment, settings: dict, shards: Path, out: Path, uri: 
             stale.unlink()
         if killed:  # its process is gone and nothing will continue it
             close_killed(previous)
-    logger = MLFlowLogger(experiment_name=store_experiment, run_name=experiment.name,
-                          tracking_uri=uri, run_id=previous.get("run_id") if resume else None,
-                          artifact_location=artifact_location(uri),
-                          tags={"config": experiment.name, "data_manifest_sha256": manifest_sha,
-                                # DVC names each experiment it runs; MLflow's run name is the config's
-                                **({"dvc_experiment": os.environ["DVC_EXP_NAME"]} if "DVC_EXP_NAME" in os.environ
-                                   else {}),
-                                "mlflow.source.git.commit": _git_commit()}, synchronous=False)
+    logger = MLFlowLogger(
+        experiment_name=store_experiment,
+        run_name=experiment.name,
+        tracking_uri=uri,
+        run_id=previous.get("run_id") if resume else None,
+        artifact_location=artifact_location(uri),
+        tags={
+            "config": experiment.name,
+            "data_manifest_sha256": manifest_sha,
+            # DVC names each experiment it runs; MLflow's run name is the config's
+            **({"dvc_experiment": os.environ["DVC_EXP_NAME"]} if "DVC_EXP_NAME" in os.environ else {}),
+            "mlflow.source.git.commit": _git_commit(),
+        },
+        synchronous=False,
+    )
     if not resume:
         logger.log_hyperparams(flatten(params, "."))
     out.mkdir(parents=True, exist_ok=True)
-    record = {"run_id": logger.run_id, "config_hash": config_hash, "config": experiment.name,
-              "tracking_uri": uri, "experiment": store_experiment}
+    record = {
+        "run_id": logger.run_id,
+        "config_hash": config_hash,
+        "config": experiment.name,
+        "tracking_uri": uri,
+        "experiment": store_experiment,
+    }
     if leader:  # before fitting, so that a killed run can resume
         record_path.write_text(json.dumps(record, indent=1) + "\n")
-    checkpoints = ModelCheckpoint(dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1,
-                                  enable_version_counter=False)
-    monitor = LearningMonitor(read_tokens(data.folder, "eval")[:settings["monitor"]["windows"]], curves,
-                              settings["monitor"]["greedy"])
+    checkpoints = ModelCheckpoint(
+        dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1, enable_version_counter=False
+    )
+    monitor = LearningMonitor(
+        read_tokens(data.folder, "eval")[: settings["monitor"]["windows"]], curves, settings["monitor"]["greedy"]
+    )
     # The wall-clock cap, and the training time it counts, across a killed run's sessions: the timer's elapsed time
     # travels in the checkpoint (Lightning's max_time is this callback too, but only when a cap is set).
     timer = Timer({"minutes": settings["max_minutes"]} if settings["max_minutes"] else None, verbose=False)
     unbounded = -1  # Lightning's "no limit"; epochs too, else its default stops at 1000 epochs
     trainer = lightning.Trainer(
-        max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"], max_epochs=unbounded,
-        val_check_interval=settings["val_every_n_steps"], check_val_every_n_epoch=None,
-        log_every_n_steps=settings["log_every_n_steps"], accelerator=settings["accelerator"],
-        strategy=settings["strategy"], devices=settings["devices"], num_nodes=settings["num_nodes"],
-        logger=logger, callbacks=[monitor, checkpoints, timer, ProgressBar()], default_root_dir=out, deterministic=True,
-        precision=chosen_precision)
+        max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"],
+        max_epochs=unbounded,
+        val_check_interval=settings["val_every_n_steps"],
+        check_val_every_n_epoch=None,
+        log_every_n_steps=settings["log_every_n_steps"],
+        accelerator=settings["accelerator"],
+        strategy=settings["strategy"],
+        devices=settings["devices"],
+        num_nodes=settings["num_nodes"],
+        logger=logger,
+        callbacks=[monitor, checkpoints, timer, ProgressBar()],
+        default_root_dir=out,
+        deterministic=True,
+        precision=chosen_precision,
+    )
     model = MusicVAE(experiment.model)
     if initial is not None:
         model.load_state_dict(initial)
     module = MusicVAEModule(model, experiment.training, experiment.representation)
     trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
     seconds = timer.time_elapsed("train")
-    record |= {"steps": trainer.global_step, "stopped_by": stopped_by(trainer.global_step, settings, seconds),
-               "precision": chosen_precision, "kept_freed_memory": bool(kept), "world_size": trainer.world_size,
-               "train_seconds": round(seconds, 1), "val_every_n_steps": settings["val_every_n_steps"],
-               "best_val_r_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None
-               else None}
+    record |= {
+        "steps": trainer.global_step,
+        "stopped_by": stopped_by(trainer.global_step, settings, seconds),
+        "precision": chosen_precision,
+        "kept_freed_memory": bool(kept),
+        "world_size": trainer.world_size,
+        "train_seconds": round(seconds, 1),
+        "val_every_n_steps": settings["val_every_n_steps"],
+        "best_val_r_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None else None,
+    }
     if monitor.last:
         record["learning"] = {k: v for k, v in monitor.last.items() if k != "kl_per_dim"}
     if trainer.is_global_zero:
@@ -177,27 +223,36 @@ def close_killed(previous: dict) -> None:
 
 def summary(record: dict) -> str:
     """The one-line verdict the stage ends with."""
-    cap = {"max_steps": "its step budget", "max_minutes": "the wall-clock cap (a busy machine does fewer steps)",
-           "end": "the end of its data"}[record["stopped_by"]]
+    cap = {
+        "max_steps": "its step budget",
+        "max_minutes": "the wall-clock cap (a busy machine does fewer steps)",
+        "end": "the end of its data",
+    }[record["stopped_by"]]
     learned = record.get("learning")  # none only when no step was trained
     if not learned:
         return f"train: {record['steps']} steps, stopped by {cap}; nothing trained, so no verdict"
     if record["steps"] < record["val_every_n_steps"]:
-        return (f"train: too short to judge: {record['steps']} steps (stopped by {cap}), fewer than one validation "
-                f"interval (train.val_every_n_steps {record['val_every_n_steps']}); at its end it was "
-                f"{learned['verdict']}: teacher-forced accuracy {learned['accuracy']:.3f} against "
-                f"{learned['majority_accuracy']:.3f} for the majority class")
-    return (f"train: {learned['verdict']} after {record['steps']} steps in {record['train_seconds']:.0f} s (stopped by "
-            f"{cap}): teacher-forced accuracy "
-            f"{learned['accuracy']:.3f} against {learned['majority_accuracy']:.3f} for the majority class, greedy "
-            f"{learned['greedy_accuracy']:.3f} (against {learned['greedy_majority_accuracy']:.3f} on its windows), "
-            f"{learned['active_units']} active units, shuffled-code gap {learned['gap_nats']:.1f} nats "
-            f"({100 * learned['gap_share']:.1f} % of r_loss)")
+        return (
+            f"train: too short to judge: {record['steps']} steps (stopped by {cap}), fewer than one validation "
+            f"interval (train.val_every_n_steps {record['val_every_n_steps']}); at its end it was "
+            f"{learned['verdict']}: teacher-forced accuracy {learned['accuracy']:.3f} against "
+            f"{learned['majority_accuracy']:.3f} for the majority class"
+        )
+    return (
+        f"train: {learned['verdict']} after {record['steps']} steps in {record['train_seconds']:.0f} s (stopped by "
+        f"{cap}): teacher-forced accuracy "
+        f"{learned['accuracy']:.3f} against {learned['majority_accuracy']:.3f} for the majority class, greedy "
+        f"{learned['greedy_accuracy']:.3f} (against {learned['greedy_majority_accuracy']:.3f} on its windows), "
+        f"{learned['active_units']} active units, shuffled-code gap {learned['gap_nats']:.1f} nats "
+        f"({100 * learned['gap_share']:.1f} % of r_loss)"
+    )
 
 
 # A `dvc exp run -S` writes its values into params.yaml before the stages run, and a failed one leaves them there
-FAILED_VARIANT = ("params.yaml holds the values of the last `dvc exp run -S`, a failed one's too; "
-                  "`git checkout params.yaml` restores the committed ones")
+FAILED_VARIANT = (
+    "params.yaml holds the values of the last `dvc exp run -S`, a failed one's too; "
+    "`git checkout params.yaml` restores the committed ones"
+)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,8 +50,13 @@ class MusicVAEModule(LightningModule):
         metrics = {**losses, "accuracy": correct.mean(), "beta": torch.tensor(beta)}
         metrics |= {f"accuracy/bar_{b:02d}": acc for b, acc in enumerate(per_bar)}
         on_step = split == "train"
-        self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, on_step=on_step, on_epoch=not on_step,
-                      batch_size=batch, sync_dist=not on_step)
+        self.log_dict(
+            {f"{split}/{k}": v for k, v in metrics.items()},
+            on_step=on_step,
+            on_epoch=not on_step,
+            batch_size=batch,
+            sync_dist=not on_step,
+        )
         return losses["loss"]
 
     def training_step(self, batch, batch_idx):
@@ -67,8 +72,12 @@ class MusicVAEModule(LightningModule):
     def configure_optimizers(self):
         t = self.training_config
         optimizer = torch.optim.Adam(self.model.parameters(), lr=t.learning_rate, eps=1e-8)
-        decay = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: objective.learning_rate(
-            step, t.learning_rate, t.min_learning_rate, t.decay_rate) / t.learning_rate)
+        decay = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda step: (
+                objective.learning_rate(step, t.learning_rate, t.min_learning_rate, t.decay_rate) / t.learning_rate
+            ),
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": decay, "interval": "step"}}
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):

@@ -6,7 +6,7 @@ with no notes. Steps are counted from the window's start, which is a bar line (w
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

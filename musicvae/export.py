@@ -32,8 +32,10 @@ def to_midi(parts: list[Part], qpm: float = 120.0) -> bytes:
 def sequence_parts(kind: str, tokens: np.ndarray, programs: tuple[int, ...] = ()) -> list[dict]:
     """A window's parts as the Web Audio synth (musicvae/web/synth.js) plays them: notes [pitch, start, end] in
     16th-note steps."""
-    return [{"program": int(program), "drum": bool(drum), "notes": [list(map(int, n)) for n in notes]}
-            for notes, program, drum in window_parts(kind, tokens, programs)]
+    return [
+        {"program": int(program), "drum": bool(drum), "notes": [list(map(int, n)) for n in notes]}
+        for notes, program, drum in window_parts(kind, tokens, programs)
+    ]
 
 
 def to_note_sequence(parts: list[Part], qpm: float = 120.0):
@@ -48,9 +50,15 @@ def to_note_sequence(parts: list[Part], qpm: float = 120.0):
     seconds_per_step = 60.0 / qpm / STEPS_PER_QUARTER
     for i, (notes, program, is_drum) in enumerate(parts):
         for pitch, start, end in notes:
-            sequence.notes.add(pitch=pitch, velocity=VELOCITY, program=program, is_drum=is_drum,
-                               instrument=9 if is_drum else i, start_time=start * seconds_per_step,
-                               end_time=end * seconds_per_step)
+            sequence.notes.add(
+                pitch=pitch,
+                velocity=VELOCITY,
+                program=program,
+                is_drum=is_drum,
+                instrument=9 if is_drum else i,
+                start_time=start * seconds_per_step,
+                end_time=end * seconds_per_step,
+            )
     sequence.total_time = max((n.end_time for n in sequence.notes), default=0.0)
     return sequence
 
@@ -63,8 +71,10 @@ def window_parts(kind: str, tokens: np.ndarray, programs: tuple[int, ...] = ()) 
         return [(drums.to_notes(tokens[:, 0]), 0, True)]
     if kind == "trio":
         parts = trio.to_parts(tokens)
-        return [(notes, programs[i] if i < len(programs) else program, is_drum)
-                for i, (notes, program, is_drum) in enumerate(parts)]
+        return [
+            (notes, programs[i] if i < len(programs) else program, is_drum)
+            for i, (notes, program, is_drum) in enumerate(parts)
+        ]
     return [(melody.to_notes(tokens[:, 0]), programs[0] if programs else 0, False)]
 
 

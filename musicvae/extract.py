@@ -37,8 +37,11 @@ class Representation:
     @property
     def classes(self) -> tuple[int, ...]:
         """Classes per part of a step."""
-        return {"melody": (melody.CLASSES,), "drums": (drums.CLASSES,),
-                "trio": (melody.CLASSES, melody.CLASSES, drums.CLASSES)}[self.kind]
+        return {
+            "melody": (melody.CLASSES,),
+            "drums": (drums.CLASSES,),
+            "trio": (melody.CLASSES, melody.CLASSES, drums.CLASSES),
+        }[self.kind]
 
 
 REPRESENTATIONS = {
@@ -73,8 +76,9 @@ def _piece_windows(piece: Piece, rep: Representation, max_windows: int) -> tuple
     if rep.kind == "trio":
         found, reasons = trio.trio_windows(piece, rep.slice_bars, int(rep.gap_bars), max_windows)
         return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
-    found, reasons = melody.melody_windows(piece, rep.slice_bars, set(rep.programs) if rep.programs else None,
-                                           rep.gap_bars, max_windows)
+    found, reasons = melody.melody_windows(
+        piece, rep.slice_bars, set(rep.programs) if rep.programs else None, rep.gap_bars, max_windows
+    )
     return [Window(t, piece.index, s, piece.qpm, (p,)) for t, s, p in found], reasons
 
 
@@ -96,8 +100,9 @@ def rejected(md5: str, reps: list[Representation], reason: str, detail: str) -> 
     return {rep.name: FileResult(md5, reasons=Counter({reason: 1}), detail=detail) for rep in reps}
 
 
-def extract_all(source: bytes | str | Path, reps: list[Representation], limits: Limits = Limits(),
-                name: str = "") -> dict[str, FileResult]:
+def extract_all(
+    source: bytes | str | Path, reps: list[Representation], limits: Limits = Limits(), name: str = ""
+) -> dict[str, FileResult]:
     """Parse and quantize once, then extract every representation. Never raises: whatever goes wrong becomes the
     file's reason, so that no file stops a corpus."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -113,12 +118,16 @@ def extract_all(source: bytes | str | Path, reps: list[Representation], limits: 
 
 def _in_time(deadline: float, limits: Limits, done: str) -> None:
     if time.perf_counter() > deadline:
-        raise MidiRejected("timeout", f"{done} took over {limits.timeout_seconds} s; the limits should have stopped "
-                                      "this file sooner, please report it")
+        raise MidiRejected(
+            "timeout",
+            f"{done} took over {limits.timeout_seconds} s; the limits should have stopped "
+            "this file sooner, please report it",
+        )
 
 
-def _extract_all(data: bytes, md5: str, reps: list[Representation], limits: Limits, deadline: float
-                 ) -> dict[str, FileResult]:
+def _extract_all(
+    data: bytes, md5: str, reps: list[Representation], limits: Limits, deadline: float
+) -> dict[str, FileResult]:
     table = read_midi(data, limits)
     _in_time(deadline, limits, "reading")
     pieces, bad_pieces = quantize(table, max_steps=limits.max_steps)

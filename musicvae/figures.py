@@ -8,12 +8,12 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never a display
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-from musicvae.codecs.melody import STEPS_PER_BAR  # noqa: E402
-from musicvae.export import window_parts  # noqa: E402
+from musicvae.codecs.melody import STEPS_PER_BAR
+from musicvae.export import window_parts
 
 COLOURS = {False: ("tab:blue", "tab:green"), True: ("tab:red",)}  # melodic parts in order; drums
 
@@ -71,13 +71,15 @@ def kl_per_dim_png(steps: list[int], kl_bits: np.ndarray, title: str) -> bytes:
     return _png(fig)
 
 
-def curve_png(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False,
-              right: tuple[str, str] | None = None) -> bytes:
+def curve_png(
+    rows: list[dict], x: str, ylabel: str, title: str, log: bool = False, right: tuple[str, str] | None = None
+) -> bytes:
     return _png(curve_figure(rows, x, ylabel, title, log, right))
 
 
-def curve_figure(rows: list[dict], x: str, ylabel: str, title: str, log: bool = False,
-                 right: tuple[str, str] | None = None):
+def curve_figure(
+    rows: list[dict], x: str, ylabel: str, title: str, log: bool = False, right: tuple[str, str] | None = None
+):
     """Every column but `x` of `rows` as a line over `x`; `log` for quantities spanning decades; `right` (a column
     and its label) on an axis of its own, for a quantity of another scale. Past 5 lines (a study's runs) the legend
     moves beside the axes, and past 10 the colours come from a 20-colour palette, so that no two lines share one."""
@@ -90,8 +92,13 @@ def curve_figure(rows: list[dict], x: str, ylabel: str, title: str, log: bool = 
         # a curve measured at only some of the x values (runs validating at different steps) stays one line
         points = [(row[x], row[column]) for row in rows if row[column] is not None and row[column] == row[column]]
         on = other if right and column == right[0] else ax
-        on.plot(*zip(*points), marker="o", label=column, color=colours[i % len(colours)],
-                linestyle="--" if on is other else "-")
+        on.plot(
+            *zip(*points),
+            marker="o",
+            label=column,
+            color=colours[i % len(colours)],
+            linestyle="--" if on is other else "-",
+        )
     if log:
         ax.set_yscale("log")
     if all(isinstance(row[x], int) for row in rows):  # bars and steps: no fractional ticks

@@ -28,9 +28,14 @@ def headline(metrics: dict, run: dict) -> dict:
         "active_units": metrics["active_units"],
         "shuffled_code_gap_nats": metrics["learning"]["gap_nats"],  # what decoding another window's z costs
         "decoder_bound": bound.get("greedy_accuracy"),
-        "external": {name: {**{mode: value for mode, value in scores["accuracy"].items() if mode.endswith("greedy")},
-                            **_notes(scores), "majority_accuracy": scores["majority_accuracy"]}
-                     for name, scores in metrics["external"].items()},
+        "external": {
+            name: {
+                **{mode: value for mode, value in scores["accuracy"].items() if mode.endswith("greedy")},
+                **_notes(scores),
+                "majority_accuracy": scores["majority_accuracy"],
+            }
+            for name, scores in metrics["external"].items()
+        },
         "train": {"steps": run.get("steps"), "minutes": round(run.get("train_seconds", 0) / 60, 1)},
     }
     return _rounded(numbers)

@@ -20,8 +20,10 @@ VERDICTS = ("learning", "at baseline", "latent code unused", "greedy at baseline
 def majority_accuracy(tokens: torch.Tensor) -> float:
     """The accuracy of always predicting each part's commonest class: tokens [N, T, P], parts averaged."""
     tokens = tokens.long()
-    return float(torch.stack([torch.bincount(tokens[..., p].flatten()).max() for p in range(tokens.shape[-1])]
-                             ).float().mean() / tokens[..., 0].numel())
+    return float(
+        torch.stack([torch.bincount(tokens[..., p].flatten()).max() for p in range(tokens.shape[-1])]).float().mean()
+        / tokens[..., 0].numel()
+    )
 
 
 def kl_per_dim(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -29,9 +31,15 @@ def kl_per_dim(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return (0.5 * (mu.square() + sigma.square() - 1) - sigma.log()).mean(0)
 
 
-def verdict(accuracy: float, majority: float, active_units: int, gap_share: float,
-            greedy: float | None = None, greedy_majority: float | None = None) -> str:
-    """"at baseline" when teacher-forced accuracy does not clear the majority class; "latent code unused" when it
+def verdict(
+    accuracy: float,
+    majority: float,
+    active_units: int,
+    gap_share: float,
+    greedy: float | None = None,
+    greedy_majority: float | None = None,
+) -> str:
+    """ "at baseline" when teacher-forced accuracy does not clear the majority class; "latent code unused" when it
     does but no dim is active or decoding another window's code costs (almost) nothing; "greedy at baseline" when
     decoding from z alone (greedy, on windows whose majority class scores `greedy_majority`) does not clear it:
     the model has learned rhythm from the true previous notes, not the music; otherwise "learning"."""
@@ -46,11 +54,13 @@ def verdict(accuracy: float, majority: float, active_units: int, gap_share: floa
 
 def explain(verdict_: str) -> str:
     """The verdict in words for a warning."""
-    return {"learning": "the model beats the majority-class baseline and its decoder uses the latent code",
-            "at baseline": "the model predicts no better than always writing the commonest token (mostly rests): "
-                           "its outputs will be empty or near-empty; train it longer",
-            "latent code unused": "the decoder ignores the latent code z: reconstructions, interpolations and "
-                                  "attribute vectors do not depend on the input; train it longer",
-            "greedy at baseline": "fed the true previous notes the model beats the baseline and it reads z, but "
-                                  "decoding from z alone is no better than writing rests: reconstructions, samples "
-                                  "and interpolations will be sparse; train it longer"}[verdict_]
+    return {
+        "learning": "the model beats the majority-class baseline and its decoder uses the latent code",
+        "at baseline": "the model predicts no better than always writing the commonest token (mostly rests): "
+        "its outputs will be empty or near-empty; train it longer",
+        "latent code unused": "the decoder ignores the latent code z: reconstructions, interpolations and "
+        "attribute vectors do not depend on the input; train it longer",
+        "greedy at baseline": "fed the true previous notes the model beats the baseline and it reads z, but "
+        "decoding from z alone is no better than writing rests: reconstructions, samples "
+        "and interpolations will be sparse; train it longer",
+    }[verdict_]

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2",
-              "/usr/share/soundfonts/FluidR3_GM.sf2", "/usr/share/soundfonts/default.sf2")
+SOUNDFONTS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+)
 SAMPLE_RATE = 22050
 SYNTH = Path(__file__).parent / "web" / "synth.js"
 # Plays window i of SEQUENCES through the synth; `listening.scheduled` counts the notes, for the browser test.
@@ -51,8 +55,28 @@ def render_wav(midi: bytes, out: Path, synth: tuple[str, str]) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "in.mid"
         source.write_bytes(midi)
-        done = subprocess.run([binary, "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.8", "-r", str(SAMPLE_RATE),
-                               "-F", str(out), soundfont, str(source)], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                binary,
+                "-ni",
+                "-q",
+                "-R",
+                "0",
+                "-C",
+                "0",
+                "-g",
+                "0.8",
+                "-r",
+                str(SAMPLE_RATE),
+                "-F",
+                str(out),
+                soundfont,
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     if done.returncode != 0 or not out.exists():
         raise RuntimeError(f"fluidsynth failed on {out.name}: {done.stderr.strip()[-500:]}")
     return out
@@ -76,13 +100,19 @@ def page(title: str, sections: list[tuple[str, list[dict]]]) -> str:
         for window in windows:
             label = html.escape(window["label"])
             audio = "".join(f'<source src="{html.escape(s)}" type="audio/wav">' for s in window["wav"])
-            body.append(f'<div class="window"><img alt="{label}" src="data:image/png;base64,'
-                        f'{base64.b64encode(window["png"]).decode()}"><p>{label}<br>'
-                        f'<button type="button" data-window="{len(sequences)}">&#9654; Play</button>'
-                        + (f' <audio controls preload="none">{audio}</audio>' if audio else "") + "</p></div>")
+            body.append(
+                f'<div class="window"><img alt="{label}" src="data:image/png;base64,'
+                f'{base64.b64encode(window["png"]).decode()}"><p>{label}<br>'
+                f'<button type="button" data-window="{len(sequences)}">&#9654; Play</button>'
+                + (f' <audio controls preload="none">{audio}</audio>' if audio else "")
+                + "</p></div>"
+            )
             sequences.append(window["sequence"])
     style = ".window{display:flex;align-items:center;gap:1em}.window img{max-width:60%}"
     script = f"{SYNTH.read_text()}\nconst SEQUENCES = {json.dumps(sequences)};\n{PLAYER}"
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body style=\"font-family:sans-serif\">" + "\n".join(body)
-            + f"<script>{script}</script></body></html>\n")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<style>{style}</style></head><body style="font-family:sans-serif">'
+        + "\n".join(body)
+        + f"<script>{script}</script></body></html>\n"
+    )

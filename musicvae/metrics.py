@@ -21,8 +21,7 @@ def accuracy(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (predicted == target).float().mean()
 
 
-def accuracy_per_bar(predicted: torch.Tensor, target: torch.Tensor,
-                     steps_per_bar: int = STEPS_PER_BAR) -> torch.Tensor:
+def accuracy_per_bar(predicted: torch.Tensor, target: torch.Tensor, steps_per_bar: int = STEPS_PER_BAR) -> torch.Tensor:
     """[bars] accuracy of one part's tokens [N, T] in each bar, over all examples (`segment/NNN/metrics/accuracy`)."""
     n, steps = target.shape
     correct = (predicted == target).float().reshape(n, steps // steps_per_bar, steps_per_bar)
@@ -37,9 +36,11 @@ def onsets(predicted: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
     one repeated pitch scores well above one that is silent."""
     starts, started = target >= FIRST_PITCH, predicted >= FIRST_PITCH
     both, found = (starts & started).sum(), starts.sum().clamp(min=1)
-    return {"onset_recall": float(both / found),
-            "pitch_at_onset": float((starts & (predicted == target)).sum() / found),
-            "onset_precision": float(both / started.sum().clamp(min=1))}
+    return {
+        "onset_recall": float(both / found),
+        "pitch_at_onset": float((starts & (predicted == target)).sum() / found),
+        "onset_precision": float(both / started.sum().clamp(min=1)),
+    }
 
 
 def kl_divergence(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

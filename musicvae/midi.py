@@ -18,11 +18,29 @@ import numba
 import numpy as np
 import symusic
 
-REASONS = ("empty", "corrupt", "too_large", "too_many_notes", "too_long", "bad_tempo", "too_many_steps",
-           "too_many_time_splits", "timeout")
+REASONS = (
+    "empty",
+    "corrupt",
+    "too_large",
+    "too_many_notes",
+    "too_long",
+    "bad_tempo",
+    "too_many_steps",
+    "too_many_time_splits",
+    "timeout",
+)
 
-NOTE = np.dtype([("instrument", "i4"), ("program", "i2"), ("is_drum", "?"), ("pitch", "i2"), ("velocity", "i2"),
-                 ("start", "f8"), ("end", "f8")])
+NOTE = np.dtype(
+    [
+        ("instrument", "i4"),
+        ("program", "i2"),
+        ("is_drum", "?"),
+        ("pitch", "i2"),
+        ("velocity", "i2"),
+        ("start", "f8"),
+        ("end", "f8"),
+    ]
+)
 
 
 class MidiRejected(ValueError):
@@ -77,16 +95,19 @@ def midi_files(source: str) -> list[str]:
     """The MIDI files of a folder (searched recursively) or glob, `~` expanded, sorted."""
     source = os.path.expanduser(source)
     pattern = os.path.join(source, "**", "*") if os.path.isdir(source) else source
-    return sorted(p for p in glob.glob(pattern, recursive=True)
-                  if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p))
+    return sorted(
+        p for p in glob.glob(pattern, recursive=True) if p.lower().endswith(MIDI_SUFFIXES) and os.path.isfile(p)
+    )
 
 
 # symusic's parser errors, in words: what is wrong with the file rather than what the parser tripped on
 _PARSER_ERRORS = (
     (re.compile(r"header is not MThd"), lambda m: "it does not begin with a MIDI header"),
     (re.compile(r"midi format \((\d+)\)"), lambda m: f"its header names MIDI format {m[1]}, where 0, 1 or 2 exist"),
-    (re.compile(r"chunk length (\d+) \(remaining bytes after header: (\d+)\)"),
-     lambda m: f"it ends early: a track announces {m[1]} bytes and {m[2]} follow (a cut-off copy?)"),
+    (
+        re.compile(r"chunk length (\d+) \(remaining bytes after header: (\d+)\)"),
+        lambda m: f"it ends early: a track announces {m[1]} bytes and {m[2]} follow (a cut-off copy?)",
+    ),
 )
 
 
@@ -260,8 +281,9 @@ def _tick_scales(tempos: np.ndarray, tpq: int) -> tuple[np.ndarray, np.ndarray]:
         if mspq < 0:
             raise MidiRejected("corrupt", f"a tempo event at tick {tick} holds fewer than the 3 bytes of a tempo")
         if mspq == 0:
-            raise MidiRejected("bad_tempo", f"a tempo of 0 microseconds per beat at tick {tick}: "
-                                            "a beat that takes no time")
+            raise MidiRejected(
+                "bad_tempo", f"a tempo of 0 microseconds per beat at tick {tick}: a beat that takes no time"
+            )
         scale = 60.0 / ((6e7 / mspq) * tpq)
         if tick == 0:
             ticks, scales = [0], [scale]
@@ -284,8 +306,9 @@ def _time_signatures(meters: np.ndarray) -> np.ndarray:
     """(tick, numerator, denominator) of each meter. A denominator past 2^7 reads as 0, as symusic reads it, so
     that such a meter stays an impossible one (`bad_time_signature`) rather than a 4/256 bar."""
     if (meters[:, 1] < 0).any():
-        raise MidiRejected("corrupt", f"a time signature at tick {meters[meters[:, 1] < 0][0, 0]} holds fewer "
-                                      "than its 4 bytes")
+        raise MidiRejected(
+            "corrupt", f"a time signature at tick {meters[meters[:, 1] < 0][0, 0]} holds fewer than its 4 bytes"
+        )
     power = meters[:, 2]
     return np.stack([meters[:, 0], meters[:, 1], np.where(power < 8, 1 << np.minimum(power, 7), 0)], axis=1)
 
@@ -300,7 +323,7 @@ def _table(data: bytes, tpq: int) -> NoteTable:
     _, first, which = np.unique((track * 16 + channel) * 128 + program, return_index=True, return_inverse=True)
     instrument = np.argsort(np.argsort(first))[which]
     seconds = _seconds(np.concatenate([begin, end]), map_ticks, scales)
-    start, end = seconds[: len(rows)], seconds[len(rows):]
+    start, end = seconds[: len(rows)], seconds[len(rows) :]
     # by onset, the highest pitch first; ties in note-seq's order: by instrument, then as they ended
     order = np.lexsort((instrument, -pitch, start))
     notes = np.empty(len(order), NOTE)

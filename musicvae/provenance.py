@@ -61,7 +61,7 @@ def _imports(module: str, path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            above = package[:len(package) + 1 - node.level] if node.level else []  # a relative import's package
+            above = package[: len(package) + 1 - node.level] if node.level else []  # a relative import's package
             base = ".".join([*above, *([node.module] if node.module else [])])
             names.update([base, *(f"{base}.{alias.name}" for alias in node.names)])
     return {".".join(name.split(".")[:i]) for name in names for i in range(1, name.count(".") + 2)}

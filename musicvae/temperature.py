@@ -15,10 +15,11 @@ def check_temperature(temperature: float | str) -> float | str:
             temperature = float(temperature)
         except ValueError:
             pass
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-            or not 0 < temperature < float("inf"):
-        raise ValueError(f"temperature {temperature!r}: a temperature must be a number above 0 (1 samples the model "
-                         f"as trained, lower is more conservative), or {GREEDY!r} for the likeliest note every step")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < float("inf"):
+        raise ValueError(
+            f"temperature {temperature!r}: a temperature must be a number above 0 (1 samples the model "
+            f"as trained, lower is more conservative), or {GREEDY!r} for the likeliest note every step"
+        )
     return float(temperature)
 
 
@@ -29,6 +30,8 @@ NOISE_TEMPERATURE = 10.0
 def noise_warning(temperature: float | str) -> str | None:
     """Words for a temperature so high that the model no longer shapes what it draws."""
     if temperature != GREEDY and temperature > NOISE_TEMPERATURE:
-        return (f"at temperature {temperature:g} every note is about equally likely: the output is noise, not the "
-                f"model's; 0.1 to 2 is the useful range")
+        return (
+            f"at temperature {temperature:g} every note is about equally likely: the output is noise, not the "
+            f"model's; 0.1 to 2 is the useful range"
+        )
     return None

@@ -12,8 +12,17 @@ import numpy as np
 
 from musicvae.midi import MidiRejected, NoteTable
 
-STEPS = np.dtype([("instrument", "i4"), ("program", "i2"), ("is_drum", "?"), ("pitch", "i2"), ("velocity", "i2"),
-                  ("start", "i8"), ("end", "i8")])
+STEPS = np.dtype(
+    [
+        ("instrument", "i4"),
+        ("program", "i2"),
+        ("is_drum", "?"),
+        ("pitch", "i2"),
+        ("velocity", "i2"),
+        ("start", "i8"),
+        ("end", "i8"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,11 @@ class Piece:
 def split_times(table: NoteTable) -> list[float]:
     """Cut points: 0, every real change of tempo or meter before the last note ends, and that end."""
     total = table.total_time
-    changes = sorted([(t, "meter", (num, den)) for t, num, den in table.time_signatures.tolist()]
-                     + [(t, "tempo", qpm) for t, qpm in table.tempos.tolist()], key=lambda c: c[0])
+    changes = sorted(
+        [(t, "meter", (num, den)) for t, num, den in table.time_signatures.tolist()]
+        + [(t, "tempo", qpm) for t, qpm in table.tempos.tolist()],
+        key=lambda c: c[0],
+    )
     current = {"meter": (4, 4), "tempo": 120.0}
     cuts = [0.0]
     for t, kind, value in changes:
@@ -79,8 +91,11 @@ def quantize(table: NoteTable, steps_per_quarter: int = 4, max_steps: float = np
         ends = (np.minimum(inside["end"], end) - begin) * steps_per_second + 0.5
         steps += ends.max(initial=0.0)
         if steps > max_steps:  # checked in floats: a billion-step piece would overflow the integer steps
-            raise MidiRejected("too_many_steps", f"the notes span {steps:,.0f} sixteenth-note steps or more > "
-                               f"{max_steps:,} (the fastest tempo is {table.tempos[:, 1].max():,.0f} beats a minute)")
+            raise MidiRejected(
+                "too_many_steps",
+                f"the notes span {steps:,.0f} sixteenth-note steps or more > "
+                f"{max_steps:,} (the fastest tempo is {table.tempos[:, 1].max():,.0f} beats a minute)",
+            )
         out = np.zeros(len(inside), STEPS)
         for field in ("instrument", "program", "is_drum", "pitch", "velocity"):
             out[field] = inside[field]

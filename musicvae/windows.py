@@ -24,8 +24,10 @@ class Listing:
 
     def line(self, i: int) -> str:
         w = self.windows[i]
-        return (f"{i}: piece {w.piece}, bars {w.start_bar}-{w.start_bar + self.rep.slice_bars - 1}, {w.qpm:.1f} qpm, "
-                f"programs {list(w.programs)}" + (", kept for training" if self.kept[i] else ""))
+        return (
+            f"{i}: piece {w.piece}, bars {w.start_bar}-{w.start_bar + self.rep.slice_bars - 1}, {w.qpm:.1f} qpm, "
+            f"programs {list(w.programs)}" + (", kept for training" if self.kept[i] else "")
+        )
 
 
 def read(path: Path) -> bytes:
@@ -69,6 +71,7 @@ def of_file(path: Path, rep: Representation, data: bytes | None = None) -> Listi
     """The listing of a file that has windows, or a UsageError saying why it has none."""
     listing = list_all(path, [rep], data)[rep.name]
     if not listing.windows:
-        raise no_window(path, f"{rep.name} window", listing.result.reasons,
-                        f"`musicvae explain {path}` lists every reason")
+        raise no_window(
+            path, f"{rep.name} window", listing.result.reasons, f"`musicvae explain {path}` lists every reason"
+        )
     return listing

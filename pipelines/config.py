@@ -29,9 +29,13 @@ class PreprocessConfig:
 
     def settings(self, rep: Representation) -> dict:
         """What the shards of `rep` depend on, besides the input files and the code."""
-        return {"representation": dataclasses.asdict(rep), "splits": self.splits,
-                "rows_per_shard": self.rows_per_shard, "limits": dataclasses.asdict(self.limits),
-                **({} if self.cap_splits == SPLITS else {"cap_splits": list(self.cap_splits)})}
+        return {
+            "representation": dataclasses.asdict(rep),
+            "splits": self.splits,
+            "rows_per_shard": self.rows_per_shard,
+            "limits": dataclasses.asdict(self.limits),
+            **({} if self.cap_splits == SPLITS else {"cap_splits": list(self.cap_splits)}),
+        }
 
     def representations_for(self, split: str) -> list[Representation]:
         """What a file of `split` is cut with: uncapped outside cap_splits."""

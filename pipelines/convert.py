@@ -64,17 +64,40 @@ class ConvertFile(beam.DoFn):
             for reason, count in result.reasons.items():
                 Metrics.counter("preprocess", f"{name}.{reason}").inc(count)
             Metrics.counter("preprocess", f"{name}.files").inc()
-            yield beam.pvalue.TaggedOutput(FILES, (name, {"split": split, "windows": len(result.windows),
-                                                          "reasons": dict(result.reasons)}))
+            yield beam.pvalue.TaggedOutput(
+                FILES, (name, {"split": split, "windows": len(result.windows), "reasons": dict(result.reasons)})
+            )
             if not result.windows:
-                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, {
-                    "path": source, "md5": md5, "reason": dead_letter_reason(result),
-                    "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items()))}))
+                yield beam.pvalue.TaggedOutput(
+                    DEAD_LETTERS,
+                    (
+                        name,
+                        {
+                            "path": source,
+                            "md5": md5,
+                            "reason": dead_letter_reason(result),
+                            "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
+                        },
+                    ),
+                )
             for w in result.windows:
                 tokens = w.tokens.tobytes()
-                yield beam.pvalue.TaggedOutput(WINDOWS, ((name, hashlib.sha1(tokens).hexdigest()), {
-                    "split": split, "md5": md5, "source": source, "piece": w.piece, "start_bar": w.start_bar,
-                    "qpm": w.qpm, "programs": list(w.programs), "tokens": tokens}))
+                yield beam.pvalue.TaggedOutput(
+                    WINDOWS,
+                    (
+                        (name, hashlib.sha1(tokens).hexdigest()),
+                        {
+                            "split": split,
+                            "md5": md5,
+                            "source": source,
+                            "piece": w.piece,
+                            "start_bar": w.start_bar,
+                            "qpm": w.qpm,
+                            "programs": list(w.programs),
+                            "tokens": tokens,
+                        },
+                    ),
+                )
 
     @staticmethod
     def _md5_in_chunks(readable) -> str:

@@ -58,8 +58,12 @@ def _index_paths(p: beam.Pipeline, index: str) -> beam.PCollection:
         path = next(csv.reader([line]))[column]
         return path if "://" in path or path.startswith("/") else FileSystems.join(root, path)
 
-    return (p | "ReadIndex" >> beam.io.ReadFromText(index, skip_header_lines=1)
-            | "Paths" >> beam.Map(absolute) | "MatchIndex" >> fileio.MatchAll())
+    return (
+        p
+        | "ReadIndex" >> beam.io.ReadFromText(index, skip_header_lines=1)
+        | "Paths" >> beam.Map(absolute)
+        | "MatchIndex" >> fileio.MatchAll()
+    )
 
 
 def read_files(p: beam.Pipeline, input: str) -> beam.PCollection:
@@ -104,34 +108,67 @@ def _dead_letters(rep: str, records) -> tuple[str, bytes]:
 
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
     reps = {r.name: r for r in config.representations}
-    converted = (read_files(p, input)
-                 | "Convert" >> beam.ParDo(ConvertFile(config, corpus_root(input))).with_outputs(
-                     WINDOWS, FILES, DEAD_LETTERS))
-    deduped = (converted[WINDOWS] | "GroupWindows" >> beam.GroupByKey()
-               | "Dedupe" >> beam.FlatMap(dedupe).with_outputs(STATS, main="rows"))
+    converted = read_files(p, input) | "Convert" >> beam.ParDo(ConvertFile(config, corpus_root(input))).with_outputs(
+        WINDOWS, FILES, DEAD_LETTERS
+    )
+    deduped = (
+        converted[WINDOWS]
+        | "GroupWindows" >> beam.GroupByKey()
+        | "Dedupe" >> beam.FlatMap(dedupe).with_outputs(STATS, main="rows")
+    )
     split_counts = deduped.rows | "CountSplits" >> beam.combiners.Count.PerKey()
-    shards = (deduped.rows
-              | "AssignShards" >> beam.Map(_shard, beam.pvalue.AsDict(split_counts), config.rows_per_shard)
-              | "GroupShards" >> beam.GroupByKey()
-              | "Parquet" >> beam.MapTuple(lambda key, rows: (
-                  f"{key[0]}/{key[1]}-{key[2]:05d}-of-{key[3]:05d}.parquet", to_parquet(reps[key[0]], list(rows)))))
+    shards = (
+        deduped.rows
+        | "AssignShards" >> beam.Map(_shard, beam.pvalue.AsDict(split_counts), config.rows_per_shard)
+        | "GroupShards" >> beam.GroupByKey()
+        | "Parquet"
+        >> beam.MapTuple(
+            lambda key, rows: (
+                f"{key[0]}/{key[1]}-{key[2]:05d}-of-{key[3]:05d}.parquet",
+                to_parquet(reps[key[0]], list(rows)),
+            )
+        )
+    )
     every_rep = p | "Representations" >> beam.Create(sorted(reps))
-    dead_letters = ((converted[DEAD_LETTERS], every_rep | "NoLetter" >> beam.Map(lambda rep: (rep, None)))
-                    | "AllLetters" >> beam.Flatten() | "GroupLetters" >> beam.GroupByKey()
-                    | "Letters" >> beam.MapTuple(_dead_letters))
-    zeros = every_rep | "Zeros" >> beam.FlatMap(lambda rep: [((rep, name), 0) for name in (
-        "files", "files_with_windows", "windows_extracted", "corpus_duplicates",
-        *(f"splits.{s}.{what}" for s in SPLITS for what in ("files", "windows")),
-        *(f"leakage.{s}" for s in SPLITS[1:]))])
+    dead_letters = (
+        (converted[DEAD_LETTERS], every_rep | "NoLetter" >> beam.Map(lambda rep: (rep, None)))
+        | "AllLetters" >> beam.Flatten()
+        | "GroupLetters" >> beam.GroupByKey()
+        | "Letters" >> beam.MapTuple(_dead_letters)
+    )
+    zeros = every_rep | "Zeros" >> beam.FlatMap(
+        lambda rep: [
+            ((rep, name), 0)
+            for name in (
+                "files",
+                "files_with_windows",
+                "windows_extracted",
+                "corpus_duplicates",
+                *(f"splits.{s}.{what}" for s in SPLITS for what in ("files", "windows")),
+                *(f"leakage.{s}" for s in SPLITS[1:]),
+            )
+        ]
+    )
     written = split_counts | "SplitStats" >> beam.MapTuple(lambda key, n: ((key[0], f"splits.{key[1]}.windows"), n))
-    report = ((converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats), deduped[STATS], written, zeros)
-              | "AllStats" >> beam.Flatten() | "Sum" >> beam.CombinePerKey(sum)
-              | "Collect" >> beam.combiners.ToList() | "Report" >> beam.Map(_report))
-    _ = ((shards, dead_letters, report) | "Outputs" >> beam.Flatten()
-         | "Write" >> fileio.WriteToFiles(
-             path=output, destination=lambda record: record[0], sink=lambda destination: BytesSink(),
-             file_naming=lambda window, pane, shard, shards, compression, destination: destination,
-             temp_directory=StaticValueProvider(str, FileSystems.join(output, STAGING))))
+    report = (
+        (converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats), deduped[STATS], written, zeros)
+        | "AllStats" >> beam.Flatten()
+        | "Sum" >> beam.CombinePerKey(sum)
+        | "Collect" >> beam.combiners.ToList()
+        | "Report" >> beam.Map(_report)
+    )
+    _ = (
+        (shards, dead_letters, report)
+        | "Outputs" >> beam.Flatten()
+        | "Write"
+        >> fileio.WriteToFiles(
+            path=output,
+            destination=lambda record: record[0],
+            sink=lambda destination: BytesSink(),
+            file_naming=lambda window, pane, shard, shards, compression, destination: destination,
+            temp_directory=StaticValueProvider(str, FileSystems.join(output, STAGING)),
+        )
+    )
 
 
 def _clear(output: str, config: PreprocessConfig) -> None:
@@ -154,10 +191,12 @@ def _fail_on_failures(output: str, config: PreprocessConfig, report: dict) -> No
         if failed > config.max_failure_share * stats["files"]:
             shards = FileSystems.match([FileSystems.join(output, rep.name, "*.parquet")])[0].metadata_list
             FileSystems.delete([m.path for m in shards])
-            raise SystemExit(f"preprocess: {failed} of {stats['files']} files failed for {rep.name} (an internal "
-                             f"error or the {config.limits.timeout_seconds} s timeout) > "
-                             f"preprocess.max_failure_share {config.max_failure_share}; shards removed. Their "
-                             f"tracebacks are in the log, the files in {rep.name}/dead_letters.jsonl.")
+            raise SystemExit(
+                f"preprocess: {failed} of {stats['files']} files failed for {rep.name} (an internal "
+                f"error or the {config.limits.timeout_seconds} s timeout) > "
+                f"preprocess.max_failure_share {config.max_failure_share}; shards removed. Their "
+                f"tracebacks are in the log, the files in {rep.name}/dead_letters.jsonl."
+            )
 
 
 # Cloud Storage's rule for bucket names; Beam retries a bad one for minutes before a long traceback.
@@ -166,20 +205,29 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 
 def _check_bucket(path: str | None) -> None:
     if path and path.startswith("gs://") and not _BUCKET.fullmatch(bucket := path[5:].split("/")[0]):
-        raise SystemExit(f"preprocess: {path}: {bucket!r} is not a Cloud Storage bucket name (lowercase letters, "
-                         "digits, '-', '_' and '.'); in the documentation's commands BUCKET and PROJECT stand for yours")
+        raise SystemExit(
+            f"preprocess: {path}: {bucket!r} is not a Cloud Storage bucket name (lowercase letters, "
+            "digits, '-', '_' and '.'); in the documentation's commands BUCKET and PROJECT stand "
+            "for yours"
+        )
 
 
 def run(argv: list[str] | None = None) -> dict | None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--input", required=True, help="glob of MIDI files, or an index CSV with a path column")
     parser.add_argument("--output", required=True, help="folder of shards, dead letters and manifests")
     parser.add_argument("--report", help="also write the data report here (DVC metrics)")
     parser.add_argument("--params", default="params.yaml", help="YAML file with a `preprocess` section")
     parser.add_argument("--representation", action="append", help="instead of preprocess.representations")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a preprocess param, e.g. rows_per_shard=10000")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a preprocess param, e.g. rows_per_shard=10000",
+    )
     args, beam_args = parser.parse_known_args(argv)
     start = time.perf_counter()
     config = load(args.params, args.set, args.representation)
@@ -194,8 +242,11 @@ def run(argv: list[str] | None = None) -> dict | None:
             raise SystemExit(f"--input {args.input}: no file matches")
         _clear(args.output, config)
     p = beam.Pipeline(options=options)
-    print(f"preprocess: {args.input} -> {', '.join(r.name for r in config.representations)} windows on the "
-          f"{options.view_as(StandardOptions).runner}", flush=True)
+    print(
+        f"preprocess: {args.input} -> {', '.join(r.name for r in config.representations)} windows on the "
+        f"{options.view_as(StandardOptions).runner}",
+        flush=True,
+    )
     # Remote workers resolve a relative path from their own working folder and would match nothing.
     local = lambda path: path if "://" in path else os.path.abspath(path)  # noqa: E731
     build(p, config, local(args.input), local(args.output))
@@ -216,8 +267,11 @@ def run(argv: list[str] | None = None) -> dict | None:
             f.write(written)
     for rep in config.representations:
         splits = report[rep.name]["splits"]
-        print(f"preprocess: {rep.name}: " + ", ".join(f"{splits[s]['windows']:,} {s}" for s in SPLITS)
-              + f" windows from {report[rep.name]['files_with_windows']:,} of {report[rep.name]['files']:,} files")
+        print(
+            f"preprocess: {rep.name}: "
+            + ", ".join(f"{splits[s]['windows']:,} {s}" for s in SPLITS)
+            + f" windows from {report[rep.name]['files_with_windows']:,} of {report[rep.name]['files']:,} files"
+        )
     print(f"preprocess: done in {time.perf_counter() - start:.1f} s -> {args.output}")
     return report
 

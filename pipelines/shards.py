@@ -27,16 +27,19 @@ def token_type(rep: Representation) -> pa.DataType:
 
 
 def schema(rep: Representation) -> pa.Schema:
-    return pa.schema([
-        ("tokens", token_type(rep)),
-        ("source", pa.string()),  # path relative to the corpus root, of the file this row was taken from
-        ("md5", pa.string()),
-        ("sources", pa.list_(pa.string())),  # md5 of every file that holds this exact window
-        ("piece", pa.int32()),  # time-split piece of the file
-        ("start_bar", pa.int32()),
-        ("qpm", pa.float64()),
-        ("programs", pa.list_(pa.int16())),  # General MIDI programs of the melodic parts
-    ], metadata={"musicvae.representation": rep.name, "musicvae.classes": ",".join(map(str, rep.classes))})
+    return pa.schema(
+        [
+            ("tokens", token_type(rep)),
+            ("source", pa.string()),  # path relative to the corpus root, of the file this row was taken from
+            ("md5", pa.string()),
+            ("sources", pa.list_(pa.string())),  # md5 of every file that holds this exact window
+            ("piece", pa.int32()),  # time-split piece of the file
+            ("start_bar", pa.int32()),
+            ("qpm", pa.float64()),
+            ("programs", pa.list_(pa.int16())),  # General MIDI programs of the melodic parts
+        ],
+        metadata={"musicvae.representation": rep.name, "musicvae.classes": ",".join(map(str, rep.classes))},
+    )
 
 
 def row_order(row: dict) -> tuple:

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import torch
-
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -66,8 +65,12 @@ def _sequence(body: dict, key: str) -> dict:
 
 def _number(body: dict, key: str, default, kind=int):
     value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or (kind is int and value != int(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or (kind is int and value != int(value))
+    ):
         raise BadRequest(f"{key} must be {'a whole number' if kind is int else 'a number'}")
     return kind(value)
 
@@ -93,6 +96,7 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
     @app.get("/synth.js")
     def synth() -> FileResponse:  # the Web Audio synth the evaluate stage's listening page plays with too
         return FileResponse(listening.SYNTH, media_type="text/javascript")
+
     rep = engine.model.representation
 
     @app.middleware("http")
@@ -111,8 +115,11 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
 
     @app.exception_handler(TooLarge)
     async def too_large(_, e: TooLarge):
-        return _error(413, f"the file is larger than a MIDI file may be here ({max_bytes} bytes at most) "
-                           "[too_large]\n  fix: split it into shorter files")
+        return _error(
+            413,
+            f"the file is larger than a MIDI file may be here ({max_bytes} bytes at most) "
+            "[too_large]\n  fix: split it into shorter files",
+        )
 
     def _encoded(sources: list[inputs.Source]) -> list[dict]:
         tokens = torch.stack([torch.from_numpy(s.tokens) for s in sources])
@@ -125,8 +132,11 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
 
     @app.get("/api/model")
     async def model():
-        return engine.about() | {"test_windows": len(test_split.sources), "test_split_missing": test_split.why_none,
-                                 "max_bytes": max_bytes}
+        return engine.about() | {
+            "test_windows": len(test_split.sources),
+            "test_split_missing": test_split.why_none,
+            "max_bytes": max_bytes,
+        }
 
     @app.post("/api/upload")
     async def upload(request: Request, name: str | None = None):
@@ -142,17 +152,27 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
     @app.get("/api/test-windows/{index}")
     async def test_window(index: int):
         if not 0 <= index < len(test_split.sources):
-            return _error(404, f"no test window {index}: there are {len(test_split.sources)}"
-                               + (f" ({test_split.why_none})" if test_split.why_none else ""))
+            return _error(
+                404,
+                f"no test window {index}: there are {len(test_split.sources)}"
+                + (f" ({test_split.why_none})" if test_split.why_none else ""),
+            )
         return (await run_in_threadpool(_encoded, [test_split.sources[index]]))[0]
 
     @app.post("/api/interpolate")
     async def interpolate(request: Request):
         body = await _json(request)
         a, b = (engine.tokens(_sequence(body, k).get("tokens")) for k in ("a", "b"))
-        return await run_in_threadpool(engine.interpolate, a, b, _number(body, "steps", 9),
-                                       temperature(body.get("temperature", GREEDY)), _number(body, "seed", 0),
-                                       _qpm(body), _programs(body))
+        return await run_in_threadpool(
+            engine.interpolate,
+            a,
+            b,
+            _number(body, "steps", 9),
+            temperature(body.get("temperature", GREEDY)),
+            _number(body, "seed", 0),
+            _qpm(body),
+            _programs(body),
+        )
 
     @app.post("/api/attribute")
     async def attribute(request: Request):
@@ -160,20 +180,23 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
         amounts = body.get("amounts") or {}
         if not isinstance(amounts, dict):
             raise BadRequest("amounts must map attribute names to numbers")
-        return await run_in_threadpool(engine.attribute, engine.code(body.get("z")), amounts, _qpm(body),
-                                       _programs(body))
+        return await run_in_threadpool(
+            engine.attribute, engine.code(body.get("z")), amounts, _qpm(body), _programs(body)
+        )
 
     @app.post("/api/sample")
     async def sample(request: Request):
         body = await _json(request)
-        return await run_in_threadpool(engine.sample, temperature(body.get("temperature", 0.5)),
-                                       _number(body, "seed", 0))
+        return await run_in_threadpool(
+            engine.sample, temperature(body.get("temperature", 0.5)), _number(body, "seed", 0)
+        )
 
     @app.post("/api/midi")
     async def midi(request: Request):
         body = await _json(request)
         data = await run_in_threadpool(engine.midi, engine.tokens(body.get("tokens")), _qpm(body), _programs(body))
         name = re.sub(r"[^\w.-]+", "_", inputs.upload_name(str(body.get("name") or "musicvae.mid")))
-        return Response(data, media_type="audio/midi", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        disposition = f'attachment; filename="{name}"'
+        return Response(data, media_type="audio/midi", headers={"Content-Disposition": disposition})
 
     return app

@@ -42,16 +42,22 @@ class Engine:
     def about(self) -> dict:
         record = getattr(self.model, "learning", None)
         verdict = record["verdict"] if record else None
-        return {"representation": self.model.representation.name, "kind": self.config.kind,
-                "config": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.config).items()},
-                "parameters": sum(p.numel() for p in self.model.parameters()),
-                "training_steps": getattr(self.model, "global_step", None),
-                "learning": record, "verdict": verdict,
-                "verdict_words": learning.explain(verdict) if verdict else
-                "this checkpoint has no learning-monitor record: whether the model learned is unknown",
-                # the one state in which every slider does nothing: the decoder does not read z
-                "ignores_latent_code": verdict == "latent code unused",
-                "attributes": sorted(self.vectors), "attributes_missing": self.vectors_missing}
+        return {
+            "representation": self.model.representation.name,
+            "kind": self.config.kind,
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.config).items()},
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "training_steps": getattr(self.model, "global_step", None),
+            "learning": record,
+            "verdict": verdict,
+            "verdict_words": learning.explain(verdict)
+            if verdict
+            else "this checkpoint has no learning-monitor record: whether the model learned is unknown",
+            # the one state in which every slider does nothing: the decoder does not read z
+            "ignores_latent_code": verdict == "latent code unused",
+            "attributes": sorted(self.vectors),
+            "attributes_missing": self.vectors_missing,
+        }
 
     # --- sequences -----------------------------------------------------------------------------------------------
 
@@ -63,8 +69,10 @@ class Engine:
             raise BadRequest("tokens must be a list of steps, each a list of class indices") from None
         want = (self.config.steps, len(self.config.classes))
         if array.shape != want:
-            raise BadRequest(f"a sequence of shape {list(array.shape)}, but this {self.model.representation.name} "
-                             f"model reads {want[0]} steps of {want[1]} part(s)")
+            raise BadRequest(
+                f"a sequence of shape {list(array.shape)}, but this {self.model.representation.name} "
+                f"model reads {want[0]} steps of {want[1]} part(s)"
+            )
         if (array < 0).any() or (array >= np.asarray(self.config.classes)).any():
             raise BadRequest(f"token classes outside this model's {list(self.config.classes)}")
         return torch.from_numpy(array)
@@ -78,12 +86,25 @@ class Engine:
             raise BadRequest(f"z must be {self.config.z_size} finite numbers for this model")
         return z
 
-    def sequence(self, tokens: torch.Tensor, z: torch.Tensor | None = None, qpm: float = 120.0,
-                 programs: tuple[int, ...] = (), label: str = "") -> dict:
+    def sequence(
+        self,
+        tokens: torch.Tensor,
+        z: torch.Tensor | None = None,
+        qpm: float = 120.0,
+        programs: tuple[int, ...] = (),
+        label: str = "",
+    ) -> dict:
         array = tokens.numpy()
-        result = {"label": label, "tokens": array.tolist(), "z": None if z is None else z.tolist(),
-                  "qpm": float(qpm), "programs": [int(p) for p in programs], "steps": int(len(array)),
-                  "parts": export.sequence_parts(self.config.kind, array, tuple(programs)), "attributes": {}}
+        result = {
+            "label": label,
+            "tokens": array.tolist(),
+            "z": None if z is None else z.tolist(),
+            "qpm": float(qpm),
+            "programs": [int(p) for p in programs],
+            "steps": int(len(array)),
+            "parts": export.sequence_parts(self.config.kind, array, tuple(programs)),
+            "attributes": {},
+        }
         if self.config.kind != "drums":  # the paper's attributes are melodic: a trio's are its melody's
             result["attributes"] = {name: float(f(array[:, 0])) for name, f in ATTRIBUTES.items()}
         return result
@@ -101,8 +122,16 @@ class Engine:
             torch.manual_seed(seed)
             return generation.decode(self.model, z, temperature)
 
-    def interpolate(self, a: torch.Tensor, b: torch.Tensor, steps: int, temperature: float | str, seed: int,
-                    qpm: float, programs: tuple[int, ...]) -> dict:
+    def interpolate(
+        self,
+        a: torch.Tensor,
+        b: torch.Tensor,
+        steps: int,
+        temperature: float | str,
+        seed: int,
+        qpm: float,
+        programs: tuple[int, ...],
+    ) -> dict:
         """The slerp path between the codes of A and B, decoded, beside the evaluate stage's data-space line (each
         step takes B's token with probability t) and both lines' Hamming distance to A."""
         if not 2 <= steps <= MAX_STEPS:
@@ -117,21 +146,25 @@ class Engine:
         def distance(line: torch.Tensor) -> list[float]:
             return (line != a).float().flatten(1).mean(1).tolist()
 
-        return {"t": t.tolist(),
-                "latent": [self.sequence(x, z, qpm, programs, f"slerp t={float(s):.2f}")
-                           for x, z, s in zip(latent, path, t)],
-                "data": [self.sequence(x, None, qpm, programs, f"data-space t={float(s):.2f}")
-                         for x, s in zip(data, t)],
-                "hamming": {"latent": distance(latent), "data": distance(data)}}
+        return {
+            "t": t.tolist(),
+            "latent": [
+                self.sequence(x, z, qpm, programs, f"slerp t={float(s):.2f}") for x, z, s in zip(latent, path, t)
+            ],
+            "data": [self.sequence(x, None, qpm, programs, f"data-space t={float(s):.2f}") for x, s in zip(data, t)],
+            "hamming": {"latent": distance(latent), "data": distance(data)},
+        }
 
     def attribute(self, z: torch.Tensor, amounts: dict[str, float], qpm: float, programs: tuple[int, ...]) -> dict:
         """z moved by amount·vector for every attribute (the paper's arithmetic), decoded greedily, with the
         attributes measured on it against those of z's own greedy decoding."""
         unknown = sorted(set(amounts) - set(self.vectors))
         if unknown:
-            raise BadRequest(f"no attribute vector {', '.join(unknown)}; this model has "
-                             f"{', '.join(sorted(self.vectors)) or 'none'}" + (f" ({self.vectors_missing})"
-                                                                              if self.vectors_missing else ""))
+            raise BadRequest(
+                f"no attribute vector {', '.join(unknown)}; this model has "
+                f"{', '.join(sorted(self.vectors)) or 'none'}"
+                + (f" ({self.vectors_missing})" if self.vectors_missing else "")
+            )
         moved = z
         for name, amount in amounts.items():
             if not isinstance(amount, (int, float)) or not np.isfinite(amount):
@@ -145,8 +178,9 @@ class Engine:
     def sample(self, temperature: float | str, seed: int) -> dict:
         """z ~ N(0, I) from `seed`'s generator, decoded at `temperature`: the same seed gives the same melody."""
         z = torch.randn(1, self.config.z_size, generator=torch.Generator().manual_seed(seed))
-        return self.sequence(self.decode(z, temperature, seed)[0], z[0],
-                             label=f"sample, seed {seed}, temperature {temperature}")
+        return self.sequence(
+            self.decode(z, temperature, seed)[0], z[0], label=f"sample, seed {seed}, temperature {temperature}"
+        )
 
     def midi(self, tokens: torch.Tensor, qpm: float, programs: tuple[int, ...]) -> bytes:
         return export.to_midi(export.window_parts(self.config.kind, tokens.numpy(), programs), qpm)

@@ -34,8 +34,10 @@ def of_upload(name: str, data: bytes, rep: Representation) -> list[Source]:
     """Every window of an uploaded file, labelled as `explain` lists them; a UsageError naming the file when it has
     none (not MIDI, damaged, another meter, too short for the model's windows)."""
     listing = windows.of_file(Path(name), rep, data)
-    return [Source(f"{name} window {listing.line(i)}", w.tokens.reshape(len(w.tokens), -1), w.qpm, tuple(w.programs))
-            for i, w in enumerate(listing.windows)]
+    return [
+        Source(f"{name} window {listing.line(i)}", w.tokens.reshape(len(w.tokens), -1), w.qpm, tuple(w.programs))
+        for i, w in enumerate(listing.windows)
+    ]
 
 
 class ShardTestSplit:
@@ -55,8 +57,10 @@ class ShardTestSplit:
             table = pq.read_table(path, columns=columns)
             for row in table.to_pylist():
                 tokens = np.asarray(row["tokens"], dtype=np.int64).reshape(rep.steps, -1)
-                label = (f"test {len(self.sources)}: {PurePath(row['source']).name}, bars {row['start_bar']}-"
-                         f"{row['start_bar'] + rep.slice_bars - 1}")
+                label = (
+                    f"test {len(self.sources)}: {PurePath(row['source']).name}, bars {row['start_bar']}-"
+                    f"{row['start_bar'] + rep.slice_bars - 1}"
+                )
                 self.sources.append(Source(label, tokens, row["qpm"], tuple(row["programs"] or ())))
         if not self.sources:
             self.why_none = f"{folder}: the test split is empty"

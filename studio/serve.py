@@ -24,8 +24,10 @@ def vectors_for(model: MusicVAE, path: Path) -> tuple[dict[str, torch.Tensor], s
     with safe_open(path, "pt") as f:
         found, made_for = {k: f.get_tensor(k) for k in f.keys()}, (f.metadata() or {}).get("latent_space")
     if made_for != generation.latent_space(model):
-        return {}, (f"{path}: attribute vectors of another model, which move codes of its latent space, not this "
-                    "one's [foreign_vectors]; `dvc repro evaluate` writes this model's")
+        return {}, (
+            f"{path}: attribute vectors of another model, which move codes of its latent space, not this "
+            "one's [foreign_vectors]; `dvc repro evaluate` writes this model's"
+        )
     return found, ""
 
 

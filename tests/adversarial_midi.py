@@ -43,9 +43,11 @@ def _blowup() -> bytes:
     """Melody, bass and drums at 1 µs per quarter and 1 tick per quarter, notes 2^28 - 1 ticks apart: 268 s, but
     a billion sixteenth-note steps."""
     far = (1 << 28) - 1  # the longest delta-time a MIDI file can hold
-    parts = [track((0, tempo(1)), *note(72, far), *note(74, far)),
-             track((0, b"\xc1\x21"), *note(40, far, 1), *note(43, far, 1)),
-             track(*note(36, far, 9), *note(38, far, 9))]
+    parts = [
+        track((0, tempo(1)), *note(72, far), *note(74, far)),
+        track((0, b"\xc1\x21"), *note(40, far, 1), *note(43, far, 1)),
+        track(*note(36, far, 9), *note(38, far, 9)),
+    ]
     return smf(*parts, division=1)
 
 
@@ -62,10 +64,10 @@ CASES = {
 ZERO_LENGTH = {
     "single_zero_length_note": smf(track(*note(60, 0))),
     "zero_length_note_last": smf(track(*melody(), *note(60, 0))),
-    "zero_length_note_amid_same_pitch": smf(track(*note(60, 96), (0, b"\x90\x3c\x50"), (0, b"\x80\x3c\x00"),
-                                                  *note(60, 96))),
+    "zero_length_note_amid_same_pitch": smf(
+        track(*note(60, 96), (0, b"\x90\x3c\x50"), (0, b"\x80\x3c\x00"), *note(60, 96))
+    ),
 }
-
 
 
 def at_the_limits(notes: int = 999_990, steps: int = 99_000, pieces: int = 99, per_kind: int = 1) -> bytes:
@@ -94,5 +96,9 @@ def many_tracks(tracks: int = 9_999, steps: int = 99_000) -> bytes:
 
 
 # The costliest files within the default limits, which the fuzzer times unmutated.
-HEAVY = {"at_the_limits": lambda: at_the_limits(), "at_the_limits_5_trios": lambda: at_the_limits(per_kind=5),
-         "at_the_limits_10_trios": lambda: at_the_limits(per_kind=10), "many_tracks": many_tracks}
+HEAVY = {
+    "at_the_limits": lambda: at_the_limits(),
+    "at_the_limits_5_trios": lambda: at_the_limits(per_kind=5),
+    "at_the_limits_10_trios": lambda: at_the_limits(per_kind=10),
+    "many_tracks": many_tracks,
+}

@@ -30,10 +30,23 @@ class Chromium:
         # Playing audio without a user gesture first: the test's click is one, but headless Chromium may still hold
         # the AudioContext suspended without this.
         self.process = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0",
-             f"--user-data-dir={profile}", "--window-size=1400,2200", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={profile}",
+                "--window-size=1400,2200",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 60
             while not (active.is_file() and len(active.read_text().splitlines()) == 2):
@@ -88,9 +101,11 @@ class Chromium:
 
     def click(self, selector: str) -> None:
         """A real mouse click at the element's centre (a trusted event, as a user's)."""
-        x, y = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
-                             "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
-                             "return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        x, y = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+            "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
+            "return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
         for kind in ("mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 

@@ -26,8 +26,9 @@ def kill_after(proc: subprocess.Popen, checkpoint: Path, step: int, log: Path | 
         while step_of(checkpoint) < step:
             if proc.poll() is not None or time.monotonic() > deadline:
                 why = "ended" if proc.poll() is not None else "had no checkpoint of that step after 300 s"
-                raise AssertionError(f"training {why} before it could be killed"
-                                     + (f"\n{log.read_text()[-3000:]}" if log else ""))
+                raise AssertionError(
+                    f"training {why} before it could be killed" + (f"\n{log.read_text()[-3000:]}" if log else "")
+                )
             time.sleep(0.2)
     finally:  # the whole group, so that no orphan trains on, whether the test goes on or fails
         with contextlib.suppress(ProcessLookupError):

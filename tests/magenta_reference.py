@@ -36,10 +36,22 @@ def quantized_pieces(path):
 
 def as_piece(index, quantized) -> Piece:
     """note-seq's quantized piece in our form, to test our extraction alone on the reference's own steps."""
-    notes = np.array([(n.instrument, n.program, n.is_drum, n.pitch, n.velocity, n.quantized_start_step,
-                       n.quantized_end_step) for n in quantized.notes], dtype=STEPS)
-    return Piece(index, 0.0, quantized.tempos[0].qpm, quantized.time_signatures[0].numerator,
-                 quantized.time_signatures[0].denominator, 4, notes)
+    notes = np.array(
+        [
+            (n.instrument, n.program, n.is_drum, n.pitch, n.velocity, n.quantized_start_step, n.quantized_end_step)
+            for n in quantized.notes
+        ],
+        dtype=STEPS,
+    )
+    return Piece(
+        index,
+        0.0,
+        quantized.tempos[0].qpm,
+        quantized.time_signatures[0].numerator,
+        quantized.time_signatures[0].denominator,
+        4,
+        notes,
+    )
 
 
 def keep_notes(sequence, keep):
@@ -61,8 +73,15 @@ def extract_melodies(quantized):
         search = 0
         while True:
             melody = melodies_lib.Melody()
-            melody.from_quantized_sequence(quantized, instrument=instrument, search_start_step=search, gap_bars=1.0,
-                                           ignore_polyphonic_notes=True, pad_end=True, filter_drums=True)
+            melody.from_quantized_sequence(
+                quantized,
+                instrument=instrument,
+                search_start_step=search,
+                gap_bars=1.0,
+                ignore_polyphonic_notes=True,
+                pad_end=True,
+                filter_drums=True,
+            )
             search = melody.end_step + (0 - melody.end_step) % 16
             if not melody:
                 break
@@ -79,7 +98,7 @@ def melody_windows(path, slice_bars, programs=None) -> dict[int, set[tuple[int, 
     for index, _, quantized in quantized_pieces(path):
         # The converter deletes these notes before quantizing; the other notes' steps are the same either way.
         keep_notes(quantized, lambda n: 21 <= n.pitch <= 108 and (programs is None or n.program in programs))
-        windows = {tuple(m[i - size:i]) for m in extract_melodies(quantized) for i in range(size, len(m) + 1, 16)}
+        windows = {tuple(m[i - size : i]) for m in extract_melodies(quantized) for i in range(size, len(m) + 1, 16)}
         if windows:
             out[index] = {tuple(ENCODING.encode_event(e) for e in w) for w in windows}
     return out
@@ -105,7 +124,7 @@ def drum_windows(path, slice_bars) -> dict[int, set[tuple[int, ...]]]:
     size = slice_bars * 16
     for index, _, quantized in quantized_pieces(path):
         map_drums(quantized)
-        windows = {tuple(t[i - size:i]) for t in extract_drum_tracks(quantized) for i in range(size, len(t) + 1, 16)}
+        windows = {tuple(t[i - size : i]) for t in extract_drum_tracks(quantized) for i in range(size, len(t) + 1, 16)}
         if windows:
             out[index] = {tuple(DRUM_ENCODING.encode_event(e) for e in w) for w in windows}
     return out
@@ -132,8 +151,14 @@ def _inner_melody(piece, instrument, total_time):
     keep_notes(inner, lambda n: 21 <= n.pitch <= 108)
     quantized = sequences_lib.quantize_note_sequence(inner, 4)
     melody = melodies_lib.Melody()
-    melody.from_quantized_sequence(quantized, instrument=instrument, gap_bars=float("inf"),
-                                   ignore_polyphonic_notes=True, pad_end=True, filter_drums=True)
+    melody.from_quantized_sequence(
+        quantized,
+        instrument=instrument,
+        gap_bars=float("inf"),
+        ignore_polyphonic_notes=True,
+        pad_end=True,
+        filter_drums=True,
+    )
     if not melody:
         return None
     melody = _padded(melody, melody.start_step, quantized.total_quantized_steps)
@@ -165,7 +190,7 @@ def trio_windows(path, slice_bars=16, gap_bars=2) -> dict[int, Counter]:
             kinds[n.instrument] = kind if kinds[n.instrument] in (0, kind) else 4
             first, last = n.quantized_start_step // 16, int(np.ceil(n.quantized_end_step / 16))
             if first < total_bars:
-                coverage[first:min(last, total_bars), n.instrument] = True
+                coverage[first : min(last, total_bars), n.instrument] = True
         by_kind = {k: [i for i in range(128) if kinds[i] == k] for k in (1, 2, 3)}
         if not all(by_kind.values()):
             continue
@@ -180,17 +205,18 @@ def trio_windows(path, slice_bars=16, gap_bars=2) -> dict[int, Counter]:
                     encoded[i] = tokens
         original = coverage.copy()
         for j in range(total_bars):
-            coverage[j] = original[max(0, j - gap_bars):min(total_bars, j + gap_bars) + 1].any(axis=0)
+            coverage[j] = original[max(0, j - gap_bars) : min(total_bars, j + gap_bars) + 1].any(axis=0)
         windows = Counter()
         for group in itertools.product(by_kind[1], by_kind[2], by_kind[3]):
             cover = coverage[:, group].all(axis=1)
             cover[:gap_bars] = coverage[:gap_bars, group].any()
             cover[-gap_bars:] = coverage[-gap_bars:, group].any()
             for j in range(total_bars - slice_bars + 1):
-                if cover[j:j + slice_bars].all() and all(i in encoded for i in group):
+                if cover[j : j + slice_bars].all() and all(i in encoded for i in group):
                     steps = range(j * 16, (j + slice_bars) * 16)
-                    windows[tuple((encoded[group[0]][s], encoded[group[1]][s], encoded[group[2]][s])
-                                  for s in steps)] += 1
+                    windows[
+                        tuple((encoded[group[0]][s], encoded[group[1]][s], encoded[group[2]][s]) for s in steps)
+                    ] += 1
         if windows:
             out[index] = windows
     return out

@@ -29,9 +29,16 @@ OUTPUT_STD = 2.0  # logits that differ from step to step, so that greedy decodin
 def random_model(kind: str, seed: int = 0) -> MusicVAE:
     name, hierarchical = KINDS[kind]
     rep = REPRESENTATIONS[name]
-    config = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, z_size=8, enc_rnn_size=(12,),
-                         dec_rnn_size=(12, 12), hierarchical=hierarchical,
-                         encoder="hierarchical" if hierarchical else "bidirectional")
+    config = ModelConfig(
+        kind=rep.kind,
+        classes=rep.classes,
+        steps=rep.steps,
+        z_size=8,
+        enc_rnn_size=(12,),
+        dec_rnn_size=(12, 12),
+        hierarchical=hierarchical,
+        encoder="hierarchical" if hierarchical else "bidirectional",
+    )
     torch.manual_seed(seed)
     model = MusicVAE(config)
     with torch.no_grad():
@@ -68,19 +75,22 @@ def inputs(kind: str, n: int, seed: int = 0) -> tuple[torch.Tensor, list[dict]]:
     for _ in range(n):
         parts, notes = [], []
         if rep.kind in ("melody", "trio"):
-            for program, (low, high) in ((0, (60, 84)), (33, (36, 55)))[:1 if rep.kind == "melody" else 2]:
+            for program, (low, high) in ((0, (60, 84)), (33, (36, 55)))[: 1 if rep.kind == "melody" else 2]:
                 found = _melody_notes(rng, rep.steps, low, high)
                 parts.append(_melody_tokens(found, rep.steps))
-                notes += [{"pitch": p, "quantizedStartStep": s, "quantizedEndStep": e, "program": program}
-                          for p, s, e in found]
+                notes += [
+                    {"pitch": p, "quantizedStartStep": s, "quantizedEndStep": e, "program": program}
+                    for p, s, e in found
+                ]
         if rep.kind in ("drums", "trio"):
             hits = np.where(rng.random(rep.steps) < 0.5, rng.integers(1, drums.CLASSES, rep.steps), 0)
             parts.append(hits)
-            notes += [{"pitch": p, "quantizedStartStep": s, "quantizedEndStep": e, "isDrum": True}
-                      for p, s, e in drums.to_notes(hits)]
+            notes += [
+                {"pitch": p, "quantizedStartStep": s, "quantizedEndStep": e, "isDrum": True}
+                for p, s, e in drums.to_notes(hits)
+            ]
         tokens.append(np.stack(parts, -1))
-        sequences.append({"notes": notes, "quantizationInfo": {"stepsPerQuarter": 4},
-                          "totalQuantizedSteps": rep.steps})
+        sequences.append({"notes": notes, "quantizationInfo": {"stepsPerQuarter": 4}, "totalQuantizedSteps": rep.steps})
     return torch.from_numpy(np.stack(tokens)), sequences
 
 
@@ -93,15 +103,20 @@ def notes_of(tokens: np.ndarray, kind: str) -> list[list]:
     elif rep.kind == "drums":
         parts = [(drums.to_notes(tokens[:, 0]), True)]
     else:
-        parts = [(melody.to_notes(tokens[:, 0]), False), (melody.to_notes(tokens[:, 1]), False),
-                 (drums.to_notes(tokens[:, 2]), True)]
-    return sorted([p, s, e, i if rep.kind == "trio" else 0, d] for i, (found, d) in enumerate(parts)
-                  for p, s, e in found)
+        parts = [
+            (melody.to_notes(tokens[:, 0]), False),
+            (melody.to_notes(tokens[:, 1]), False),
+            (drums.to_notes(tokens[:, 2]), True),
+        ]
+    return sorted(
+        [p, s, e, i if rep.kind == "trio" else 0, d] for i, (found, d) in enumerate(parts) for p, s, e in found
+    )
 
 
 @contextmanager
 def served(folder: Path):
     """The folder over HTTP on 127.0.0.1, as a browser or Node fetches a magenta.js checkpoint."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass

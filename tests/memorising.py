@@ -20,17 +20,24 @@ STEPS = 400
 BASELINE_STEPS = 6  # the majority-class baseline: greedy decoding writes only holds and rests
 # The debug config made a flat 2-bar model, teacher-forced at a high learning rate, one batch of all the windows a
 # step; β 0.2 from the first step orders the codes enough for attribute vectors to work.
-OVERRIDES = {"representation": REPRESENTATION, "batch_size": WINDOWS,
-             "model": {"hierarchical": False, "z_size": 16, "enc_rnn_size": [128], "dec_rnn_size": [128]},
-             "training": {"learning_rate": 0.01, "max_beta": 0.2, "beta_rate": 0.0, "free_bits": 0},
-             "data": {"resample": False}}  # every window every step: Magenta's caps would hide most of them
+OVERRIDES = {
+    "representation": REPRESENTATION,
+    "batch_size": WINDOWS,
+    "model": {"hierarchical": False, "z_size": 16, "enc_rnn_size": [128], "dec_rnn_size": [128]},
+    "training": {"learning_rate": 0.01, "max_beta": 0.2, "beta_rate": 0.0, "free_bits": 0},
+    "data": {"resample": False},
+}  # every window every step: Magenta's caps would hide most of them
 
 
 def _split(table, folder: Path, name: str) -> dict:
     path = folder / f"{name}-00000-of-00001.parquet"
     pq.write_table(table, path)
-    shard = {"file": path.name, "rows": table.num_rows, "bytes": path.stat().st_size,
-             "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    shard = {
+        "file": path.name,
+        "rows": table.num_rows,
+        "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
     return {"rows": table.num_rows, "shards": [shard]}
 
 
@@ -67,10 +74,16 @@ def train_both(shards: Path, root: Path) -> dict:
         for name, steps in (("learned", STEPS), ("baseline", BASELINE_STEPS)):
             # One thread: a model this small gains nothing from more, and on a busy machine two threads waiting on
             # each other took over 40 times as long. fp32: the same numbers on every CPU, with or without AMX.
-            settings = training_settings.settings(max_steps=steps, val_every_n_steps=steps, threads=1,
-                                                  precision="32-true")
+            settings = training_settings.settings(
+                max_steps=steps, val_every_n_steps=steps, threads=1, precision="32-true"
+            )
             records[name] = train(experiment, settings, memorised, root / name, uri)
     finally:
         torch.set_num_threads(threads)  # train() sets it for the whole process
-    return {"learned": root / "learned", "baseline": root / "baseline", "shards": memorised / REPRESENTATION,
-            "uri": uri, "run_id": records["learned"]["run_id"]}
+    return {
+        "learned": root / "learned",
+        "baseline": root / "baseline",
+        "shards": memorised / REPRESENTATION,
+        "uri": uri,
+        "run_id": records["learned"]["run_id"],
+    }

@@ -52,17 +52,34 @@ def main(args: list[str]) -> None:
         loopback_up()
     job_port, pool_port = free_port(), free_port()
     # The pool starts workers as `python -c ...` from PATH, and they must import this project's DoFns.
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    servers = [subprocess.Popen([sys.executable, "-m", module, flag, str(port)], env=env, start_new_session=True)
-               for module, flag, port in (
-                   ("apache_beam.runners.worker.worker_pool_main", "--service_port", pool_port),
-                   ("apache_beam.runners.portability.local_job_service_main", "--port", job_port))]
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
+    servers = [
+        subprocess.Popen([sys.executable, "-m", module, flag, str(port)], env=env, start_new_session=True)
+        for module, flag, port in (
+            ("apache_beam.runners.worker.worker_pool_main", "--service_port", pool_port),
+            ("apache_beam.runners.portability.local_job_service_main", "--port", job_port),
+        )
+    ]
     try:
         for server, port in zip(servers, (pool_port, job_port)):
             wait_for(port, server)
-        preprocess.run([*args, "--runner", "PortableRunner", "--job_endpoint", f"localhost:{job_port}",
-                        "--environment_type", "EXTERNAL", "--environment_config", f"localhost:{pool_port}"])
+        preprocess.run(
+            [
+                *args,
+                "--runner",
+                "PortableRunner",
+                "--job_endpoint",
+                f"localhost:{job_port}",
+                "--environment_type",
+                "EXTERNAL",
+                "--environment_config",
+                f"localhost:{pool_port}",
+            ]
+        )
     finally:
         for server in servers:  # the pool's workers are in its process group
             os.killpg(server.pid, signal.SIGKILL)

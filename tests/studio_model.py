@@ -19,6 +19,7 @@ def with_vectors(models: Path, shards: Path, root: Path) -> dict:
     folder = shards / model.representation.name
     test = read_tokens(folder, "test")
     settings = yaml.safe_load(PARAMS.read_text())["eval"]
-    attribute_effects(model, read_tokens(folder, "train"), test, generation.encode(model, test.long())[1], settings,
-                      root)
+    attribute_effects(
+        model, read_tokens(folder, "train"), test, generation.encode(model, test.long())[1], settings, root
+    )
     return {"checkpoint": checkpoint, "shards": shards, "vectors": root / VECTORS}

@@ -7,9 +7,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from musicvae import attributes
-from musicvae.attributes import (ATTRIBUTES, average_interval, chord_share, note_density, syncopation_8th,
-                                 syncopation_16th)
-from musicvae.codecs.melody import CLASSES, NO_EVENT as _, NOTE_OFF as X, encode
+from musicvae.attributes import (
+    ATTRIBUTES,
+    average_interval,
+    chord_share,
+    note_density,
+    syncopation_8th,
+    syncopation_16th,
+)
+from musicvae.codecs.melody import CLASSES, encode
+from musicvae.codecs.melody import NO_EVENT as _
+from musicvae.codecs.melody import NOTE_OFF as X
 
 
 def bar(*events):
@@ -55,8 +63,7 @@ def test_chord_share_counts_notes_by_pitch_class_in_any_octave():
 
 
 def test_registry_names_the_papers_attributes():
-    assert set(ATTRIBUTES) == {"note_density", "average_interval", "syncopation_8th", "syncopation_16th",
-                               "c_dim_triad"}
+    assert set(ATTRIBUTES) == {"note_density", "average_interval", "syncopation_8th", "syncopation_16th", "c_dim_triad"}
 
 
 @pytest.mark.parametrize("name", sorted(ATTRIBUTES))
@@ -78,11 +85,14 @@ def test_average_interval_of_a_batch_never_mixes_melodies(batch):
     np.testing.assert_allclose(average_interval(batch), [by_hand(m) for m in batch])
 
 
-@pytest.mark.parametrize("effect, expected", [
-    (np.zeros((5, 5)), 0.0),  # a model that ignores z: no row dominates (argmax would say the first column)
-    (np.eye(3) * 2 + 0.5, 1.0),
-    (np.array([[1.0, 1.0], [0.2, -0.9]]), 0.5),  # a tie is no win; the sign does not matter
-    (np.array([[0.1, 0.3], [0.0, 0.2]]), 0.5),
-])
+@pytest.mark.parametrize(
+    "effect, expected",
+    [
+        (np.zeros((5, 5)), 0.0),  # a model that ignores z: no row dominates (argmax would say the first column)
+        (np.eye(3) * 2 + 0.5, 1.0),
+        (np.array([[1.0, 1.0], [0.2, -0.9]]), 0.5),  # a tie is no win; the sign does not matter
+        (np.array([[0.1, 0.3], [0.0, 0.2]]), 0.5),
+    ],
+)
 def test_diagonal_dominance_needs_a_strictly_largest_nonzero_own_effect(effect, expected):
     assert attributes.diagonal_dominance(effect) == expected

@@ -49,11 +49,14 @@ def legato(pitches: list[int]) -> bytes:
     return score.dumps_midi()
 
 
-@pytest.mark.parametrize("pitches, semitones", [
-    ([100, 104, 106, 104, 100, 98, 104, 100], 5),  # 109 and 111 leave the range: deleted, as Magenta does
-    ([30, 24, 26, 30, 24, 30, 33, 35], -5),  # 19 and 21: the first deleted, the second kept
-    ([106, 60, 62, 64, 65, 67, 69, 71], 5),  # the window's first note deleted
-])
+@pytest.mark.parametrize(
+    "pitches, semitones",
+    [
+        ([100, 104, 106, 104, 100, 98, 104, 100], 5),  # 109 and 111 leave the range: deleted, as Magenta does
+        ([30, 24, 26, 30, 24, 30, 33, 35], -5),  # 19 and 21: the first deleted, the second kept
+        ([106, 60, 62, 64, 65, 67, 69, 71], 5),  # the window's first note deleted
+    ],
+)
 def test_a_note_pushed_out_of_range_is_deleted_as_from_the_file(pitches, semitones):
     midi = legato(pitches)
     (window,) = windows(midi)
@@ -118,8 +121,20 @@ def test_the_data_module_trains_on_drawn_transposed_windows(shared_midi, tmp_pat
     from pipelines.preprocess import run
 
     out = tmp_path / "shards"
-    run(["--input", str(shared_midi / "pop909" / "*.mid"), "--output", str(out), "--representation", "mel_2bar",
-         "--set", "cap_splits=[eval,test]", "--set", "splits={train: 1.0, eval: 0.0, test: 0.0}"])
+    run(
+        [
+            "--input",
+            str(shared_midi / "pop909" / "*.mid"),
+            "--output",
+            str(out),
+            "--representation",
+            "mel_2bar",
+            "--set",
+            "cap_splits=[eval,test]",
+            "--set",
+            "splits={train: 1.0, eval: 0.0, test: 0.0}",
+        ]
+    )
     rep = REPRESENTATIONS["mel_2bar"]
     plain = ShardDataModule(out / "mel_2bar", 16, seed=1)
     plain.setup()

@@ -9,12 +9,14 @@ import pytest
 
 from tests.dvc_repo import ROOT
 
-SMOKE = {"bench_codecs.py": ["--files", "4", "--reference-files", "2"],
-         "bench_corpus.py": ["--tunes", "4"],
-         "bench_generate.py": ["--repeats", "1", "--batch", "2"],
-         "bench_preprocess.py": ["--files", "12", "--small", "6"],
-         "bench_recipe.py": ["--batches", "5"],
-         "bench_train.py": ["--quick"]}
+SMOKE = {
+    "bench_codecs.py": ["--files", "4", "--reference-files", "2"],
+    "bench_corpus.py": ["--tunes", "4"],
+    "bench_generate.py": ["--repeats", "1", "--batch", "2"],
+    "bench_preprocess.py": ["--files", "12", "--small", "6"],
+    "bench_recipe.py": ["--batches", "5"],
+    "bench_train.py": ["--quick"],
+}
 
 
 def test_every_benchmark_has_a_smoke_run():
@@ -30,8 +32,13 @@ def test_benchmark_prints_its_ratios(script, request):
         request.getfixturevalue("shared_midi")  # skips, or fails in CI, without it
     shards = ["--shards", str(request.getfixturevalue("shards") / "mel_2bar")] if script == "bench_recipe.py" else []
     # timeout: bench_train's share of a core beside another worker takes ~6 min
-    done = subprocess.run([sys.executable, f"benchmarks/{script}", *SMOKE[script], *shards], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, f"benchmarks/{script}", *SMOKE[script], *shards],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout
 

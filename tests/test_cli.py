@@ -17,8 +17,11 @@ from musicvae.extract import REPRESENTATIONS, extract
 @pytest.fixture(scope="module")
 def files(shared_midi):
     """Two real files with several 16-bar melody windows each."""
-    found = [p for p in sorted(shared_midi.glob("pop909/*.mid"))[:10]
-             if len(extract(p, REPRESENTATIONS["mel_16bar"]).windows) > 1]
+    found = [
+        p
+        for p in sorted(shared_midi.glob("pop909/*.mid"))[:10]
+        if len(extract(p, REPRESENTATIONS["mel_16bar"]).windows) > 1
+    ]
     return found[:2]
 
 
@@ -46,10 +49,30 @@ def test_every_command_has_help():
 
 def test_sample_writes_the_same_music_from_a_checkpoint_or_an_mlflow_run(learned, tmp_path):
     """The session's learned model, whose samples hold notes: equal files are equal music, not equal silence."""
-    result = invoke("sample", "--n", 2, "--temperature", 0.5, "--out", tmp_path / "a", "--checkpoint",
-                    learned["learned"] / "best.ckpt")
-    by_run = invoke("sample", "--n", 2, "--temperature", 0.5, "--out", tmp_path / "b", "--run-id", learned["run_id"],
-                    "--tracking-uri", learned["uri"])
+    result = invoke(
+        "sample",
+        "--n",
+        2,
+        "--temperature",
+        0.5,
+        "--out",
+        tmp_path / "a",
+        "--checkpoint",
+        learned["learned"] / "best.ckpt",
+    )
+    by_run = invoke(
+        "sample",
+        "--n",
+        2,
+        "--temperature",
+        0.5,
+        "--out",
+        tmp_path / "b",
+        "--run-id",
+        learned["run_id"],
+        "--tracking-uri",
+        learned["uri"],
+    )
     names = ("sample_00.mid", "sample_01.mid")
     assert result.exit_code == by_run.exit_code == 0, result.output + by_run.output
     assert any(notes(tmp_path / "a" / name) for name in names)
@@ -62,8 +85,9 @@ def test_interpolate_lists_windows_and_keeps_the_source_tempo(trained, files, tm
     unchosen = invoke("interpolate", *files, "--out", tmp_path, "--checkpoint", checkpoint)
     assert unchosen.exit_code == 1 and "pick one with --window" in unchosen.output and " 0: piece 0" in unchosen.output
     assert f"error: {files[0]}: " in unchosen.stderr and "[several_windows]" in unchosen.stderr  # after a warning
-    result = invoke("interpolate", *files, "--steps", 5, "--window", 0, "--window", 1, "--out", tmp_path,
-                    "--checkpoint", checkpoint)
+    result = invoke(
+        "interpolate", *files, "--steps", 5, "--window", 0, "--window", 1, "--out", tmp_path, "--checkpoint", checkpoint
+    )
     steps = sorted(tmp_path.glob("step_*.mid"))
     assert len(steps) == 5
     assert_nothing_silent_succeeds(result, *steps)
@@ -82,8 +106,9 @@ def test_encode_saves_the_posterior_of_every_window_numbered_as_explain_lists_th
         mu, sigma = model.encoder(encoder_inputs(tokens, model.config))
     assert saved["mu"].shape == (len(listing.windows), model.config.z_size)
     assert np.allclose(saved["mu"], mu.numpy(), atol=1e-6) and np.allclose(saved["sigma"], sigma.numpy(), atol=1e-6)
-    assert saved["kept"].tolist() == listing.kept and saved["start_bar"].tolist() == [w.start_bar
-                                                                                     for w in listing.windows]
+    assert saved["kept"].tolist() == listing.kept and saved["start_bar"].tolist() == [
+        w.start_bar for w in listing.windows
+    ]
 
 
 def test_model_commands_list_the_windows_explain_lists(trained, shared_midi, tmp_path):
@@ -96,8 +121,9 @@ def test_model_commands_list_the_windows_explain_lists(trained, shared_midi, tmp
         unchosen = invoke("reconstruct", path, "--out", tmp_path / "r.mid", "--checkpoint", checkpoint)
         assert unchosen.exit_code == 1
         assert [line.strip() for line in unchosen.stderr.split("pick one with --window N:\n")[1].splitlines()] == listed
-        wrong = invoke("reconstruct", path, "--window", len(listed), "--out", tmp_path / "r.mid", "--checkpoint",
-                       checkpoint)
+        wrong = invoke(
+            "reconstruct", path, "--window", len(listed), "--out", tmp_path / "r.mid", "--checkpoint", checkpoint
+        )
         assert wrong.exit_code == 1 and "[no_such_window]" in wrong.stderr
 
 
@@ -105,10 +131,25 @@ def test_attribute_names_the_vectors_it_has_when_asked_for_another(trained, file
     """What a vector does to the music needs a model that has learned: tests/test_model_behaviour.py."""
     checkpoint = trained["models"] / "best.ckpt"
     model = generation.load(checkpoint)
-    save_file({"note_density": torch.zeros(model.config.z_size)}, tmp_path / "vectors.safetensors",
-              metadata={"latent_space": generation.latent_space(model)})
-    unknown = invoke("attribute", files[0], "--vector", "loudness", "--out", tmp_path / "x.mid", "--vectors",
-                     tmp_path / "vectors.safetensors", "--window", 0, "--checkpoint", checkpoint)
+    save_file(
+        {"note_density": torch.zeros(model.config.z_size)},
+        tmp_path / "vectors.safetensors",
+        metadata={"latent_space": generation.latent_space(model)},
+    )
+    unknown = invoke(
+        "attribute",
+        files[0],
+        "--vector",
+        "loudness",
+        "--out",
+        tmp_path / "x.mid",
+        "--vectors",
+        tmp_path / "vectors.safetensors",
+        "--window",
+        0,
+        "--checkpoint",
+        checkpoint,
+    )
     assert unknown.exit_code == 1 and "no vector 'loudness'" in unknown.stderr and "[unknown_vector]" in unknown.stderr
     assert "choose from note_density" in unknown.stderr and not (tmp_path / "x.mid").exists()
 
@@ -139,8 +180,10 @@ def test_bad_inputs_fail_with_the_file_and_the_reason(trained, tmp_path):
     assert "fix: " in result.stderr and isinstance(result.exception, SystemExit)  # no traceback
     missing = invoke("sample", "--checkpoint", tmp_path / "none.ckpt", "--out", tmp_path)
     assert missing.exit_code == 1 and "none.ckpt: no such checkpoint" in missing.stderr
-    for name, data, why in (("fake.ckpt", b"not a checkpoint", "PyTorch cannot read it"),
-                            ("song.ckpt", corrupt.read_bytes(), "it is a MIDI file")):
+    for name, data, why in (
+        ("fake.ckpt", b"not a checkpoint", "PyTorch cannot read it"),
+        ("song.ckpt", corrupt.read_bytes(), "it is a MIDI file"),
+    ):
         (tmp_path / name).write_bytes(data)
         fake = invoke("sample", "--checkpoint", tmp_path / name, "--out", tmp_path)
         assert fake.exit_code == 1 and f"not a musicvae checkpoint: {why}" in fake.stderr
@@ -165,8 +208,7 @@ def test_commands_warn_when_the_model_has_not_learned_or_writes_no_notes(trained
     """The session's debug model is trained for 6 steps: it is at its baseline."""
     checkpoint = trained["models"] / "best.ckpt"
     assert generation.load(checkpoint).learning["verdict"] != "learning"
-    result = invoke("reconstruct", files[0], "--window", 0, "--out", tmp_path / "again.mid", "--checkpoint",
-                    checkpoint)
+    result = invoke("reconstruct", files[0], "--window", 0, "--out", tmp_path / "again.mid", "--checkpoint", checkpoint)
     assert "warning: " in result.stderr and "when last validated" in result.stderr
     assert_nothing_silent_succeeds(result, tmp_path / "again.mid")
     assert ("has no notes" in result.stderr) == (notes(tmp_path / "again.mid") == 0)

@@ -35,18 +35,25 @@ def assert_user_error(result, subject, code):
 
 
 def test_help_imports_neither_torch_nor_mlflow():
-    code = ("import sys\nfrom typer.testing import CliRunner\nfrom lightning_modules.cli import app\n"
-            f"for args in [['--help'], *[[c, '--help'] for c in {COMMANDS!r}]]:\n"
-            "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
-            "print(sorted(m for m in ('torch', 'lightning', 'mlflow', 'apache_beam', 'numpy') if m in sys.modules))")
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom lightning_modules.cli import app\n"
+        f"for args in [['--help'], *[[c, '--help'] for c in {COMMANDS!r}]]:\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
+        "print(sorted(m for m in ('torch', 'lightning', 'mlflow', 'apache_beam', 'numpy') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
 
 def test_usage_names_the_file_arguments():
-    for command, usage in (("explain", "FILE"), ("reconstruct", "FILE"), ("encode", "FILE"), ("attribute", "FILE"),
-                           ("interpolate", "A} {B")):
+    for command, usage in (
+        ("explain", "FILE"),
+        ("reconstruct", "FILE"),
+        ("encode", "FILE"),
+        ("attribute", "FILE"),
+        ("interpolate", "A} {B"),
+    ):
         line = next(line for line in invoke(command, "--help").output.splitlines() if "Usage:" in line)
         assert usage in line and "path" not in line, line
 
@@ -66,8 +73,9 @@ def test_options_that_would_produce_nothing_are_errors(shared_midi):
     assert_user_error(invoke("interpolate", song, song, "--steps", 0), "--steps 0", "too_few_steps")
     assert_user_error(invoke("interpolate", song, song, "--steps", 1), "--steps 1", "too_few_steps")
     assert_user_error(invoke("sample", "--n", 0), "--n 0", "too_few_samples")
-    assert_user_error(invoke("reconstruct", song, "--out", "x.mid", "--temperature", 0), "--temperature 0",
-                      "bad_temperature")
+    assert_user_error(
+        invoke("reconstruct", song, "--out", "x.mid", "--temperature", 0), "--temperature 0", "bad_temperature"
+    )
     assert_user_error(invoke("explain", song, "-r", "mel_3bar"), "--representation", "unknown_representation")
 
 
@@ -75,15 +83,27 @@ def test_every_reason_extraction_counts_has_words():
     """Codes are found in extraction's source, where it counts them, so that a new one cannot go unexplained."""
     core = ROOT / "musicvae"
     source = "\n".join(p.read_text() for p in [core / "extract.py", core / "timing.py", *core.glob("codecs/*.py")])
-    counted = set(re.findall(r"Counter\((\w+)=", source)) | set(re.findall(r"(?:reasons|rejected)\[\"(\w+)\"\]",
-                                                                            source))
+    counted = set(re.findall(r"Counter\((\w+)=", source)) | set(
+        re.findall(r"(?:reasons|rejected)\[\"(\w+)\"\]", source)
+    )
     codes = counted | set(REASONS) | set(FAILURES)
-    assert {"not_16_steps_per_bar", "no_extraction", "over_cap", "duplicate", "missing_trio_part",
-            "bad_time_signature", "too_many_windows"} <= codes  # the search finds them
+    assert {
+        "not_16_steps_per_bar",
+        "no_extraction",
+        "over_cap",
+        "duplicate",
+        "missing_trio_part",
+        "bad_time_signature",
+        "too_many_windows",
+    } <= codes  # the search finds them
     assert codes <= WORDS.keys(), codes - WORDS.keys()
     assert FIXES.keys() <= WORDS.keys()
-    done = subprocess.run([sys.executable, "-c", "import sys, musicvae.reasons; print('torch' in sys.modules)"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, musicvae.reasons; print('torch' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.stdout.strip() == "False", done.stderr
 
 
@@ -94,10 +114,14 @@ def test_explain_says_why_in_words_and_fails_when_no_window_comes(tmp_path):
     assert_user_error(result, waltz, "not_16_steps_per_bar")
     assert f"{WORDS['not_16_steps_per_bar']} [not_16_steps_per_bar=1]" in result.stdout
     assert "fix: " in result.stderr
-    for data, words in ((b"MThd\x00\x00\x00\x06garbage", "its header names MIDI format 26465"),
-                        (b"just some text", "it does not begin with a MIDI header"),
-                        (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x00\x60MTrk\x00\x00\x01\x00\x00\x90",
-                         "it ends early: a track announces 256 bytes and 2 follow")):
+    for data, words in (
+        (b"MThd\x00\x00\x00\x06garbage", "its header names MIDI format 26465"),
+        (b"just some text", "it does not begin with a MIDI header"),
+        (
+            b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x00\x60MTrk\x00\x00\x01\x00\x00\x90",
+            "it ends early: a track announces 256 bytes and 2 follow",
+        ),
+    ):
         corrupt = tmp_path / "corrupt.mid"
         corrupt.write_bytes(data)
         result = invoke("explain", corrupt)
@@ -129,5 +153,5 @@ def test_listing_holds_every_window_and_marks_those_training_keeps(shared_midi, 
         assert [(w.piece, w.start_bar) for w in listing.windows] == sorted((w.piece, w.start_bar) for w in every)
         section = out.split(f"{rep.name}:")[1].split("\n", 1)[1]
         shown = [line.strip() for line in section.splitlines() if re.match(r" {4}\d+: ", line)]
-        assert shown[:len(listing.windows)] == [listing.line(i) for i in range(len(listing.windows))], rep.name
+        assert shown[: len(listing.windows)] == [listing.line(i) for i in range(len(listing.windows))], rep.name
     assert any(len(listing.windows) > sum(listing.kept) for listing in listings.values())  # the caps bite here

@@ -17,8 +17,13 @@ from musicvae.corpus.build import build, lakh_path, render_tunes
 from tests.dvc_repo import dvc, make_repo
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"sources": {"folk": "embedded"}, "collections": list(abc.COLLECTIONS), "meters": ["4/4", "2/2"],
-         "max_pieces": 12, "seed": 0}
+SMALL = {
+    "sources": {"folk": "embedded"},
+    "collections": list(abc.COLLECTIONS),
+    "meters": ["4/4", "2/2"],
+    "max_pieces": 12,
+    "seed": 0,
+}
 
 
 def read_index(out: Path) -> list[dict]:
@@ -32,9 +37,12 @@ def notated_pitches(tune: abc.Tune) -> tuple[Counter, bool]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         score = music21.converter.parse(tune.abc, format="abc").stripTies()
-    pitches = Counter(p.midi for n in score.recurse().notes
-                      if not n.duration.isGrace and not isinstance(n, music21.harmony.ChordSymbol)
-                      for p in n.pitches)
+    pitches = Counter(
+        p.midi
+        for n in score.recurse().notes
+        if not n.duration.isGrace and not isinstance(n, music21.harmony.ChordSymbol)
+        for p in n.pitches
+    )
     return pitches, bool(score.recurse().getElementsByClass(music21.bar.Repeat))
 
 
@@ -47,13 +55,16 @@ def midi_pitches(midi: bytes) -> list[int]:
     return [p for _, p in notes]
 
 
-@pytest.mark.parametrize("body, played", [
-    # A `:|` with no `|:` repeats from the tune's start, then from the previous `:|`.
-    ("CDEF|GABc:|\ncBAG|FEDC:|", "CDEF GABc CDEF GABc cBAG FEDC cBAG FEDC"),
-    # First and second endings; after `||` a new section starts.
-    ("|:CDEF|1GABc:|2GAB2||\ncBAG|FEDC:|", "CDEF GABc CDEF GAB cBAG FEDC cBAG FEDC"),
-    ("CDEF|GABc|]", "CDEF GABc"),
-])
+@pytest.mark.parametrize(
+    "body, played",
+    [
+        # A `:|` with no `|:` repeats from the tune's start, then from the previous `:|`.
+        ("CDEF|GABc:|\ncBAG|FEDC:|", "CDEF GABc CDEF GABc cBAG FEDC cBAG FEDC"),
+        # First and second endings; after `||` a new section starts.
+        ("|:CDEF|1GABc:|2GAB2||\ncBAG|FEDC:|", "CDEF GABc CDEF GAB cBAG FEDC cBAG FEDC"),
+        ("CDEF|GABc|]", "CDEF GABc"),
+    ],
+)
 def test_repeats_are_played_as_abc_defines_them(body, played):
     names = {"C": 60, "D": 62, "E": 64, "F": 65, "G": 67, "A": 69, "B": 71, "c": 72}
     assert midi_pitches(abc.to_midi(tune(body))) == [names[c] for c in played.replace(" ", "")]
@@ -121,9 +132,14 @@ def test_a_bad_tune_is_listed_with_its_reason_and_the_rest_goes_on(tmp_path):
     good = next(t for t in ryans if t.meter == "2/2" and t.book != broken.book)
     rows, report = render_tunes([broken, good], tmp_path, workers=1)
     assert (report["written"], report["failed"]) == (1, 1)
-    assert report["failures"] == [{"tune": broken.id, "number": broken.number, "title": broken.title,
-                                   "reason": "ExpanderException: cannot expand Stream: badly formed repeats or "
-                                             "repeat expressions"}]
+    assert report["failures"] == [
+        {
+            "tune": broken.id,
+            "number": broken.number,
+            "title": broken.title,
+            "reason": "ExpanderException: cannot expand Stream: badly formed repeats or repeat expressions",
+        }
+    ]
     assert report["failure_reasons"] == {"ExpanderException": 1}
     assert [r["book"] for r in rows] == [good.book]
 

@@ -29,8 +29,13 @@ def test_meters_come_from_the_cache_and_match_the_scores():
 
 
 def test_chorales_render_as_piano_parts_that_magenta_melodies_keep(tmp_path):
-    params = {"sources": {"chorales": "embedded"}, "collections": ["bach"], "meters": ["4/4"], "max_pieces": 3,
-              "seed": 0}
+    params = {
+        "sources": {"chorales": "embedded"},
+        "collections": ["bach"],
+        "meters": ["4/4"],
+        "max_pieces": 3,
+        "seed": 0,
+    }
     report = build(params, tmp_path / "corpus", workers=1)
     rows = read_index(tmp_path / "corpus")
     assert report["files"] == len(rows) == 3 and {r["collection"] for r in rows} == {"bach"}
@@ -47,7 +52,12 @@ def test_chorales_render_as_piano_parts_that_magenta_melodies_keep(tmp_path):
 
 
 def test_an_unknown_collection_names_both_kinds(tmp_path):
-    params = {"sources": {"x": "embedded"}, "collections": ["bach", "palestrina"], "meters": None,
-              "max_pieces": 1, "seed": 0}
+    params = {
+        "sources": {"x": "embedded"},
+        "collections": ["bach", "palestrina"],
+        "meters": None,
+        "max_pieces": 1,
+        "seed": 0,
+    }
     with pytest.raises(ValueError, match=r"\['palestrina'\].*folk tunebooks.*'bach', 'monteverdi'.*scores"):
         build(params, tmp_path / "corpus", workers=1)

@@ -42,8 +42,10 @@ def test_a_partial_copy_names_the_missing_file(tmp_path):
     _as_deeplearnjs(tmp_path / "tfjs", tmp_path / "deeplearnjs")
     (tmp_path / "deeplearnjs" / "encoder_mu_kernel").unlink()
     next((tmp_path / "tfjs").glob("group1-shard*")).unlink()
-    for layout, listed in (("deeplearnjs", "manifest.json lists encoder_mu_kernel"),
-                           ("tfjs", "weights_manifest.json lists group1-shard1of1.bin")):
+    for layout, listed in (
+        ("deeplearnjs", "manifest.json lists encoder_mu_kernel"),
+        ("tfjs", "weights_manifest.json lists group1-shard1of1.bin"),
+    ):
         result = run("import", "magentajs", tmp_path / layout, "--out", tmp_path / "x.ckpt")
         assert result.exit_code == 1 and f"{listed}, which cannot be read" in result.output, result.output
         assert "an incomplete copy of the checkpoint [bad_weights]" in result.output

@@ -200,7 +200,10 @@ def test_non_empty_dest_is_refused_before_downloading(server, archive, tmp_path)
 def _cli(*args) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "musicvae.cli", "corpus", "download", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -232,8 +235,11 @@ def test_pop909_recipe_keeps_only_each_songs_midi_file(server, midi_files, tmp_p
     top = "POP909-Dataset-d83e6edba6872a704f5d3b8b32f5cb540088dae6"
     members = {f"{top}/README.md": b"readme", f"{top}/POP909/index.xlsx": b"xlsx"}
     for song, data in songs.items():
-        members |= {f"{top}/POP909/{song}/{song}.mid": data, f"{top}/POP909/{song}/versions/v1.mid": data,
-                    f"{top}/POP909/{song}/beat_midi.txt": b"0.0 1 1"}
+        members |= {
+            f"{top}/POP909/{song}/{song}.mid": data,
+            f"{top}/POP909/{song}/versions/v1.mid": data,
+            f"{top}/POP909/{song}/beat_midi.txt": b"0.0 1 1",
+        }
     server.payload = _zip(members)
     dest = tmp_path / "pop909"
     download_corpus("pop909", dest, url=server.url)
@@ -243,8 +249,14 @@ def test_pop909_recipe_keeps_only_each_songs_midi_file(server, midi_files, tmp_p
 
 def test_groove_recipe_and_an_archive_without_the_datasets_files(server, midi_files, tmp_path):
     data = next(iter(midi_files.values()))
-    server.payload = _zip({"groove/info.csv": b"drummer,session", "groove/drummer1/session1/1_funk_80_beat_4-4.mid":
-                           data, "groove/LICENSE": b"CC BY 4.0", "groove/.DS_Store": b"x"})
+    server.payload = _zip(
+        {
+            "groove/info.csv": b"drummer,session",
+            "groove/drummer1/session1/1_funk_80_beat_4-4.mid": data,
+            "groove/LICENSE": b"CC BY 4.0",
+            "groove/.DS_Store": b"x",
+        }
+    )
     download_corpus("groove", tmp_path / "groove", url=server.url)
     assert set(_tree(tmp_path / "groove")) == {"info.csv", "drummer1/session1/1_funk_80_beat_4-4.mid", "LICENSE"}
     server.payload = _zip({"elsewhere/song.mid": data})

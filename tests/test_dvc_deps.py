@@ -11,8 +11,9 @@ from musicvae.provenance import PACKAGES, code_files, code_sha256
 from tests.dvc_repo import ROOT
 
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-COMMANDS = {name: match[1] for name, stage in STAGES.items()
-            if (match := re.match(r"python -m ([\w.]+)", stage["cmd"]))}
+COMMANDS = {
+    name: match[1] for name, stage in STAGES.items() if (match := re.match(r"python -m ([\w.]+)", stage["cmd"]))
+}
 
 
 def test_every_stage_runs_a_project_module():
@@ -23,8 +24,11 @@ def test_every_stage_runs_a_project_module():
 @pytest.mark.parametrize("stage", sorted(COMMANDS))
 def test_the_stage_depends_on_every_file_its_command_imports(stage):
     deps = [PurePosixPath(dep) for dep in STAGES[stage]["deps"]]
-    missing = [f for f in code_files(COMMANDS[stage])
-               if not any(dep == PurePosixPath(f) or dep in PurePosixPath(f).parents for dep in deps)]
+    missing = [
+        f
+        for f in code_files(COMMANDS[stage])
+        if not any(dep == PurePosixPath(f) or dep in PurePosixPath(f).parents for dep in deps)
+    ]
     assert not missing, f"dvc.yaml's {stage} stage runs {missing} but does not list them in its deps"
 
 
@@ -45,11 +49,21 @@ def package(root, sources: dict[str, str]):
 
 
 def test_imports_inside_functions_and_submodules_from_a_package_are_followed(tmp_path):
-    root = package(tmp_path, {"cli.py": "import json\n\n\ndef run():\n    from musicvae.inner import lazy\n",
-                              "inner/__init__.py": "", "inner/lazy.py": "from musicvae import not_a_module\n",
-                              "unrelated.py": ""})
+    root = package(
+        tmp_path,
+        {
+            "cli.py": "import json\n\n\ndef run():\n    from musicvae.inner import lazy\n",
+            "inner/__init__.py": "",
+            "inner/lazy.py": "from musicvae import not_a_module\n",
+            "unrelated.py": "",
+        },
+    )
     assert code_files("musicvae.cli", root) == (
-        "musicvae/__init__.py", "musicvae/cli.py", "musicvae/inner/__init__.py", "musicvae/inner/lazy.py")
+        "musicvae/__init__.py",
+        "musicvae/cli.py",
+        "musicvae/inner/__init__.py",
+        "musicvae/inner/lazy.py",
+    )
 
 
 def test_the_code_hash_changes_with_imported_code_only(tmp_path):

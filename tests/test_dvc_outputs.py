@@ -14,14 +14,17 @@ from tests.test_cli import invoke
 from tests.training_settings import settings
 
 
-@pytest.mark.parametrize("path, owner", [
-    ("models/imported.ckpt", ("train", "models")),
-    ("models", ("train", "models")),
-    ("reports/evaluate/x.ckpt", ("evaluate", "reports/evaluate")),
-    ("data/corpus/a/b.mid", ("corpus", "data/corpus")),
-    ("imports/imported.ckpt", None),
-    ("data/corpus2/x.ckpt", None),  # a sibling whose name begins like an output's
-])
+@pytest.mark.parametrize(
+    "path, owner",
+    [
+        ("models/imported.ckpt", ("train", "models")),
+        ("models", ("train", "models")),
+        ("reports/evaluate/x.ckpt", ("evaluate", "reports/evaluate")),
+        ("data/corpus/a/b.mid", ("corpus", "data/corpus")),
+        ("imports/imported.ckpt", None),
+        ("data/corpus2/x.ckpt", None),  # a sibling whose name begins like an output's
+    ],
+)
 def test_the_pipeline_outputs_are_read_from_dvc_yaml(path, owner):
     assert owning_stage(ROOT / path, ROOT) == owner
 
@@ -40,6 +43,11 @@ def test_init_from_inside_models_is_refused_before_training(shards, tmp_path, mo
     (tmp_path / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
     monkeypatch.chdir(tmp_path)
     with pytest.raises(Unusable, match="train.init_from models/imported.ckpt: lies in models, the train stage's"):
-        train(load("cat-mel_2bar_small-tf-cpu"), settings(init_from="models/imported.ckpt"), shards,
-              tmp_path / "out", f"sqlite:///{tmp_path / 'mlflow.db'}")
+        train(
+            load("cat-mel_2bar_small-tf-cpu"),
+            settings(init_from="models/imported.ckpt"),
+            shards,
+            tmp_path / "out",
+            f"sqlite:///{tmp_path / 'mlflow.db'}",
+        )
     assert not (tmp_path / "out").exists() and not (tmp_path / "mlflow.db").exists()

@@ -19,12 +19,18 @@ from tests.killing import kill_after
 
 # Magenta's hierarchical encoder under the debug model's conductor: a layout magenta.js runs, so that the README's
 # export to it runs as written.
-QUICK = {"corpus": {"max_pieces": 300},
-         "model": {"config": "debug", "overrides": {"model": {"encoder": "hierarchical"}}},
-         "train": {"max_steps": 4, "max_minutes": None, "val_every_n_steps": 2, "log_every_n_steps": 1},
-         "eval": {"max_examples": 8, "draws": 1, "interpolation": {"pairs": 2, "steps": 3},
-                  "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
-                  "samples": {"n": 2, "temperature": 0.5}}}
+QUICK = {
+    "corpus": {"max_pieces": 300},
+    "model": {"config": "debug", "overrides": {"model": {"encoder": "hierarchical"}}},
+    "train": {"max_steps": 4, "max_minutes": None, "val_every_n_steps": 2, "log_every_n_steps": 1},
+    "eval": {
+        "max_examples": 8,
+        "draws": 1,
+        "interpolation": {"pairs": 2, "steps": 3},
+        "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
+        "samples": {"n": 2, "temperature": 0.5},
+    },
+}
 STAGES = ("corpus", "preprocess", "train", "evaluate")
 # What the stages once printed that told a user nothing (issue 32)
 NOISE = ("litlogger", "exists and is not empty", "LeafSpec", "not supported by the model summary", "ffmpeg", "/-2")
@@ -46,8 +52,14 @@ def repo(tmp_path_factory):
 
 
 def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(repo):
-    for path in ("data/shards/mel_16bar/manifest.json", "models/best.ckpt", "reports/metrics.json",
-                 "reports/plots/accuracy_per_bar.png", "reports/plots/kl_per_dim.png", "reports/evaluate/samples.png"):
+    for path in (
+        "data/shards/mel_16bar/manifest.json",
+        "models/best.ckpt",
+        "reports/metrics.json",
+        "reports/plots/accuracy_per_bar.png",
+        "reports/plots/kl_per_dim.png",
+        "reports/evaluate/samples.png",
+    ):
         assert (repo / path).exists(), path
     run_id = json.loads((repo / "models/run.json").read_text())["run_id"]
     run = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}").get_run(run_id)
@@ -74,11 +86,21 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
     with (repo / ".gitignore").open("a") as ignore:
         ignore.write("/plots_html/\n")
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], cwd=repo,
-                   check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], cwd=repo, check=True
+    )
     # the flat decoder with its own encoder: magenta.js takes a hierarchical encoder only under a conductor
-    ran = dvc(repo, "exp", "run", "-n", "flat", "-S", "model.config=flat-mel_16bar-cpu", "-S",
-              "model.overrides.model.encoder=bidirectional")
+    ran = dvc(
+        repo,
+        "exp",
+        "run",
+        "-n",
+        "flat",
+        "-S",
+        "model.config=flat-mel_16bar-cpu",
+        "-S",
+        "model.overrides.model.encoder=bidirectional",
+    )
     assert "Running stage 'train'" in ran and "Running stage 'preprocess'" not in ran
 
     shown = dvc(repo, "exp", "show", "--csv")
@@ -92,8 +114,18 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
     assert "accuracy.sampled" in diff and "kl_bits" in diff
 
     # A queued run works in a copy under .dvc/tmp/exps yet logs to the project's store; a key via model.overrides.
-    dvc(repo, "exp", "run", "--queue", "-n", "small-z", "-S", "model.config=debug", "-S",
-        "+model.overrides.model.z_size=4")
+    dvc(
+        repo,
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "small-z",
+        "-S",
+        "model.config=debug",
+        "-S",
+        "+model.overrides.model.z_size=4",
+    )
     dvc(repo, "queue", "start")
     deadline = time.monotonic() + 600
     while "Success" not in (status := dvc(repo, "queue", "status")):
@@ -101,8 +133,10 @@ def test_dvc_exp_run_makes_a_variant_listed_with_its_metrics(repo):
         time.sleep(2)
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("musicvae-mel_16bar")
-    runs = {(run.data.params["config"], run.data.params["model.z_size"]) for run in
-            client.search_runs([experiment.experiment_id])}
+    runs = {
+        (run.data.params["config"], run.data.params["model.z_size"])
+        for run in client.search_runs([experiment.experiment_id])
+    }
     assert {("flat-mel_16bar-cpu", "64"), ("debug", "4")} <= runs
 
 
@@ -138,8 +172,13 @@ def readme_commands() -> list[str]:
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     blocks = [block for page in pages for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.S)]
     lines = [line.split("  #")[0].strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
-    return list(dict.fromkeys(line for line in lines
-                              if line.startswith(("musicvae ", "dvc metrics show")) and not line.startswith(NOT_RUN)))
+    return list(
+        dict.fromkeys(
+            line
+            for line in lines
+            if line.startswith(("musicvae ", "dvc metrics show")) and not line.startswith(NOT_RUN)
+        )
+    )
 
 
 def test_the_readme_commands_run_as_written(repo):
@@ -155,20 +194,26 @@ def test_a_killed_train_stage_resumes_under_dvc_repro(repo):
     """`models/` is a persistent out: `dvc repro` after a kill continues last.ckpt in the same MLflow run. (Last, as
     it leaves a longer-trained model behind. `dvc exp run` would not resume: it checks the workspace out by force
     first, which replaces models/; experiments/study/run_followups.sh resumes its clones with `dvc repro`.)"""
-    set_params(repo, model=QUICK["model"], train={"max_steps": 100, "val_every_n_steps": 5,
-                                                  "monitor": {"windows": 32, "greedy": 4}})
+    set_params(
+        repo,
+        model=QUICK["model"],
+        train={"max_steps": 100, "val_every_n_steps": 5, "monitor": {"windows": 32, "greedy": 4}},
+    )
     for stale in (repo / "models").glob("*.ckpt"):  # the earlier tests' model, whose step could pass for this one's
         stale.unlink()
     log = repo / "killed.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=activated(), start_new_session=True, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            ["dvc", "repro"], cwd=repo, env=activated(), start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+        )
     killed_at = kill_after(proc, repo / "models/last.ckpt", 10, log)
     killed_run = json.loads((repo / "models/run.json").read_text())["run_id"]
 
     assert "Running stage 'train'" in dvc(repo, "repro")
     record = json.loads((repo / "reports/train.json").read_text())
     assert record["run_id"] == killed_run and record["steps"] == 100 > killed_at
-    steps = [m.step for m in mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}").get_metric_history(
-        killed_run, "train/loss")]
+    steps = [
+        m.step
+        for m in mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}").get_metric_history(killed_run, "train/loss")
+    ]
     assert min(steps) < killed_at < max(steps)

@@ -1,7 +1,6 @@
 """The evaluate stage on a checkpoint trained in the session: every declared output, MLflow, determinism, audio."""
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import mlflow
@@ -20,18 +19,35 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _params(tmp_path: Path) -> Path:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["eval"] |= {"max_examples": 12, "draws": 2, "interpolation": {"pairs": 3, "steps": 5},
-                       "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
-                       "samples": {"n": 3, "temperature": 0.5}}
+    params["eval"] |= {
+        "max_examples": 12,
+        "draws": 2,
+        "interpolation": {"pairs": 3, "steps": 5},
+        "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
+        "samples": {"n": 3, "temperature": 0.5},
+    }
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
 
 
 def _evaluate(trained, shards, params: Path, reports: Path) -> None:
-    evaluate.main(["--params", str(params), "--shards", str(shards), "--model", str(trained["models"]),
-                   "--out", str(reports / "evaluate"), "--metrics", str(reports / "metrics.json"),
-                   "--plots", str(reports / "plots")])
+    evaluate.main(
+        [
+            "--params",
+            str(params),
+            "--shards",
+            str(shards),
+            "--model",
+            str(trained["models"]),
+            "--out",
+            str(reports / "evaluate"),
+            "--metrics",
+            str(reports / "metrics.json"),
+            "--plots",
+            str(reports / "plots"),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +71,22 @@ def test_stage_writes_every_declared_output(reports, trained):
     assert shown["train"]["steps"] == json.loads((trained["models"] / "run.json").read_text())["steps"]
     assert all(0 <= v <= 1 for v in metrics["accuracy"].values())
     assert set(metrics["notes"]) == set(metrics["accuracy"])  # a melody: rhythm and pitch of every mode
-    assert all(set(n) == {"onset_recall", "pitch_at_onset", "onset_precision"}
-               and n["pitch_at_onset"] <= n["onset_recall"] for n in metrics["notes"].values())
+    assert all(
+        set(n) == {"onset_recall", "pitch_at_onset", "onset_precision"} and n["pitch_at_onset"] <= n["onset_recall"]
+        for n in metrics["notes"].values()
+    )
     assert metrics["kl_bits"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["active_units"] <= metrics["z_size"]
     assert metrics["test_windows"] == 12 and metrics["interpolation"]["pairs"] == 3
     assert metrics["learning"]["verdict"] in learning.VERDICTS
     assert 0 < metrics["learning"]["majority_accuracy"] < 1
     assert set(metrics["empty_outputs"]) == {"reconstruction", "samples", "interpolation"}
-    assert set(metrics["attributes"]["effect"]) == {"note_density", "average_interval", "syncopation_8th",
-                                                     "syncopation_16th", "c_dim_triad"}
+    assert set(metrics["attributes"]["effect"]) == {
+        "note_density",
+        "average_interval",
+        "syncopation_8th",
+        "syncopation_16th",
+        "c_dim_triad",
+    }
     per_bar = (reports / "plots/accuracy_per_bar.csv").read_text().splitlines()
     assert per_bar[0] == "bar,teacher_forced,sampled,greedy" and len(per_bar) == 1 + 16
     curve = (reports / "plots/interpolation.csv").read_text().splitlines()
@@ -82,14 +105,20 @@ def test_stage_logs_metrics_and_artifacts_to_the_training_run(trained, reports):
     metrics = json.loads((reports / "metrics.json").read_text())
     assert run.data.metrics["eval/accuracy/sampled"] == pytest.approx(metrics["accuracy"]["sampled"])
     assert run.data.metrics["eval/notes/greedy/pitch_at_onset"] == pytest.approx(
-        metrics["notes"]["greedy"]["pitch_at_onset"])
+        metrics["notes"]["greedy"]["pitch_at_onset"]
+    )
     assert run.data.metrics["eval/interpolation/latent_monotonicity"] == pytest.approx(
-        metrics["interpolation"]["latent_monotonicity"])
+        metrics["interpolation"]["latent_monotonicity"]
+    )
     logged = {a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate")}
-    assert {"evaluation/evaluate/samples.png", "evaluation/evaluate/attribute_vectors.safetensors",
-            "evaluation/evaluate/samples"} <= logged
+    assert {
+        "evaluation/evaluate/samples.png",
+        "evaluation/evaluate/attribute_vectors.safetensors",
+        "evaluation/evaluate/samples",
+    } <= logged
     assert [a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate/samples")] == [
-        f"evaluation/evaluate/samples/{i:02d}.mid" for i in range(3)]
+        f"evaluation/evaluate/samples/{i:02d}.mid" for i in range(3)
+    ]
     assert "evaluation/metrics.json" in {a.path for a in client.list_artifacts(trained["run_id"], "evaluation")}
 
 
@@ -134,20 +163,27 @@ def test_the_listening_page_plays_in_a_browser_without_fluidsynth(reports, tmp_p
 
 
 def heard_groups(reports: Path) -> list[Path]:
-    return [m for group in ("samples", "interpolation", "reconstruction", "endpoints")
-            for m in (reports / "evaluate" / group).glob("*.mid")]
+    return [
+        m
+        for group in ("samples", "interpolation", "reconstruction", "endpoints")
+        for m in (reports / "evaluate" / group).glob("*.mid")
+    ]
 
 
 def test_trio_accuracy_is_reported_per_part():
-    config = ModelConfig(kind="trio", classes=(90, 90, 512), steps=32, z_size=4, enc_rnn_size=(8,),
-                         dec_rnn_size=(8,))
+    config = ModelConfig(kind="trio", classes=(90, 90, 512), steps=32, z_size=4, enc_rnn_size=(8,), dec_rnn_size=(8,))
     torch.manual_seed(0)
-    tokens = torch.stack([torch.randint(0, 90, (6, 32)), torch.randint(0, 90, (6, 32)),
-                          torch.randint(0, 512, (6, 32))], -1)
+    tokens = torch.stack(
+        [torch.randint(0, 90, (6, 32)), torch.randint(0, 90, (6, 32)), torch.randint(0, 512, (6, 32))], -1
+    )
     settings = {"batch_size": 4, "seed": 0, "temperature": 1.0, "draws": 1}
     result, rows, _ = evaluate.reconstruction(MusicVAE(config).eval(), tokens, settings)
-    assert set(result["accuracy"]) == {f"{p}_{m}" for p in ("melody", "bass", "drums")
-                                       for m in ("teacher_forced", "sampled", "greedy")}
+    assert set(result["accuracy"]) == {
+        f"{p}_{m}" for p in ("melody", "bass", "drums") for m in ("teacher_forced", "sampled", "greedy")
+    }
     assert len(rows) == 2 and set(rows[0]) == {"bar", *result["accuracy"]}
-    assert set(result["notes"]) == {f"{p}_{m}" for p in ("melody", "bass")  # drums have no pitch
-                                    for m in ("teacher_forced", "sampled", "greedy")}
+    assert set(result["notes"]) == {
+        f"{p}_{m}"
+        for p in ("melody", "bass")  # drums have no pitch
+        for m in ("teacher_forced", "sampled", "greedy")
+    }

@@ -26,8 +26,9 @@ def test_meter_that_is_not_16_steps_per_bar_is_named():
 
 def test_windows_carry_piece_bar_tempo_and_program():
     # Two bars of C-D-E-F quarter notes at 90 qpm on program 5.
-    data = make_midi([(i * 96, 96, [60, 62, 64, 65][i % 4]) for i in range(8)] + [(8 * 96, 96, 67)],
-                     tempos=((0, 90.0),), program=5)
+    data = make_midi(
+        [(i * 96, 96, [60, 62, 64, 65][i % 4]) for i in range(8)] + [(8 * 96, 96, 67)], tempos=((0, 90.0),), program=5
+    )
     first, second = extract(data, REPRESENTATIONS["mel_2bar"]).windows  # 3 bars give 2 windows
     assert [(w.piece, w.start_bar, w.programs) for w in (first, second)] == [(0, 0, (5,)), (0, 1, (5,))]
     assert first.qpm == pytest.approx(90.0, rel=1e-6)  # MIDI stores whole microseconds per quarter
@@ -62,8 +63,11 @@ def test_windows_per_file_match_the_reference_with_magentas_caps(shared_midi):
     total = 0
     for path in sorted(shared_midi.rglob("*.mid")):
         mine = extract_all(path, reps, Limits(max_notes=10**6))
-        theirs = {"mel_2bar": ref.melody_windows(path, 2, set(range(32))), "mel_16bar": ref.melody_windows(path, 16),
-                  "drums_2bar": ref.drum_windows(path, 2)}
+        theirs = {
+            "mel_2bar": ref.melody_windows(path, 2, set(range(32))),
+            "mel_16bar": ref.melody_windows(path, 16),
+            "drums_2bar": ref.drum_windows(path, 2),
+        }
         for name, windows in theirs.items():
             assert len(mine[name].windows) == capped(windows), (path, name)
             total += capped(windows)
@@ -100,9 +104,10 @@ def test_exported_trio_windows_extract_to_themselves(shared_midi):
 def test_note_sequence_export_matches_the_midi_export():
     notes = [(60, 0, 2), (62, 4, 6)]
     sequence = export.to_note_sequence([(notes, 0, False), ([(36, 0, 1)], 0, True)], qpm=100.0)
-    assert [(n.pitch, round(n.start_time, 9), round(n.end_time, 9), n.instrument, n.is_drum, n.velocity)
-            for n in sequence.notes] == [
-        (60, 0.0, 0.3, 0, False, 80), (62, 0.6, 0.9, 0, False, 80), (36, 0.0, 0.15, 9, True, 80)]
+    assert [
+        (n.pitch, round(n.start_time, 9), round(n.end_time, 9), n.instrument, n.is_drum, n.velocity)
+        for n in sequence.notes
+    ] == [(60, 0.0, 0.3, 0, False, 80), (62, 0.6, 0.9, 0, False, 80), (36, 0.0, 0.15, 9, True, 80)]
     assert sequence.tempos[0].qpm == 100.0 and sequence.total_time == pytest.approx(0.9)
 
 
@@ -111,8 +116,9 @@ def test_explain_command_names_windows_and_reasons(shared_midi, tmp_path):
     import sys
 
     def explain(path, *args, code=0):
-        result = subprocess.run([sys.executable, "-m", "musicvae.cli", "explain", str(path), *args],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "musicvae.cli", "explain", str(path), *args], capture_output=True, text=True
+        )
         assert result.returncode == code, result.stderr
         return result.stdout + result.stderr
 
@@ -136,8 +142,9 @@ def test_extract_all_parses_once_and_equals_each_representation(shared_midi):
         for rep in reps:
             alone = extract(path, rep)
             assert together[rep.name].reasons == alone.reasons, (path, rep.name)
-            assert [w.tokens.tobytes() for w in together[rep.name].windows] == \
-                [w.tokens.tobytes() for w in alone.windows], (path, rep.name)
+            assert [w.tokens.tobytes() for w in together[rep.name].windows] == [
+                w.tokens.tobytes() for w in alone.windows
+            ], (path, rep.name)
 
 
 def test_file_split_into_over_100_pieces_is_dropped_as_magenta_does():

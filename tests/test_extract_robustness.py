@@ -102,8 +102,22 @@ def test_stage_fails_and_removes_shards_when_too_many_files_fail(monkeypatch, tm
 
 def test_fuzz_smoke_finds_no_escape_hang_or_blowup():
     """On a fresh clone's own files (--seeds), as the README's fuzz command runs."""
-    done = subprocess.run([sys.executable, "benchmarks/fuzz_extract.py", "--mutants", "300", "--seed", "1",
-                           "--seeds", "tests/data/midi/pop909"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/fuzz_extract.py",
+            "--mutants",
+            "300",
+            "--seed",
+            "1",
+            "--seeds",
+            "tests/data/midi/pop909",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "fuzz_extract: 40 real MIDI files from tests/data/midi/pop909" in done.stdout
     assert "hangs: 0, escapes: 0, internal errors: 0" in done.stdout
@@ -114,8 +128,12 @@ def test_explain_names_each_crash_class_without_a_traceback(tmp_path):
     for case in ("zero_tempo", "billion_steps", "zero_denominator"):
         path = tmp_path / f"{case}.mid"
         path.write_bytes(CASES[case][0])
-        done = subprocess.run([sys.executable, "-m", "musicvae.cli", "explain", str(path), "-r", "mel_2bar"],
-                              capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, "-m", "musicvae.cli", "explain", str(path), "-r", "mel_2bar"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         out = done.stdout + done.stderr
         assert f"[{CASES[case][1]}" in out and "Traceback" not in out, out
         assert done.returncode == 1  # a bad meter drops pieces, not the file, but here every piece: no window

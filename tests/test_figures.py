@@ -6,8 +6,9 @@ from musicvae.figures import curve_figure
 
 
 def test_a_quantity_of_another_scale_gets_its_own_axis():
-    rows = [{"step": s, "accuracy": 0.6 + s / 1e4, "majority_accuracy": 0.64, "gap_share": s / 500}
-            for s in (200, 400, 600)]
+    rows = [
+        {"step": s, "accuracy": 0.6 + s / 1e4, "majority_accuracy": 0.64, "gap_share": s / 500} for s in (200, 400, 600)
+    ]
     fig = curve_figure(rows, "step", "share", "Learning", right=("gap_share", "gap / r_loss"))
     shares, gap = fig.axes
     assert [line.get_label() for line in shares.get_lines()] == ["accuracy", "majority_accuracy"]

@@ -70,15 +70,33 @@ def test_the_bound_is_near_one_for_a_memorising_model_and_near_the_baseline_at_i
 
 def _run(trained, shards, tmp_path, external) -> dict:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["eval"] |= {"max_examples": 12, "draws": 1, "interpolation": {"pairs": 2, "steps": 3},
-                       "attributes": {"examples": 32, "quantile": 0.25, "amount": 1.0},
-                       "samples": {"n": 2, "temperature": 0.5}, "external": external,
-                       "decoder_bound": {"windows": 8, "steps": 20, "learning_rate": 0.05}}
+    params["eval"] |= {
+        "max_examples": 12,
+        "draws": 1,
+        "interpolation": {"pairs": 2, "steps": 3},
+        "attributes": {"examples": 32, "quantile": 0.25, "amount": 1.0},
+        "samples": {"n": 2, "temperature": 0.5},
+        "external": external,
+        "decoder_bound": {"windows": 8, "steps": 20, "learning_rate": 0.05},
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     reports = tmp_path / "reports"
-    evaluate.main(["--params", str(tmp_path / "params.yaml"), "--shards", str(shards), "--model",
-                   str(trained["models"]), "--out", str(reports / "evaluate"), "--metrics",
-                   str(reports / "metrics.json"), "--plots", str(reports / "plots")])
+    evaluate.main(
+        [
+            "--params",
+            str(tmp_path / "params.yaml"),
+            "--shards",
+            str(shards),
+            "--model",
+            str(trained["models"]),
+            "--out",
+            str(reports / "evaluate"),
+            "--metrics",
+            str(reports / "metrics.json"),
+            "--plots",
+            str(reports / "plots"),
+        ]
+    )
     return json.loads((reports / "metrics.json").read_text())
 
 

@@ -12,7 +12,8 @@ from lightning_modules.checkpoint import load_model
 from lightning_modules.evaluate import evaluate
 from lightning_modules.experiment import load
 from lightning_modules.init_from import Unusable
-from lightning_modules.magentajs.convert import export, load as load_magentajs, write_checkpoint
+from lightning_modules.magentajs.convert import export, write_checkpoint
+from lightning_modules.magentajs.convert import load as load_magentajs
 from lightning_modules.train import train
 from tests.magentajs_models import random_model
 from tests.training_settings import PARAMS, settings
@@ -34,8 +35,9 @@ def test_training_starts_from_an_imported_checkpoint(shards, tmp_path):
     trained = load_model(tmp_path / "models" / "last.ckpt")
     assert trained.config == imported.config  # the checkpoint's architecture (z 8), not the config's (z 128)
     # two Adam steps at lr 3e-3 move each weight by at most ~6e-3; the imported weights are N(0, 0.5)
-    moved = max((a - b).abs().max().item() for a, b in zip(trained.state_dict().values(),
-                                                            imported.state_dict().values()))
+    moved = max(
+        (a - b).abs().max().item() for a, b in zip(trained.state_dict().values(), imported.state_dict().values())
+    )
     assert 0 < moved < 0.02
     params = mlflow.MlflowClient(uri).get_run(record["run_id"]).data.params
     assert params["train.init_from"] == str(checkpoint) and params["model.z_size"] == "8"
@@ -45,11 +47,21 @@ def test_training_starts_from_an_imported_checkpoint(shards, tmp_path):
 def test_a_checkpoint_of_another_representation_is_refused(shards, tmp_path):
     _, checkpoint = _imported("drums_2bar flat", tmp_path)
     with pytest.raises(Unusable, match="for drums_2bar windows, the shards hold mel_2bar"):
-        train(load("cat-mel_2bar_small-tf-cpu"), settings(init_from=str(checkpoint)), shards, tmp_path / "models",
-              f"sqlite:///{tmp_path / 'mlflow.db'}")
+        train(
+            load("cat-mel_2bar_small-tf-cpu"),
+            settings(init_from=str(checkpoint)),
+            shards,
+            tmp_path / "models",
+            f"sqlite:///{tmp_path / 'mlflow.db'}",
+        )
     with pytest.raises(Unusable, match="cannot be loaded"):
-        train(load("cat-mel_2bar_small-tf-cpu"), settings(init_from=str(tmp_path / "none.ckpt")), shards,
-              tmp_path / "models", f"sqlite:///{tmp_path / 'mlflow.db'}")
+        train(
+            load("cat-mel_2bar_small-tf-cpu"),
+            settings(init_from=str(tmp_path / "none.ckpt")),
+            shards,
+            tmp_path / "models",
+            f"sqlite:///{tmp_path / 'mlflow.db'}",
+        )
 
 
 def test_the_evaluate_stage_takes_an_imported_checkpoint(shards, tmp_path):
@@ -59,7 +71,11 @@ def test_the_evaluate_stage_takes_an_imported_checkpoint(shards, tmp_path):
     folder = shards / "mel_2bar"
     representations.check_same(model.representation, str(checkpoint), representations.of_shards(folder), str(folder))
     settings = yaml.safe_load(PARAMS.read_text())["eval"] | {
-        "max_examples": 12, "draws": 2, "interpolation": {"pairs": 3, "steps": 5},
-        "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0}, "samples": {"n": 3, "temperature": 0.5}}
+        "max_examples": 12,
+        "draws": 2,
+        "interpolation": {"pairs": 3, "steps": 5},
+        "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
+        "samples": {"n": 3, "temperature": 0.5},
+    }
     result = evaluate(model, folder, settings, tmp_path / "evaluate", tmp_path / "plots")
     assert 0 <= result["accuracy"]["greedy"] <= 1 and (tmp_path / "evaluate" / "samples").is_dir()

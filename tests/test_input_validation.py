@@ -76,24 +76,37 @@ def test_attribute_vectors_of_another_model_are_refused(trained, tune, tmp_path)
     common = ["--vector", "note_density", "--window", 0, "--checkpoint", checkpoint]
     for name, space in (("other", generation.latent_space(other)), ("unmarked", None)):
         save_file(vector, tmp_path / f"{name}.safetensors", metadata={"latent_space": space} if space else None)
-        refused = invoke("attribute", tune, "--vectors", tmp_path / f"{name}.safetensors", "--out",
-                         tmp_path / f"{name}.mid", *common)
+        refused = invoke(
+            "attribute", tune, "--vectors", tmp_path / f"{name}.safetensors", "--out", tmp_path / f"{name}.mid", *common
+        )
         assert refused.exit_code == 1 and "[foreign_vectors]" in refused.stderr
         assert not (tmp_path / f"{name}.mid").exists()
     save_file(vector, tmp_path / "own.safetensors", metadata={"latent_space": generation.latent_space(model)})
     own = invoke("attribute", tune, "--vectors", tmp_path / "own.safetensors", "--out", tmp_path / "own.mid", *common)
     assert (tmp_path / "own.mid").is_file() and "[foreign_vectors]" not in own.stderr, own.output
     assert "--amount" not in own.stderr
-    far = invoke("attribute", tune, "--vectors", tmp_path / "own.safetensors", "--out", tmp_path / "far.mid",
-                 "--amount", "1e6", *common)
+    far = invoke(
+        "attribute",
+        tune,
+        "--vectors",
+        tmp_path / "own.safetensors",
+        "--out",
+        tmp_path / "far.mid",
+        "--amount",
+        "1e6",
+        *common,
+    )
     assert "warning: --amount 1e+06 moves the code 1e+06 vector lengths, far outside" in far.stderr, far.output
 
 
-@pytest.mark.parametrize("overrides, named", [
-    ({"model": {"z_sise": 8}}, "model.z_sise; valid model keys: conductor_input, dec_rnn_size"),
-    ({"trainig": {"free_bits": 8}}, "'trainig'; valid keys: representation, batch_size, model, training"),
-    ({"training": {"lr": 0.1}}, "training.lr; valid training keys: beta_rate, decay_rate"),
-])
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"model": {"z_sise": 8}}, "model.z_sise; valid model keys: conductor_input, dec_rnn_size"),
+        ({"trainig": {"free_bits": 8}}, "'trainig'; valid keys: representation, batch_size, model, training"),
+        ({"training": {"lr": 0.1}}, "training.lr; valid training keys: beta_rate, decay_rate"),
+    ],
+)
 def test_a_mistyped_override_names_the_key_and_the_valid_ones(overrides, named):
     with pytest.raises(ValueError, match="unknown key") as refused:  # before: a bare TypeError, or ignored
         load("debug", overrides)

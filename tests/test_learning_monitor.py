@@ -38,7 +38,7 @@ def test_a_decoder_cut_off_from_a_varying_code_has_active_units_but_no_gap():
     with torch.no_grad():
         model.encoder.mu.weight.mul_(10)  # means far apart from window to window
         decoder.initial_state.dense.weight.zero_()  # z sets no state ...
-        decoder.rnn.weight_ih_l0[:, -model.config.z_size:].zero_()  # ... and no input: its columns of layer 1
+        decoder.rnn.weight_ih_l0[:, -model.config.z_size :].zero_()  # ... and no input: its columns of layer 1
     result = diagnose(model, windows())
     assert result["active_units"] == 4
     assert result["gap_nats"] == pytest.approx(0, abs=1e-4) and result["gap_share"] < learning.MIN_GAP_SHARE
@@ -76,14 +76,17 @@ def test_majority_accuracy_is_the_commonest_tokens_share_per_part():
     assert learning.majority_accuracy(tokens) == pytest.approx((0.75 + 0.5) / 2)
 
 
-@pytest.mark.parametrize("accuracy, active, share, greedy, expected", [
-    (0.60, 64, 0.40, 0.70, "at baseline"),  # uses z, but no better than writing rests
-    (0.70, 0, 0.40, 0.70, "latent code unused"),
-    (0.70, 30, 0.001, 0.70, "latent code unused"),
-    (0.70, 30, 0.05, 0.60, "greedy at baseline"),  # rhythm from the true previous notes, nothing from z alone
-    (0.70, 30, 0.05, 0.70, "learning"),
-    (0.70, 30, 0.05, None, "learning"),
-])
+@pytest.mark.parametrize(
+    "accuracy, active, share, greedy, expected",
+    [
+        (0.60, 64, 0.40, 0.70, "at baseline"),  # uses z, but no better than writing rests
+        (0.70, 0, 0.40, 0.70, "latent code unused"),
+        (0.70, 30, 0.001, 0.70, "latent code unused"),
+        (0.70, 30, 0.05, 0.60, "greedy at baseline"),  # rhythm from the true previous notes, nothing from z alone
+        (0.70, 30, 0.05, 0.70, "learning"),
+        (0.70, 30, 0.05, None, "learning"),
+    ],
+)
 def test_verdict(accuracy, active, share, greedy, expected):
     assert learning.verdict(accuracy, 0.59, active, share, greedy, 0.59) == expected
 

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from lightning_modules.checkpoint import load_model
 from lightning_modules.cli import app
 from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
-from lightning_modules.experiment import load, names as config_names
+from lightning_modules.experiment import load
+from lightning_modules.experiment import names as config_names
 from lightning_modules.magentajs import manifest
 from lightning_modules.magentajs.convert import export, write_checkpoint
 from lightning_modules.magentajs.spec import Unsupported, config_json
@@ -49,8 +50,9 @@ def magentajs(node: str, folder: Path, sequences: list[dict], z: torch.Tensor, t
     given, out = tmp / "in.json", tmp / "out.json"
     given.write_text(json.dumps({"sequences": sequences, "z": z.tolist()}))
     with served(folder) as url:
-        done = subprocess.run([node, str(PARITY_JS), url, str(given), str(out)], capture_output=True, text=True,
-                              cwd=ROOT, timeout=300)
+        done = subprocess.run(
+            [node, str(PARITY_JS), url, str(given), str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())
 
@@ -129,7 +131,7 @@ def test_quantized_folder_imports_as_magentajs_runs_it(quantize_bytes, node, tmp
     assert result.exit_code == 0, result.output
     imported = load_model(checkpoint)
     original, read = (to_tf(m.state_dict(), *names(m.config, True)) for m in (model, imported))
-    errors = [np.abs(a - b).max() / (np.ptp(a) / (256 ** quantize_bytes - 1)) for (_, a), (_, b) in zip(original, read)]
+    errors = [np.abs(a - b).max() / (np.ptp(a) / (256**quantize_bytes - 1)) for (_, a), (_, b) in zip(original, read)]
     assert 0 < max(errors) <= 1  # within one quantization step of the original: quantized, and read as such
     tokens, sequences = inputs(kind, N)
     z = z_of(imported)
@@ -149,32 +151,52 @@ def test_imported_checkpoint_serves_the_model_commands(tmp_path):
     assert len(list((tmp_path / "samples").glob("*.mid"))) == 2
 
 
-EXPORTABLE = {"cat-drums_2bar_small", "cat-drums_2bar_small-cpu", "cat-mel_2bar_big", "cat-mel_2bar_big-cpu",
-              "cat-mel_2bar_small", "cat-mel_2bar_small-cpu", "cat-mel_2bar_small-tf-cpu", "flat-mel_16bar-b64-cpu",
-              "flat-mel_16bar-cpu", "hier-mel_16bar", "hier-mel_16bar-cpu", "hier-trio_16bar",
-              "hier-trio_16bar-cpu"}
+EXPORTABLE = {
+    "cat-drums_2bar_small",
+    "cat-drums_2bar_small-cpu",
+    "cat-mel_2bar_big",
+    "cat-mel_2bar_big-cpu",
+    "cat-mel_2bar_small",
+    "cat-mel_2bar_small-cpu",
+    "cat-mel_2bar_small-tf-cpu",
+    "flat-mel_16bar-b64-cpu",
+    "flat-mel_16bar-cpu",
+    "hier-mel_16bar",
+    "hier-mel_16bar-cpu",
+    "hier-trio_16bar",
+    "hier-trio_16bar-cpu",
+}
 
 
 @pytest.mark.parametrize("name", config_names())
 def test_each_config_exports_or_is_refused_with_its_reason(name, tmp_path):
-    config = replace(load(name).model, z_size=4, enc_rnn_size=(4,) * len(load(name).model.enc_rnn_size),
-                     dec_rnn_size=(4,) * len(load(name).model.dec_rnn_size))
+    config = replace(
+        load(name).model,
+        z_size=4,
+        enc_rnn_size=(4,) * len(load(name).model.enc_rnn_size),
+        dec_rnn_size=(4,) * len(load(name).model.dec_rnn_size),
+    )
     model = MusicVAE(config)
     model.representation = load(name).representation
     if name in EXPORTABLE:
         export(model, tmp_path / name)
-        assert json.loads((tmp_path / name / "config.json").read_text())["dataConverter"]["args"]["numSteps"] == \
-            config.steps
+        assert (
+            json.loads((tmp_path / name / "config.json").read_text())["dataConverter"]["args"]["numSteps"]
+            == config.steps
+        )
     else:
         with pytest.raises(Unsupported, match="magenta.js|trio"):
             export(model, tmp_path / name)
 
 
-@pytest.mark.parametrize("options, reason", [
-    ({"conductor_input": "z"}, "conductor_input is 'z'"),
-    ({"enc_rnn_size": (4, 4)}, "one layer per level, this model 2"),
-    ({"encoder": "bidirectional"}, "conductor only together with Magenta's hierarchical encoder"),
-])
+@pytest.mark.parametrize(
+    "options, reason",
+    [
+        ({"conductor_input": "z"}, "conductor_input is 'z'"),
+        ({"enc_rnn_size": (4, 4)}, "one layer per level, this model 2"),
+        ({"encoder": "bidirectional"}, "conductor only together with Magenta's hierarchical encoder"),
+    ],
+)
 def test_export_refuses_what_magentajs_cannot_run(options, reason, tmp_path):
     model = random_model("mel_16bar hierarchical")
     model = MusicVAE(replace(model.config, **options))
@@ -201,12 +223,15 @@ def _exported(tmp_path: Path, kind: str = "mel_2bar flat") -> Path:
     return folder
 
 
-@pytest.mark.parametrize("edit, words", [
-    (lambda s: s["dataConverter"].update(type="MelodyRhythmConverter"), "data converter 'MelodyRhythmConverter'"),
-    (lambda s: s["dataConverter"]["args"].update(numSteps=64), "MelodyConverter of 64 steps matches none"),
-    (lambda s: s["dataConverter"]["args"].update(minPitch=48), "pitch range"),
-    (lambda s: s.update(chordEncoder="PitchChordEncoder"), "chordEncoder"),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda s: s["dataConverter"].update(type="MelodyRhythmConverter"), "data converter 'MelodyRhythmConverter'"),
+        (lambda s: s["dataConverter"]["args"].update(numSteps=64), "MelodyConverter of 64 steps matches none"),
+        (lambda s: s["dataConverter"]["args"].update(minPitch=48), "pitch range"),
+        (lambda s: s.update(chordEncoder="PitchChordEncoder"), "chordEncoder"),
+    ],
+)
 def test_import_refuses_a_converter_it_does_not_support(edit, words, tmp_path):
     folder = _exported(tmp_path)
     spec = json.loads((folder / "config.json").read_text())

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from musicvae.codecs import melody
-from musicvae.codecs.melody import NO_EVENT as _, NOTE_OFF as X, extract_melodies, melody_windows, slices
+from musicvae.codecs.melody import NO_EVENT as _
+from musicvae.codecs.melody import NOTE_OFF as X
+from musicvae.codecs.melody import extract_melodies, melody_windows, slices
 from musicvae.midi import Limits, read_midi
 from musicvae.timing import STEPS, Piece, quantize
 from tests import magenta_reference as ref
@@ -86,8 +88,9 @@ def test_encode_decode_encode_is_the_identity(indices):
     assert np.array_equal(melody.encode(melody.decode(indices)), indices)
 
 
-@given(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40), st.integers(0, 127), st.integers(0, 2)),
-                max_size=60))
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40), st.integers(0, 127), st.integers(0, 2)), max_size=60)
+)
 def test_windows_never_hold_an_out_of_vocabulary_index(notes):
     windows, _ = melody_windows(piece([(s, s + d, p, i) for s, d, p, i in notes]), 2)
     for w, _, _ in windows:
@@ -114,7 +117,7 @@ def test_extraction_is_identical_to_the_reference_on_its_own_quantized_notes(sha
     total = 0
     for path in sorted(shared_midi.rglob("*.mid")):
         theirs = ref.melody_windows(path, slice_bars, programs)
-        for index, _, quantized in ref.quantized_pieces(path):
+        for index, _seconds, quantized in ref.quantized_pieces(path):
             mine, _ = melody_windows(ref.as_piece(index, quantized), slice_bars, programs)
             assert {tuple(w.tolist()) for w, _, _ in mine} == theirs.get(index, set()), (path, index)
             total += len(mine)

@@ -5,8 +5,16 @@ import math
 import pytest
 import torch
 
-from musicvae.metrics import (FIRST_PITCH, accuracy, accuracy_per_bar, active_units, hamming, kl_bits, monotonicity,
-                              onsets)
+from musicvae.metrics import (
+    FIRST_PITCH,
+    accuracy,
+    accuracy_per_bar,
+    active_units,
+    hamming,
+    kl_bits,
+    monotonicity,
+    onsets,
+)
 
 
 def two_bar_predictions():
@@ -49,17 +57,23 @@ def test_kl_bits_by_hand():
 def test_kl_bits_agrees_with_torch_distributions():
     gen = torch.Generator().manual_seed(0)
     mu, sigma = torch.randn(5, 16, generator=gen), torch.rand(5, 16, generator=gen) + 0.1
-    nats = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma),
-                                             torch.distributions.Normal(0.0, 1.0)).sum(-1)
+    nats = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mu, sigma), torch.distributions.Normal(0.0, 1.0)
+    ).sum(-1)
     torch.testing.assert_close(kl_bits(mu, sigma), nats / math.log(2))
 
 
 def test_active_units_uses_the_population_variance_of_the_means():
     s = torch.tensor([1.0, -1.0, 1.0, -1.0])
-    mu = torch.stack([s,                   # variance 1: active
-                      torch.full((4,), 3.0),  # collapsed: the same mean for every input
-                      0.09 * s,            # 0.0081 (an unbiased estimate would say 0.0108 > 0.01)
-                      0.11 * s], dim=1)    # 0.0121: active
+    mu = torch.stack(
+        [
+            s,  # variance 1: active
+            torch.full((4,), 3.0),  # collapsed: the same mean for every input
+            0.09 * s,  # 0.0081 (an unbiased estimate would say 0.0108 > 0.01)
+            0.11 * s,
+        ],
+        dim=1,
+    )  # 0.0121: active
     assert active_units(mu) == 2
     assert active_units(mu, threshold=0.005) == 3
     assert active_units(mu, threshold=2.0) == 0
@@ -73,14 +87,17 @@ def test_hamming_is_the_fraction_of_differing_steps_and_broadcasts():
     assert hamming(start, path).tolist() == [0.0, 0.25, 1.0]
 
 
-@pytest.mark.parametrize("values, expected", [
-    ([0.0, 1.0, 2.0, 3.0], 1.0),
-    ([0.1, 0.2, 5.0, 100.0], 1.0),  # ranks, not linearity
-    ([4.0, 3.0, 1.0, 0.0], -1.0),
-    ([3.0, 1.0, 2.0], -0.5),  # 1 − 6·Σd²/(n(n²−1)) with d = (2, −1, −1)
-    ([0.0, 1.0, 1.0, 2.0], math.sqrt(0.9)),  # the tie shares rank 2.5
-    ([2.0, 2.0, 2.0], 0.0),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([0.0, 1.0, 2.0, 3.0], 1.0),
+        ([0.1, 0.2, 5.0, 100.0], 1.0),  # ranks, not linearity
+        ([4.0, 3.0, 1.0, 0.0], -1.0),
+        ([3.0, 1.0, 2.0], -0.5),  # 1 − 6·Σd²/(n(n²−1)) with d = (2, −1, −1)
+        ([0.0, 1.0, 1.0, 2.0], math.sqrt(0.9)),  # the tie shares rank 2.5
+        ([2.0, 2.0, 2.0], 0.0),
+    ],
+)
 def test_monotonicity_is_the_rank_correlation_with_the_step(values, expected):
     assert monotonicity(torch.tensor(values)) == pytest.approx(expected, abs=1e-5)  # torchmetrics adds 1e-6
 
@@ -90,10 +107,12 @@ def test_onsets_tell_the_rhythm_from_the_pitch():
     target = torch.tensor([[c, rest, off, d, rest, rest, c, rest]])  # onsets at steps 0, 3 and 6
     same_rhythm_one_pitch = torch.tensor([[c, rest, off, c, rest, rest, c, rest]])
     assert onsets(same_rhythm_one_pitch, target) == pytest.approx(
-        {"onset_recall": 1.0, "pitch_at_onset": 2 / 3, "onset_precision": 1.0})
+        {"onset_recall": 1.0, "pitch_at_onset": 2 / 3, "onset_precision": 1.0}
+    )
     late_and_extra = torch.tensor([[rest, c, off, d, rest, d, rest, d]])  # misses 0 and 6; one of four on time
     assert onsets(late_and_extra, target) == pytest.approx(
-        {"onset_recall": 1 / 3, "pitch_at_onset": 1 / 3, "onset_precision": 1 / 4})
+        {"onset_recall": 1 / 3, "pitch_at_onset": 1 / 3, "onset_precision": 1 / 4}
+    )
     silent = torch.full_like(target, rest)
     assert onsets(silent, target) == {"onset_recall": 0.0, "pitch_at_onset": 0.0, "onset_precision": 0.0}
     assert onsets(target, silent)["onset_recall"] == 0.0  # no onsets to find: nothing found, and no division by zero

@@ -23,10 +23,14 @@ def pretty(path):
 def assert_read_as_pretty_midi(path):
     """Notes with their instrument (note-seq's numbering), program and seconds, the tempo and meter maps."""
     table, pm = read_midi(path), pretty(path)
-    ours = Counter(zip(*(table.notes[f].tolist() for f in ("instrument", "program", "is_drum", "pitch", "start",
-                                                          "end"))))
-    assert ours == Counter((i, inst.program, inst.is_drum, n.pitch, n.start, n.end)
-                           for i, inst in enumerate(pm.instruments) for n in inst.notes)
+    ours = Counter(
+        zip(*(table.notes[f].tolist() for f in ("instrument", "program", "is_drum", "pitch", "start", "end")))
+    )
+    assert ours == Counter(
+        (i, inst.program, inst.is_drum, n.pitch, n.start, n.end)
+        for i, inst in enumerate(pm.instruments)
+        for n in inst.notes
+    )
     times, qpms = pm.get_tempo_changes()
     assert table.tempos.tolist() == [[t, q] for t, q in zip(times.tolist(), qpms.tolist())]
     assert table.time_signatures.tolist() == [[t.time, t.numerator, t.denominator] for t in pm.time_signature_changes]
@@ -73,12 +77,29 @@ def test_a_note_takes_the_program_in_force_at_its_note_off(tmp_path):
     """Channel 0 switches from piano (0) to bass (33) while a C4 sounds, and back while an E4 sounds; channel 1
     switches between notes. pretty_midi files the C4 under bass and the E4 under piano, each (program, channel)
     an instrument of its own."""
-    on, off = (lambda pitch, channel=0: bytes([0x90 | channel, pitch, 80]),
-               lambda pitch, channel=0: bytes([0x80 | channel, pitch, 0]))
-    path = written(tmp_path, smf(CONDUCTOR, track(
-        (0, on(60)), (48, b"\xc0\x21"), (48, off(60)),
-        (0, on(64)), (48, b"\xc0\x00"), (48, off(64)),
-        *note(67, 96), (0, b"\xc1\x18"), *note(72, 96, channel=1), (0, b"\xc1\x19"), *note(74, 96, channel=1))))
+    on, off = (
+        lambda pitch, channel=0: bytes([0x90 | channel, pitch, 80]),
+        lambda pitch, channel=0: bytes([0x80 | channel, pitch, 0]),
+    )
+    path = written(
+        tmp_path,
+        smf(
+            CONDUCTOR,
+            track(
+                (0, on(60)),
+                (48, b"\xc0\x21"),
+                (48, off(60)),
+                (0, on(64)),
+                (48, b"\xc0\x00"),
+                (48, off(64)),
+                *note(67, 96),
+                (0, b"\xc1\x18"),
+                *note(72, 96, channel=1),
+                (0, b"\xc1\x19"),
+                *note(74, 96, channel=1),
+            ),
+        ),
+    )
     assert_read_as_pretty_midi(path)
     programs = dict(zip(read_midi(path).notes["pitch"].tolist(), read_midi(path).notes["program"].tolist()))
     assert programs == {60: 33, 64: 0, 67: 0, 72: 24, 74: 25}

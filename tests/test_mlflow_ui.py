@@ -24,14 +24,42 @@ def server(trained, shards, tmp_path_factory):
     """The trained run, evaluated, served by `mlflow server` on a free loopback port."""
     root = tmp_path_factory.mktemp("ui")
     reports = root / "reports"
-    evaluate.main(["--params", str(_params(root)), "--shards", str(shards), "--model", str(trained["models"]),
-                   "--out", str(reports / "evaluate"), "--metrics", str(reports / "metrics.json"),
-                   "--plots", str(reports / "plots")])
+    evaluate.main(
+        [
+            "--params",
+            str(_params(root)),
+            "--shards",
+            str(shards),
+            "--model",
+            str(trained["models"]),
+            "--out",
+            str(reports / "evaluate"),
+            "--metrics",
+            str(reports / "metrics.json"),
+            "--plots",
+            str(reports / "plots"),
+        ]
+    )
     port = free_port()
     mlflow_bin = Path(sys.executable).parent / "mlflow"
-    proc = subprocess.Popen([str(mlflow_bin), "server", "--backend-store-uri", trained["uri"], "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", "1"], cwd=root, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(mlflow_bin),
+            "server",
+            "--backend-store-uri",
+            trained["uri"],
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=root,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -72,10 +100,24 @@ def _open(page: str, shot: Path) -> str:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         system.missing("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
-    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                          "--virtual-time-budget=20000", "--window-size=1400,1000",
-                          f"--user-data-dir={shot.with_suffix('.profile')}", f"--screenshot={shot}", "--dump-dom",
-                          page], capture_output=True, text=True, timeout=180).stdout
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--virtual-time-budget=20000",
+            "--window-size=1400,1000",
+            f"--user-data-dir={shot.with_suffix('.profile')}",
+            f"--screenshot={shot}",
+            "--dump-dom",
+            page,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000  # more than a blank page
     return dom
 
@@ -91,7 +133,9 @@ def test_the_experiment_link_opens_the_runs_table(server, trained, tmp_path):
     switch is on "Model training"; only the browser remembers that switch, and `?workflowType=machine_learning` sets
     it, so this is the link the README gives."""
     run = _get(server, "runs/get", run_id=trained["run_id"])["run"]
-    dom = _open(f"{server}/#/experiments/{run['info']['experiment_id']}?workflowType=machine_learning",
-                tmp_path / "experiment.png")
+    dom = _open(
+        f"{server}/#/experiments/{run['info']['experiment_id']}?workflowType=machine_learning",
+        tmp_path / "experiment.png",
+    )
     assert "Run Name" in dom and "matching run" in dom and run["info"]["run_name"] in dom
     assert "Detect Issues" not in dom and "No data available" not in dom

@@ -5,9 +5,10 @@ import math
 import pytest
 import torch
 
-from lightning_modules.experiment import MAGENTA_PARAMS, load, names
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE, encoder_inputs
+from lightning_modules.experiment import MAGENTA_PARAMS, load, names
+
 
 # Parameter counts of Magenta's configs (reference §3.4), within PyTorch's second LSTM bias vector.
 def tokens_for(config: ModelConfig, batch: int = 3, seed: int = 0) -> torch.Tensor:
@@ -76,9 +77,17 @@ def test_bars_in_one_batched_call_equal_the_per_bar_loop(name):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("name, conductor_input", [
-    ("hierdec-mel_16bar", "none"), ("flat-mel_16bar", "none"), ("hierdec-trio_16bar", "none"),
-    ("hierdec-mel_16bar", "z"), ("hierdec-mel_16bar", "autoregressive"), ("hierdec-trio_16bar", "autoregressive")])
+@pytest.mark.parametrize(
+    "name, conductor_input",
+    [
+        ("hierdec-mel_16bar", "none"),
+        ("flat-mel_16bar", "none"),
+        ("hierdec-trio_16bar", "none"),
+        ("hierdec-mel_16bar", "z"),
+        ("hierdec-mel_16bar", "autoregressive"),
+        ("hierdec-trio_16bar", "autoregressive"),
+    ],
+)
 def test_sampling_with_the_ground_truth_equals_teacher_forcing(name, conductor_input):
     """The step-by-step decoder, fed the ground truth, must reproduce the teacher-forced logits (bars start from
     the previous bar's last token; each bar restarts from its embedding; the autoregressive conductor reads the
@@ -138,7 +147,7 @@ def test_free_bits_apply_to_each_examples_total_kl():
 
 def test_schedules_against_hand_computation():
     assert objective.beta(0, 0.2, 0.0) == 0 and objective.beta(1, 0.2, 0.0) == 0.2
-    assert math.isclose(objective.beta(100_000, 0.2, 0.99999), 0.2 * (1 - 0.99999 ** 100_000))
+    assert math.isclose(objective.beta(100_000, 0.2, 0.99999), 0.2 * (1 - 0.99999**100_000))
     assert math.isclose(objective.learning_rate(10_000, 1e-3, 1e-5, 0.9999), 3.73e-4, rel_tol=0.01)
     assert math.isclose(objective.learning_rate(0, 1e-3, 1e-5, 0.9999), 1e-3)
     assert objective.sampling_probability(5, "constant", 0.3) == 0.3

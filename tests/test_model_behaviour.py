@@ -47,7 +47,7 @@ def cut_off_from_z(model: MusicVAE) -> None:
     so that every code decodes alike. The encoder, and so the latent space, is the learned one."""
     decoder = model.decoders[0]
     decoder.initial_state.dense.weight.zero_()
-    decoder.rnn.weight_ih_l0[:, -model.config.z_size:] = 0
+    decoder.rnn.weight_ih_l0[:, -model.config.z_size :] = 0
 
 
 def initialised(model: MusicVAE) -> None:
@@ -73,9 +73,12 @@ def checkpoints(learned, tmp_path_factory) -> dict[str, Path]:
     """The learned model and the collapsed ones, as checkpoints the `musicvae` command takes."""
     folder = tmp_path_factory.mktemp("collapsed")
     source = learned["learned"] / "best.ckpt"
-    return {"learned": source, "baseline": learned["baseline"] / "best.ckpt",
-            "cut off from z": rewritten(source, cut_off_from_z, folder / "cut_off.ckpt"),
-            "at initialisation": rewritten(source, initialised, folder / "initialised.ckpt")}
+    return {
+        "learned": source,
+        "baseline": learned["baseline"] / "best.ckpt",
+        "cut off from z": rewritten(source, cut_off_from_z, folder / "cut_off.ckpt"),
+        "at initialisation": rewritten(source, initialised, folder / "initialised.ckpt"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +138,17 @@ def test_musicvae_sample_writes_notes_as_the_data_has(checkpoints, memorised, tm
     counts = {}
     for name in ("learned", "baseline", "at initialisation"):
         out = tmp_path / name.replace(" ", "_")
-        result = invoke("sample", "--n", 32, "--temperature", EVAL["samples"]["temperature"], "--out", out,
-                        "--checkpoint", checkpoints[name])
+        result = invoke(
+            "sample",
+            "--n",
+            32,
+            "--temperature",
+            EVAL["samples"]["temperature"],
+            "--out",
+            out,
+            "--checkpoint",
+            checkpoints[name],
+        )
         assert result.exit_code == 0 or "[only_rests]" in result.stderr, result.output
         counts[name] = torch.tensor([notes_in(p) for p in sorted(out.glob("sample_*.mid"))])
         assert len(counts[name]) == 32
@@ -158,8 +170,11 @@ def interpolation_accuracy(model: MusicVAE, tokens: torch.Tensor) -> dict[str, f
         return (x == y).float().mean((1, 2))  # per pair
 
     nearer = torch.maximum(accuracy(decoded[1], a), accuracy(decoded[1], b))
-    return {"A": float(accuracy(decoded[0], a).mean()), "B": float(accuracy(decoded[2], b).mean()),
-            "midpoint": float(nearer.mean())}
+    return {
+        "A": float(accuracy(decoded[0], a).mean()),
+        "B": float(accuracy(decoded[2], b).mean()),
+        "midpoint": float(nearer.mean()),
+    }
 
 
 def runs_from_a_to_b(accuracy: dict[str, float]) -> bool:
@@ -177,11 +192,14 @@ def test_latent_interpolation_runs_from_a_to_b(models, memorised):
 def test_the_evaluate_stage_reports_the_latent_path_from_a_to_b(models, memorised):
     """Its Hamming curve (distance to A along the path, over seeded pairs) starts at A and ends as far from A as B
     is: the data-space path's last point, which is B itself."""
+
     def from_a_to_b(model):
         _, curve, _, _ = evaluate.interpolation(model, memorised, generation.encode(model, memorised)[1], EVAL)
         start, end = curve[0], curve[-1]
-        return start["latent_hamming"] <= 1 - MEMORISED and \
-            abs(end["latent_hamming"] - end["data_hamming"]) <= 1 - MEMORISED
+        return (
+            start["latent_hamming"] <= 1 - MEMORISED
+            and abs(end["latent_hamming"] - end["data_hamming"]) <= 1 - MEMORISED
+        )
 
     assert from_a_to_b(models["learned"])
     assert not any(from_a_to_b(models[name]) for name in COLLAPSED)
@@ -211,8 +229,9 @@ def test_an_attribute_vector_moves_its_attribute_both_ways(models, memorised):
     assert not any(moves_both_ways(moved[name]) for name in COLLAPSED), moved
 
 
-def source_windows(shards: Path, shared_midi: Path, model: MusicVAE, tokens: torch.Tensor,
-                   count: int) -> list[tuple[Path, int]]:
+def source_windows(
+    shards: Path, shared_midi: Path, model: MusicVAE, tokens: torch.Tensor, count: int
+) -> list[tuple[Path, int]]:
     """The first `count` memorised windows as `musicvae` takes them: their source file and --window number."""
     (train,) = shards.glob("train-*.parquet")
     rows = pq.read_table(train, columns=["source", "piece", "start_bar"]).slice(0, count).to_pylist()
@@ -220,13 +239,22 @@ def source_windows(shards: Path, shared_midi: Path, model: MusicVAE, tokens: tor
     for row, melody in zip(rows, tokens[:, :, 0].numpy()):
         path = shared_midi / row["source"]
         listed = windows.of_file(path, model.representation).windows
-        found.append((path, next(i for i, w in enumerate(listed) if (w.piece, w.start_bar) == (
-            row["piece"], row["start_bar"]) and (w.tokens == melody).all())))
+        found.append(
+            (
+                path,
+                next(
+                    i
+                    for i, w in enumerate(listed)
+                    if (w.piece, w.start_bar) == (row["piece"], row["start_bar"]) and (w.tokens == melody).all()
+                ),
+            )
+        )
     return found
 
 
-def test_musicvae_attribute_moves_note_density_and_at_zero_reconstructs(learned, checkpoints, models, memorised,
-                                                                       shared_midi, tmp_path):
+def test_musicvae_attribute_moves_note_density_and_at_zero_reconstructs(
+    learned, checkpoints, models, memorised, shared_midi, tmp_path
+):
     """Vectors written by the evaluate stage's attribute_effects, applied by the command to 8 memorised windows read
     from their source files: notes counted in the MIDI files written."""
     model = models["learned"]
@@ -238,17 +266,29 @@ def test_musicvae_attribute_moves_note_density_and_at_zero_reconstructs(learned,
         files = []
         for k, (path, window) in enumerate(sources):
             out = tmp_path / name.replace(" ", "_") / label / f"{k}.mid"
-            result = invoke(command, path, "--window", window, "--out", out, "--checkpoint", checkpoints[name],
-                            *options)
+            result = invoke(
+                command, path, "--window", window, "--out", out, "--checkpoint", checkpoints[name], *options
+            )
             assert result.exit_code == 0 or "[only_rests]" in result.stderr, result.output
             files.append(out)
         return files
 
     def moved(name: str) -> dict[str, list[Path]]:
         amount = EVAL["attributes"]["amount"]
-        return {way: written(name, way, "attribute", "--vector", "note_density", "--amount", sign * amount,
-                             "--vectors", tmp_path / VECTORS)
-                for way, sign in (("subtracted", -1), ("unmoved", 0), ("added", 1))}
+        return {
+            way: written(
+                name,
+                way,
+                "attribute",
+                "--vector",
+                "note_density",
+                "--amount",
+                sign * amount,
+                "--vectors",
+                tmp_path / VECTORS,
+            )
+            for way, sign in (("subtracted", -1), ("unmoved", 0), ("added", 1))
+        }
 
     def notes(files: dict[str, list[Path]]) -> dict[str, int]:
         return {way: sum(map(notes_in, paths)) for way, paths in files.items()}

@@ -27,8 +27,10 @@ def direct(shared_midi):
     """The core codecs called directly on every file, as the pipeline should see them."""
     config = preprocess_config.load(PARAMS, only=ALL)
     paths = sorted(shared_midi.rglob("*.mid"))
-    return config, {p.relative_to(shared_midi).as_posix(): extract_all(p, list(config.representations),
-                                                                       config.limits) for p in paths}
+    return config, {
+        p.relative_to(shared_midi).as_posix(): extract_all(p, list(config.representations), config.limits)
+        for p in paths
+    }
 
 
 @pytest.mark.parametrize("rep", ALL)
@@ -43,8 +45,9 @@ def test_shards_hold_every_distinct_window_of_the_core_codecs(clean, direct, rep
     assert report[rep]["windows_extracted"] == sum(len(r[rep].windows) for r in results.values())
     for split in SPLITS:
         assert report[rep]["splits"][split]["windows"] == len(rows(output, rep, split))
-    assert report[rep]["windows_extracted"] - report[rep]["corpus_duplicates"] - \
-        sum(report[rep]["leakage"].values()) == len(written)
+    assert report[rep]["windows_extracted"] - report[rep]["corpus_duplicates"] - sum(
+        report[rep]["leakage"].values()
+    ) == len(written)
     reasons = sum((r[rep].reasons for r in results.values()), Counter())
     assert report[rep]["reasons"] == dict(reasons)
 
@@ -62,9 +65,11 @@ def test_shard_schema_and_metadata(clean, direct, rep):
     for row in rows(output, rep):
         result = by_source[row["source"]]
         assert row["md5"] == result.md5 and row["md5"] in row["sources"]
-        assert any((w.piece, w.start_bar, list(w.programs), w.qpm, w.tokens.tobytes()) ==
-                   (row["piece"], row["start_bar"], row["programs"], row["qpm"], row["tokens"])
-                   for w in result.windows)
+        assert any(
+            (w.piece, w.start_bar, list(w.programs), w.qpm, w.tokens.tobytes())
+            == (row["piece"], row["start_bar"], row["programs"], row["qpm"], row["tokens"])
+            for w in result.windows
+        )
 
 
 @pytest.mark.parametrize("rep", ALL)
@@ -119,8 +124,9 @@ def test_cap_splits_leaves_training_uncapped_and_eval_and_test_as_magenta(shared
     splits = uncapped["mel_2bar"]["splits"]
     assert splits["train"]["windows"] > report["mel_2bar"]["splits"]["train"]["windows"]
     for split in ("eval", "test"):
-        assert {r["tokens"] for r in rows(tmp_path, "mel_2bar", split)} == \
-            {r["tokens"] for r in rows(output, "mel_2bar", split)}
+        assert {r["tokens"] for r in rows(tmp_path, "mel_2bar", split)} == {
+            r["tokens"] for r in rows(output, "mel_2bar", split)
+        }
     manifest = json.loads((tmp_path / "mel_2bar" / "manifest.json").read_text())
     assert manifest["config"]["cap_splits"] == ["eval", "test"]
     with pytest.raises(ValueError, match="cap_splits.*one of train, eval, test"):

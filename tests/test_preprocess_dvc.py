@@ -24,4 +24,3 @@ def test_dvc_repro_chains_corpus_and_preprocess_and_reruns_only_what_changed(tmp
     assert "Running stage 'preprocess'" in third and "Running stage 'corpus'" not in third
     assert json.loads((repo / "reports/preprocess.json").read_text())["mel_16bar"]["windows_extracted"] > 0
     assert "windows_extracted" not in dvc(repo, "metrics", "show")  # detail; DVC shows the headline only
-

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from pipelines.convert import split_of
 from tests.adversarial_midi import CASES, ZERO_LENGTH
 from tests.beam_runs import ALL, PARAMS, files, mirror, rows, run
@@ -35,8 +34,12 @@ def test_windows_are_deduplicated_across_files_and_leakage_is_counted(tmp_path):
     variants = _variants(MELODY)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    chosen = {"a_train.mid": variants["train"][0], "b_train.mid": variants["train"][1],
-              "c_eval.mid": variants["eval"][0], "d_test.mid": variants["test"][0]}
+    chosen = {
+        "a_train.mid": variants["train"][0],
+        "b_train.mid": variants["train"][1],
+        "c_eval.mid": variants["eval"][0],
+        "d_test.mid": variants["test"][0],
+    }
     other = _variants([(t, d, p + 12) for t, d, p in MELODY])["test"][0]  # another melody, only in test
     for name, data in {**chosen, "e_test_only.mid": other}.items():
         (corpus / name).write_bytes(data)
@@ -57,18 +60,27 @@ def test_bad_files_are_counted_and_listed_and_good_shards_are_unchanged(shared_m
     corpus = mirror(shared_midi, tmp_path / "corpus")
     largest = max(p.stat().st_size for p in shared_midi.rglob("*.mid"))
     real = next(shared_midi.rglob("*.mid")).read_bytes()
-    bad = {"bad/truncated.mid": real[:100], "bad/random.mid": os.urandom(5000), "bad/empty.mid": b"",
-           "bad/oversized.mid": real + b"\0" * (largest + 1000),
-           **{f"bad/{case}.mid": data for case, (data, _) in CASES.items()},  # each class that once crashed
-           "bad/zero_length.mid": ZERO_LENGTH["single_zero_length_note"]}
+    bad = {
+        "bad/truncated.mid": real[:100],
+        "bad/random.mid": os.urandom(5000),
+        "bad/empty.mid": b"",
+        "bad/oversized.mid": real + b"\0" * (largest + 1000),
+        **{f"bad/{case}.mid": data for case, (data, _) in CASES.items()},  # each class that once crashed
+        "bad/zero_length.mid": ZERO_LENGTH["single_zero_length_note"],
+    }
     for name, data in bad.items():
         (corpus / name).parent.mkdir(exist_ok=True)
         (corpus / name).write_bytes(data)
     dirty = tmp_path / "dirty"
     report = run(f"{corpus}/**/*.mid", dirty, "--set", f"limits.max_bytes={largest + 1}")
-    expected = {"bad/truncated.mid": "corrupt", "bad/random.mid": "corrupt", "bad/empty.mid": "empty",
-                "bad/oversized.mid": "too_large", **{f"bad/{case}.mid": reason for case, (_, reason) in CASES.items()},
-                "bad/zero_length.mid": "no_notes"}
+    expected = {
+        "bad/truncated.mid": "corrupt",
+        "bad/random.mid": "corrupt",
+        "bad/empty.mid": "empty",
+        "bad/oversized.mid": "too_large",
+        **{f"bad/{case}.mid": reason for case, (_, reason) in CASES.items()},
+        "bad/zero_length.mid": "no_notes",
+    }
     for rep in ALL:
         letters = {d["path"]: d for d in map(json.loads, (dirty / rep / "dead_letters.jsonl").read_text().splitlines())}
         assert {p: letters[p]["reason"] for p in expected} == expected
@@ -98,10 +110,26 @@ def test_sigkill_leaves_no_partial_shard_and_a_rerun_completes_identically(share
     reference = tmp_path / "reference"
     run(f"{corpus}/**/*.mid", reference, *flags)
     output = tmp_path / "out"
-    argv = [sys.executable, "-m", "pipelines.preprocess", "--input", f"{corpus}/**/*.mid", "--output", str(output),
-            "--params", str(PARAMS), *flags, *(a for rep in ALL for a in ("--representation", rep))]
-    proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[1], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv = [
+        sys.executable,
+        "-m",
+        "pipelines.preprocess",
+        "--input",
+        f"{corpus}/**/*.mid",
+        "--output",
+        str(output),
+        "--params",
+        str(PARAMS),
+        *flags,
+        *(a for rep in ALL for a in ("--representation", rep)),
+    ]
+    proc = subprocess.Popen(
+        argv,
+        cwd=Path(__file__).resolve().parents[1],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     staging = output / ".staging"
     deadline = time.monotonic() + 600  # shards are staged after every file is read: slow on a loaded machine
     try:

@@ -9,21 +9,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_core_imports_neither_beam_nor_lightning():
-    modules = [f"musicvae.{'.'.join(p.relative_to(ROOT / 'musicvae').with_suffix('').parts)}"
-               for p in (ROOT / "musicvae").rglob("*.py") if p.name != "__init__.py"]
-    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
-            "adapters = ('apache_beam', 'lightning', 'pytorch_lightning')\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in adapters)\n"
-            "assert not bad, bad")
+    modules = [
+        f"musicvae.{'.'.join(p.relative_to(ROOT / 'musicvae').with_suffix('').parts)}"
+        for p in (ROOT / "musicvae").rglob("*.py")
+        if p.name != "__init__.py"
+    ]
+    code = (
+        f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+        "adapters = ('apache_beam', 'lightning', 'pytorch_lightning')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in adapters)\n"
+        "assert not bad, bad"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
 # Who may import whom: the core sits below both adapters, and experiments/ (comparisons drawn from MLflow) above
 # the stages, which load their configs themselves.
-LAYERS = {"musicvae": {"musicvae"}, "pipelines": {"musicvae", "pipelines"},
-          "lightning_modules": {"musicvae", "lightning_modules"},
-          "experiments": {"musicvae", "lightning_modules", "experiments"}}
+LAYERS = {
+    "musicvae": {"musicvae"},
+    "pipelines": {"musicvae", "pipelines"},
+    "lightning_modules": {"musicvae", "lightning_modules"},
+    "experiments": {"musicvae", "lightning_modules", "experiments"},
+}
 
 
 def test_project_imports_point_one_way():

@@ -21,9 +21,22 @@ def reports(trained, shards, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reports")
     shutil.copy(shards / "report.json", folder / "preprocess.json")
     shutil.copy(trained["models"] / "run.json", folder / "train.json")
-    evaluate.main(["--params", str(_params(folder)), "--shards", str(shards), "--model", str(trained["models"]),
-                   "--out", str(folder / "evaluate"), "--metrics", str(folder / "metrics.json"), "--plots",
-                   str(folder / "plots")])
+    evaluate.main(
+        [
+            "--params",
+            str(_params(folder)),
+            "--shards",
+            str(shards),
+            "--model",
+            str(trained["models"]),
+            "--out",
+            str(folder / "evaluate"),
+            "--metrics",
+            str(folder / "metrics.json"),
+            "--plots",
+            str(folder / "plots"),
+        ]
+    )
     return folder
 
 
@@ -38,11 +51,18 @@ def test_report_fits_a_terminal_and_holds_the_essentials(reports):
     assert max(map(len, lines)) <= WIDTH
     metrics, train, preprocess = (json.loads((reports / name).read_text()) for name in FILES)
     learned, words = metrics["learning"], " ".join(result.stdout.split())  # wrapped lines joined again
-    for text in (learned["verdict"].upper(), f"{learned['majority_accuracy']:.3f}",
-                 *(f"{v:.3f}" for v in metrics["accuracy"].values()),
-                 f"{metrics['active_units']} of {metrics['z_size']}", f"{learned['gap_nats']:.1f} nats",
-                 f"{train['steps']} steps", STOPPED_BY[train["stopped_by"]], train["learning"]["verdict"],
-                 f"{metrics['decoder_bound']['greedy_accuracy']:.3f}", "eval.external={name: folder}"):
+    for text in (
+        learned["verdict"].upper(),
+        f"{learned['majority_accuracy']:.3f}",
+        *(f"{v:.3f}" for v in metrics["accuracy"].values()),
+        f"{metrics['active_units']} of {metrics['z_size']}",
+        f"{learned['gap_nats']:.1f} nats",
+        f"{train['steps']} steps",
+        STOPPED_BY[train["stopped_by"]],
+        train["learning"]["verdict"],
+        f"{metrics['decoder_bound']['greedy_accuracy']:.3f}",
+        "eval.external={name: folder}",
+    ):
         assert text in words, text
     for rep, stats in preprocess.items():
         row = next(line.split() for line in lines if line.split()[:1] == [rep])

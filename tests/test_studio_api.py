@@ -53,8 +53,11 @@ def test_the_model_is_described_truthfully(client, setup):
     assert about["training_steps"] == model.global_step > 0
     assert about["verdict"] == model.learning["verdict"]
     assert about["ignores_latent_code"] == (model.learning["verdict"] == "latent code unused")
-    assert about["attributes"] == sorted(["note_density", "average_interval", "syncopation_8th", "syncopation_16th",
-                                          "c_dim_triad"]) and not about["attributes_missing"]
+    assert (
+        about["attributes"]
+        == sorted(["note_density", "average_interval", "syncopation_8th", "syncopation_16th", "c_dim_triad"])
+        and not about["attributes_missing"]
+    )
 
 
 def test_an_upload_lists_the_windows_as_explain_numbers_them(client, setup, shared_midi):
@@ -70,8 +73,9 @@ def test_an_upload_lists_the_windows_as_explain_numbers_them(client, setup, shar
     assert len(first["z"]) == setup["model"].config.z_size and first["parts"][0]["notes"]
 
 
-@pytest.mark.parametrize("content, words", [(b"", "the file is empty"),
-                                            (b"just text, no music", "not a MIDI file, or a damaged one")])
+@pytest.mark.parametrize(
+    "content, words", [(b"", "the file is empty"), (b"just text, no music", "not a MIDI file, or a damaged one")]
+)
 def test_a_file_that_is_not_midi_is_refused_with_its_name_and_reason(client, content, words):
     answer = client.post("/api/upload", params={"name": "notes.mid"}, content=content)
     assert answer.status_code == 422
@@ -89,12 +93,15 @@ def test_a_file_without_a_window_of_the_models_representation_is_refused(client,
 def test_an_oversized_upload_is_refused_before_it_is_read(setup, shared_midi):
     data = (shared_midi / SONG).read_bytes()
     model = setup["model"]
-    small = TestClient(create_app(Engine(model), ShardTestSplit(setup["shards"], model.representation, "this model"),
-                                  max_bytes=len(data) - 1))
+    small = TestClient(
+        create_app(
+            Engine(model), ShardTestSplit(setup["shards"], model.representation, "this model"), max_bytes=len(data) - 1
+        )
+    )
     answer = small.post("/api/upload", params={"name": "274.mid"}, content=data)
     assert answer.status_code == 413 and "larger than a MIDI file may be" in answer.json()["error"]
     # sent in chunks without a declared length, it is refused as the chunks pass the limit
-    chunks = (data[i:i + 4096] for i in range(0, len(data), 4096))
+    chunks = (data[i : i + 4096] for i in range(0, len(data), 4096))
     assert small.post("/api/upload", params={"name": "274.mid"}, content=chunks).status_code == 413
     assert small.post("/api/upload", params={"name": "274.mid"}, content=data[:100]).status_code == 422
 
@@ -124,16 +131,19 @@ def test_interpolation_decodes_the_slerp_between_the_codes_of_a_and_b(client, pa
     assert path["hamming"]["data"][0] == 0 and len(path["hamming"]["latent"]) == 5
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"steps": 1}, "a path has 2 to"),
-    ({"temperature": 0}, "a temperature must be a number above 0"),
-    ({"temperature": "hot"}, "a temperature must be a number above 0"),
-    ({"a": {"tokens": [[0]] * 32}}, "this mel_16bar model reads 256 steps"),
-    ({"a": {"tokens": [[95]] * 256}}, "token classes outside"),
-    ({"a": {"tokens": [[10 ** 30]] * 256}}, "tokens must be a list of steps"),
-    ({"a": {"tokens": None}}, "tokens must be a list of steps"),
-    ({"b": "B"}, "b must be a sequence"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"steps": 1}, "a path has 2 to"),
+        ({"temperature": 0}, "a temperature must be a number above 0"),
+        ({"temperature": "hot"}, "a temperature must be a number above 0"),
+        ({"a": {"tokens": [[0]] * 32}}, "this mel_16bar model reads 256 steps"),
+        ({"a": {"tokens": [[95]] * 256}}, "token classes outside"),
+        ({"a": {"tokens": [[10**30]] * 256}}, "tokens must be a list of steps"),
+        ({"a": {"tokens": None}}, "tokens must be a list of steps"),
+        ({"b": "B"}, "b must be a sequence"),
+    ],
+)
 def test_a_bad_interpolation_request_says_what_is_wrong(client, pair, change, words):
     body = {"a": pair[0], "b": pair[1], "steps": 3} | change
     answer = client.post("/api/interpolate", json=body)
@@ -149,7 +159,7 @@ def test_an_attribute_moves_the_code_and_reports_the_measured_change(client, pai
     assert moved["z"] != a["z"] and set(moved["change"]) == set(moved["attributes"])
     unknown = client.post("/api/attribute", json={"z": a["z"], "amounts": {"loudness": 1}})
     assert unknown.status_code == 422 and "no attribute vector loudness" in unknown.json()["error"]
-    for z in ([0.0, 1.0], None, ["a"] * len(a["z"]), [10 ** 400] * len(a["z"])):
+    for z in ([0.0, 1.0], None, ["a"] * len(a["z"]), [10**400] * len(a["z"])):
         wrong = client.post("/api/attribute", json={"z": z, "amounts": {}})
         assert wrong.status_code == 422 and "z must be" in wrong.json()["error"]
 

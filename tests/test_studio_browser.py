@@ -29,10 +29,21 @@ def _studio(models: Path, shards: Path, root: Path):
     """`musicvae studio` on the best checkpoint of `models`, started as a user starts it; its address and process."""
     found = with_vectors(models, shards, root)
     port = free_port()
-    command = [str(Path(sys.executable).parent / "musicvae"), "studio", "--checkpoint", str(found["checkpoint"]),
-               "--shards", str(shards), "--vectors", str(found["vectors"]), "--port", str(port)]
-    proc = subprocess.Popen(command, cwd=root, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    command = [
+        str(Path(sys.executable).parent / "musicvae"),
+        "studio",
+        "--checkpoint",
+        str(found["checkpoint"]),
+        "--shards",
+        str(shards),
+        "--vectors",
+        str(found["vectors"]),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        command, cwd=root, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -86,7 +97,9 @@ def test_explore_a_model_in_the_browser(page, server, shared_midi, tmp_path):
     page.wait_for("studio.state.slots.a && studio.state.slots.a.label.startsWith('274.mid window 0:')")
     # a song has many windows: the listing of `explain` offers them, and picking one replaces A
     assert not page.evaluate("document.getElementById('window-a').parentElement.hidden")
-    page.evaluate("{ const s = document.getElementById('window-a'); s.value = '3'; s.dispatchEvent(new Event('change')) }")
+    page.evaluate(
+        "{ const s = document.getElementById('window-a'); s.value = '3'; s.dispatchEvent(new Event('change')) }"
+    )
     assert page.evaluate("studio.state.slots.a.label").startswith("274.mid window 3:")
     page.set_files("#file-b", b)
     page.wait_for("studio.state.slots.b && studio.state.slots.b.label.startsWith('317.mid')")
@@ -132,8 +145,10 @@ def test_the_first_view_holds_music_ready_to_interpolate(page):
     """Not black panels: A and B hold the first two test windows, the current melody is drawn, interpolate is on."""
     labels = page.evaluate("[studio.state.slots.a.label, studio.state.slots.b.label]")
     assert labels[0] != labels[1]
-    assert page.evaluate("[document.getElementById('test-a').value, document.getElementById('test-b').value]") == \
-        ["0", "1"]
+    assert page.evaluate("[document.getElementById('test-a').value, document.getElementById('test-b').value]") == [
+        "0",
+        "1",
+    ]
     assert not page.evaluate("document.getElementById('interpolate').disabled")
     assert page.evaluate("studio.state.shown.parts.reduce((n, p) => n + p.notes.length, 0)") > 0
 
@@ -142,13 +157,13 @@ def test_a_bad_upload_shows_its_reason_and_the_server_keeps_serving(page, server
     bad = tmp_path / "notes.mid"
     bad.write_text("not music")
     page.set_files("#file-a", bad)
-    message = page.wait_for("!document.getElementById('error').hidden && "
-                            "document.getElementById('error').textContent")
+    message = page.wait_for("!document.getElementById('error').hidden && document.getElementById('error').textContent")
     assert message.startswith("notes.mid: not a MIDI file, or a damaged one")
     # the box no longer names the rejected file; A keeps what it held
     assert page.evaluate("document.getElementById('file-a').value") == ""
     assert page.evaluate("studio.state.slots.a.label") == page.evaluate(
-        "document.getElementById('label-a').textContent")
+        "document.getElementById('label-a').textContent"
+    )
     page.set_files("#file-a", shared_midi / SONGS[1])
     page.wait_for("studio.state.slots.a && document.getElementById('error').hidden")
     assert urllib.request.urlopen(f"{server}/api/model", timeout=10).status == 200
@@ -159,8 +174,9 @@ def test_the_page_says_plainly_when_the_model_has_not_learned(learned, tmp_path)
     browser = Chromium(tmp_path / "profile", tmp_path / "downloads")
     try:
         browser.open(url)
-        warning = browser.wait_for("!document.getElementById('warning').hidden && "
-                                   "document.getElementById('warning').textContent")
+        warning = browser.wait_for(
+            "!document.getElementById('warning').hidden && document.getElementById('warning').textContent"
+        )
     finally:
         browser.close()
         os.killpg(proc.pid, signal.SIGTERM)
@@ -170,9 +186,14 @@ def test_the_page_says_plainly_when_the_model_has_not_learned(learned, tmp_path)
 
 def test_concurrent_requests_neither_corrupt_one_another_nor_crash_the_server(server):
     first, second = (json.load(urllib.request.urlopen(f"{server}/api/test-windows/{i}", timeout=30)) for i in (0, 1))
-    requests = [("sample", {"temperature": 1.0, "seed": seed}) for seed in range(6)] + \
-               [("interpolate", {"a": first, "b": second, "steps": 3, "temperature": 1.0, "seed": seed})
-                for seed in range(2)] + [("midi", {"tokens": [[200]] * 256})]
+    requests = (
+        [("sample", {"temperature": 1.0, "seed": seed}) for seed in range(6)]
+        + [
+            ("interpolate", {"a": first, "b": second, "steps": 3, "temperature": 1.0, "seed": seed})
+            for seed in range(2)
+        ]
+        + [("midi", {"tokens": [[200]] * 256})]
+    )
 
     def answer(request):
         try:

@@ -47,18 +47,27 @@ def calls(tree: ast.AST) -> set[str]:
 
 def test_every_skip_goes_through_system_missing():
     """A plain pytest.skip for a missing component would pass CI without running its test."""
-    skips = [f"{path.name}:{node.lineno}" for path in sorted((ROOT / "tests").glob("*.py")) if path.name != "system.py"
-             for node in ast.walk(ast.parse(path.read_text()))  # calls and markers alike: pytest.mark.skipif(...)
-             if isinstance(node, ast.Attribute) and node.attr in ("skip", "skipif", "importorskip")]
+    skips = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        if path.name != "system.py"
+        for node in ast.walk(ast.parse(path.read_text()))  # calls and markers alike: pytest.mark.skipif(...)
+        if isinstance(node, ast.Attribute) and node.attr in ("skip", "skipif", "importorskip")
+    ]
     assert not skips
 
 
 def test_every_wait_in_a_loop_has_a_deadline():
     """A loop that sleeps until another process does something hangs the whole run when it never does."""
-    endless = [f"{path.name}:{loop.lineno}" for path in sorted((ROOT / "tests").glob("*.py"))
-               for loop in ast.walk(ast.parse(path.read_text())) if isinstance(loop, ast.While)
-               and "time.sleep" in calls(loop) and "time.monotonic" not in calls(loop)
-               and "deadline" not in {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}]
+    endless = [
+        f"{path.name}:{loop.lineno}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for loop in ast.walk(ast.parse(path.read_text()))
+        if isinstance(loop, ast.While)
+        and "time.sleep" in calls(loop)
+        and "time.monotonic" not in calls(loop)
+        and "deadline" not in {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}
+    ]
     assert not endless
 
 
@@ -67,8 +76,13 @@ def test_make_test_fails_when_no_test_is_collected():
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["LC_ALL"] = "C"  # make's own messages in English
-    done = subprocess.run(["make", "-o", ".venv/.installed", "test",
-                           "PYTEST_ARGS=-k no_such_test_name_xyz tests/test_metrics.py"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["make", "-o", ".venv/.installed", "test", "PYTEST_ARGS=-k no_such_test_name_xyz tests/test_metrics.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "Error 5" in done.stderr, done.stdout + done.stderr  # make reports pytest's exit status
     assert done.returncode != 0

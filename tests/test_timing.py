@@ -32,8 +32,7 @@ def test_round_to_nearest_step_and_zero_length_becomes_one_step():
 
 def test_tempo_change_splits_and_restarts_the_bar_grid():
     # 120 qpm, then 60 qpm from 1.1 s (mid-bar): the second piece's steps count from the cut.
-    pieces, _ = quantize(table([(0.0, 0.5, 60), (1.0, 1.35, 62), (1.1, 1.35, 64)],
-                               tempos=((0.0, 120.0), (1.1, 60.0))))
+    pieces, _ = quantize(table([(0.0, 0.5, 60), (1.0, 1.35, 62), (1.1, 1.35, 64)], tempos=((0.0, 120.0), (1.1, 60.0))))
     assert [(p.offset, p.qpm) for p in pieces] == [(0.0, 120.0), (1.1, 60.0)]
     assert steps(pieces[0]) == [(60, 0, 4), (62, 8, 9)]  # the note crossing the cut ends at it
     assert steps(pieces[1]) == [(64, 0, 1)]
@@ -71,13 +70,22 @@ def test_pieces_match_note_seq_on_every_shared_file(shared_midi):
             warnings.simplefilter("ignore")
             pieces = sequences_lib.split_note_sequence_on_time_changes(midi_io.midi_file_to_note_sequence(str(path)))
         ref = [sequences_lib.quantize_note_sequence(p, 4) for p in pieces]
-        assert [(p.qpm, p.numerator, p.denominator) for p in ours] == \
-               [(q.tempos[0].qpm, q.time_signatures[0].numerator, q.time_signatures[0].denominator) for q in ref]
+        assert [(p.qpm, p.numerator, p.denominator) for p in ours] == [
+            (q.tempos[0].qpm, q.time_signatures[0].numerator, q.time_signatures[0].denominator) for q in ref
+        ]
         for p, q in zip(ours, ref):
-            mine = Counter(zip(p.notes["pitch"].tolist(), p.notes["start"].tolist(), p.notes["end"].tolist(),
-                               p.notes["program"].tolist(), p.notes["is_drum"].tolist()))
-            theirs = Counter((n.pitch, n.quantized_start_step, n.quantized_end_step, n.program, n.is_drum)
-                             for n in q.notes)
+            mine = Counter(
+                zip(
+                    p.notes["pitch"].tolist(),
+                    p.notes["start"].tolist(),
+                    p.notes["end"].tolist(),
+                    p.notes["program"].tolist(),
+                    p.notes["is_drum"].tolist(),
+                )
+            )
+            theirs = Counter(
+                (n.pitch, n.quantized_start_step, n.quantized_end_step, n.program, n.is_drum) for n in q.notes
+            )
             # Steps always agree; programs may not where a track switches programs (see test_midi).
             assert Counter(k[:3] + k[4:] for k in mine.elements()) == Counter(k[:3] + k[4:] for k in theirs.elements())
             if mine != theirs:

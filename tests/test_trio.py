@@ -27,8 +27,9 @@ def piece(*parts):
 
 
 def test_three_parts_give_every_16_bar_window_with_programs():
-    windows, reasons = trio_windows(piece(part(MEL, range(20), 72), part(BASS, range(20), 40),
-                                          part(DRUMS, range(20), 36)))
+    windows, reasons = trio_windows(
+        piece(part(MEL, range(20), 72), part(BASS, range(20), 40), part(DRUMS, range(20), 36))
+    )
     assert [start for _, start, _ in windows] == list(range(5)) and not reasons
     tokens, _, programs = windows[0]
     assert tokens.shape == (256, 3) and programs == (0, 33)
@@ -36,8 +37,7 @@ def test_three_parts_give_every_16_bar_window_with_programs():
 
 
 def test_a_missing_part_gives_nothing():
-    assert trio_windows(piece(part(MEL, range(20), 72), part(DRUMS, range(20), 36))) == ([],
-                                                                                           {"missing_trio_part": 1})
+    assert trio_windows(piece(part(MEL, range(20), 72), part(DRUMS, range(20), 36))) == ([], {"missing_trio_part": 1})
 
 
 def test_gaps_up_to_two_bars_each_side_are_filled_but_longer_ones_break_coverage():
@@ -49,8 +49,11 @@ def test_gaps_up_to_two_bars_each_side_are_filled_but_longer_ones_break_coverage
 
 def test_every_melody_bass_drums_triple_is_taken():
     second = (3, 5, False)
-    windows, _ = trio_windows(piece(part(MEL, range(16), 72), part(second, range(16), 60),
-                                    part(BASS, range(16), 40), part(DRUMS, range(16), 36)))
+    windows, _ = trio_windows(
+        piece(
+            part(MEL, range(16), 72), part(second, range(16), 60), part(BASS, range(16), 40), part(DRUMS, range(16), 36)
+        )
+    )
     assert sorted(p for _, _, p in windows) == [(0, 33), (5, 33)]
 
 
@@ -82,13 +85,20 @@ def test_end_to_end_windows_match_the_reference_on_every_shared_file(shared_midi
     assert total > 1000 and max(extra, missing) <= 0.011 * total
 
 
-@given(st.lists(st.tuples(st.integers(0, 127), st.integers(0, 127), st.integers(0, 127), st.integers(1, 40)),
-                min_size=16, max_size=24))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 127), st.integers(0, 127), st.integers(0, 127), st.integers(1, 40)),
+        min_size=16,
+        max_size=24,
+    )
+)
 def test_windows_never_hold_an_out_of_vocabulary_index(bars):
     """One melody, bass and drum note per bar, of any pitch and length."""
-    rows = [(*kind, pitch, 80, b * 16, b * 16 + length)
-            for b, (mel, bass, drum, length) in enumerate(bars)
-            for kind, pitch in ((MEL, mel), (BASS, bass), (DRUMS, drum))]
+    rows = [
+        (*kind, pitch, 80, b * 16, b * 16 + length)
+        for b, (mel, bass, drum, length) in enumerate(bars)
+        for kind, pitch in ((MEL, mel), (BASS, bass), (DRUMS, drum))
+    ]
     windows, _ = trio_windows(Piece(0, 0.0, 120.0, 4, 4, 4, np.array(rows, dtype=STEPS)))
     for tokens, start, programs in windows:
         assert tokens.shape == (256, 3) and 0 <= start <= len(bars) and programs == (0, 33)

@@ -9,5 +9,8 @@ PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
 def settings(**changes) -> dict:
     # A small learning monitor: the tests validate often, and it decodes its windows greedily each time.
-    return yaml.safe_load(PARAMS.read_text())["train"] | {"max_minutes": None, "log_every_n_steps": 1,
-                                                          "monitor": {"windows": 32, "greedy": 4}} | changes
+    return (
+        yaml.safe_load(PARAMS.read_text())["train"]
+        | {"max_minutes": None, "log_every_n_steps": 1, "monitor": {"windows": 32, "greedy": 4}}
+        | changes
+    )

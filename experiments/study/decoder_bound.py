@@ -32,12 +32,17 @@ ENCODER_KERNEL = "encoder/cell_0/bidirectional_rnn/{}/multi_rnn_cell/cell_0/lstm
 def magenta_decoder(anchor: Path):
     """Magenta's released model with its real decoder (and seeded encoder LSTM kernels)."""
     layout = json.loads((anchor / "deeplearnjs" / "manifest.json").read_text())
-    weights = [(name, np.fromfile(anchor / "deeplearnjs" / v["filename"], "<f4").reshape(v["shape"]))
-               for name, v in layout.items() if name not in {ENCODER_KERNEL.format(d) for d in ("fw", "bw")}]
+    weights = [
+        (name, np.fromfile(anchor / "deeplearnjs" / v["filename"], "<f4").reshape(v["shape"]))
+        for name, v in layout.items()
+        if name not in {ENCODER_KERNEL.format(d) for d in ("fw", "bw")}
+    ]
     rng = np.random.default_rng(0)
     width = dict(weights)["encoder/cell_0/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/bias"].shape[0]
-    weights += [(ENCODER_KERNEL.format(d), rng.normal(0, 0.01, (90 + width // 4, width)).astype(np.float32))
-                for d in ("fw", "bw")]
+    weights += [
+        (ENCODER_KERNEL.format(d), rng.normal(0, 0.01, (90 + width // 4, width)).astype(np.float32))
+        for d in ("fw", "bw")
+    ]
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / convert.CONFIG).write_text((anchor / "tfjs" / "config.json").read_text())
         manifest.write(Path(folder), weights)
@@ -74,9 +79,12 @@ def main() -> None:
         name, tokens = windows(spec, args.limit)
         for model_name, model in models.items():
             results.setdefault(name, {})[model_name] = found = decoder_bound(model, tokens, args.steps)
-            print(f"{name:>10} {model_name:>12}: greedy {found['greedy_accuracy']:.3f} (baseline "
-                  f"{found['majority_accuracy']:.3f}), pitch at onsets {found['greedy_pitch_at_onset']:.2f}, "
-                  f"{found['nats_per_window']:.2f} nats a window", flush=True)
+            print(
+                f"{name:>10} {model_name:>12}: greedy {found['greedy_accuracy']:.3f} (baseline "
+                f"{found['majority_accuracy']:.3f}), pitch at onsets {found['greedy_pitch_at_onset']:.2f}, "
+                f"{found['nats_per_window']:.2f} nats a window",
+                flush=True,
+            )
     if args.out:
         args.out.write_text(json.dumps(results, indent=1) + "\n")
 

@@ -28,7 +28,6 @@ from musicvae.codecs import drums
 from musicvae.codecs.melody import STEPS_PER_BAR
 from musicvae.temperature import GREEDY, check_temperature
 
-
 CONDUCTOR_INPUTS = ("none", "z", "autoregressive")
 INITS = ("magenta", "pytorch")
 ENCODERS = ("bidirectional", "hierarchical")
@@ -57,8 +56,12 @@ class ModelConfig:
     encoder: str = "bidirectional"  # Magenta's BidirectionalLstmEncoder, or "hierarchical" (per bar, then bars)
 
     def __post_init__(self):
-        for key, allowed in (("conductor_input", CONDUCTOR_INPUTS), ("state_init", INITS), ("head_init", INITS),
-                             ("encoder", ENCODERS)):
+        for key, allowed in (
+            ("conductor_input", CONDUCTOR_INPUTS),
+            ("state_init", INITS),
+            ("head_init", INITS),
+            ("encoder", ENCODERS),
+        ):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"model.{key} is {getattr(self, key)!r}; choose from {', '.join(allowed)}")
         if self.encoder == "hierarchical" and self.steps % STEPS_PER_BAR:
@@ -84,12 +87,18 @@ def one_hot(tokens: torch.Tensor, classes: tuple[int, ...]) -> torch.Tensor:
 def _lstm(input_size: int, sizes: tuple[int, ...], dropout: float, bidirectional: bool = False) -> nn.LSTM:
     if len(set(sizes)) != 1:
         raise ValueError(f"layers of one LSTM stack must have one size, got {sizes}")
-    lstm = nn.LSTM(input_size, sizes[0], len(sizes), batch_first=True, dropout=dropout if len(sizes) > 1 else 0,
-                   bidirectional=bidirectional)
+    lstm = nn.LSTM(
+        input_size,
+        sizes[0],
+        len(sizes),
+        batch_first=True,
+        dropout=dropout if len(sizes) > 1 else 0,
+        bidirectional=bidirectional,
+    )
     for name, bias in lstm.named_parameters():
         if name.startswith("bias_ih"):
             nn.init.zeros_(bias)
-            bias.data[sizes[0]:2 * sizes[0]] = 1.0  # forget gate (PyTorch order i, f, g, o)
+            bias.data[sizes[0] : 2 * sizes[0]] = 1.0  # forget gate (PyTorch order i, f, g, o)
         elif name.startswith("bias_hh"):
             nn.init.zeros_(bias)
     return lstm
@@ -211,18 +220,23 @@ class MusicVAE(nn.Module):
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
         """z [B, Z] → one embedding per bar [B, U, H], all bars at once (not for the autoregressive conductor)."""
         bars = self.config.bars
-        inputs = z.new_zeros(z.shape[0], bars, 1) if self.config.conductor_input == "none" else \
-            z[:, None].expand(-1, bars, -1)
+        inputs = (
+            z.new_zeros(z.shape[0], bars, 1)
+            if self.config.conductor_input == "none"
+            else z[:, None].expand(-1, bars, -1)
+        )
         embeddings, _ = self.conductor(inputs, self.conductor_state(z))
         return embeddings
 
     def conduct_bar(self, z: torch.Tensor, finals: list | None, state):
         """The autoregressive conductor's step for one bar: z and the previous bar's final core-decoder states
         (None before the first bar, as Magenta's zeros) → the bar's embedding [B, H] and the conductor's state."""
-        feedback = torch.cat([flat_state(s) for s in finals], -1) if finals else \
-            z.new_zeros(z.shape[0], self.feedback_size)
-        out, state = self.conductor(torch.cat([feedback, z], -1)[:, None],
-                                    self.conductor_state(z) if state is None else state)
+        feedback = (
+            torch.cat([flat_state(s) for s in finals], -1) if finals else z.new_zeros(z.shape[0], self.feedback_size)
+        )
+        out, state = self.conductor(
+            torch.cat([feedback, z], -1)[:, None], self.conductor_state(z) if state is None else state
+        )
         return out[:, 0], state
 
     def _previous(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -232,15 +246,16 @@ class MusicVAE(nn.Module):
     def _parts(self, logits: torch.Tensor) -> list[torch.Tensor]:
         return list(logits.split(list(self.config.classes), -1))
 
-    def decode_teacher_forced(self, z: torch.Tensor, tokens: torch.Tensor, bars_parallel: bool = True
-                              ) -> list[torch.Tensor]:
+    def decode_teacher_forced(
+        self, z: torch.Tensor, tokens: torch.Tensor, bars_parallel: bool = True
+    ) -> list[torch.Tensor]:
         """Logits per part [B, T, classes] with ground-truth previous tokens."""
         previous = self._previous(tokens)
         if not self.config.hierarchical:
             return self._parts(self.decoders[0](previous, z)[0])
         c, (b, t, _) = self.config, previous.shape
         offsets = [0, *torch.tensor(c.classes).cumsum(0).tolist()]
-        parts = [previous[..., offsets[p]:offsets[p + 1]] for p in range(len(c.classes))]
+        parts = [previous[..., offsets[p] : offsets[p + 1]] for p in range(len(c.classes))]
         if c.conductor_input == "autoregressive":
             return self._decode_bars_in_turn(z, parts)
         bars = self.conduct(z)
@@ -251,8 +266,15 @@ class MusicVAE(nn.Module):
                 out, _ = decoder(inputs.reshape(b * c.bars, STEPS_PER_BAR, -1), bars.reshape(b * c.bars, -1))
                 logits.append(out.view(b, t, -1))
             else:
-                logits.append(torch.cat([decoder(inputs[:, u * STEPS_PER_BAR:(u + 1) * STEPS_PER_BAR], bars[:, u])[0]
-                                         for u in range(c.bars)], 1))
+                logits.append(
+                    torch.cat(
+                        [
+                            decoder(inputs[:, u * STEPS_PER_BAR : (u + 1) * STEPS_PER_BAR], bars[:, u])[0]
+                            for u in range(c.bars)
+                        ],
+                        1,
+                    )
+                )
         return logits
 
     def _decode_bars_in_turn(self, z: torch.Tensor, parts: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -268,8 +290,13 @@ class MusicVAE(nn.Module):
                 finals.append(final)
         return [torch.cat(lg, 1) for lg in logits]
 
-    def decode_sampled(self, z: torch.Tensor, temperature: float | str = 1.0, tokens: torch.Tensor | None = None,
-                       sampling_probability: float = 1.0) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def decode_sampled(
+        self,
+        z: torch.Tensor,
+        temperature: float | str = 1.0,
+        tokens: torch.Tensor | None = None,
+        sampling_probability: float = 1.0,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Step by step, feeding back the model's own tokens. With `tokens` (scheduled sampling) each sequence and
         step takes the ground truth with probability 1 - sampling_probability. Returns tokens [B, T, P] and the
         logits per part."""

@@ -43,6 +43,7 @@ def export(model: MusicVAE, folder: Path, quantize_bytes: int | None = None) -> 
 def reader(source: str) -> Callable[[str], bytes]:
     """The files of a checkpoint at a folder or an http(s) URL, by relative path."""
     if re.match(r"https?://", source):
+
         def get(path: str) -> bytes:
             url = f"{source.rstrip('/')}/{path}"
             try:
@@ -50,6 +51,7 @@ def reader(source: str) -> Callable[[str], bytes]:
                     return response.read()
             except (urllib.error.URLError, OSError) as e:
                 raise Unreadable(f"{url}: {getattr(e, 'reason', e)}") from None
+
         return get
 
     def read(path: str) -> bytes:
@@ -57,6 +59,7 @@ def reader(source: str) -> Callable[[str], bytes]:
             return (Path(source) / path).read_bytes()
         except OSError as e:
             raise Unreadable(f"{Path(source) / path}: {e.strerror}") from None
+
     return read
 
 
@@ -98,28 +101,40 @@ def load(source: str) -> tuple[MusicVAE, list[str]]:
         if any(marker in n for n in tf_vars):
             raise Unsupported(f"the checkpoint has {what}, which this model does not")
     hierarchical_encoder = any(n.startswith(HIERARCHICAL_ENCODER) for n in tf_vars)
-    encoder = (HIERARCHICAL_ENCODER if hierarchical_encoder else "encoder/") + \
-        "cell_{l}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/"
-    core = ("core_decoder/" + ("core_decoder_0/" if rep.kind == "trio" else "") if hierarchical else "") + \
-        "decoder/multi_rnn_cell/cell_{l}/lstm_cell/"
+    encoder = (
+        HIERARCHICAL_ENCODER if hierarchical_encoder else "encoder/"
+    ) + "cell_{l}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/"
+    core = (
+        "core_decoder/" + ("core_decoder_0/" if rep.kind == "trio" else "") if hierarchical else ""
+    ) + "decoder/multi_rnn_cell/cell_{l}/lstm_cell/"
     enc, dec = _layers(tf_vars, encoder), _layers(tf_vars, core)
     if not enc or not dec or "encoder/mu/bias" not in tf_vars:
-        raise Unsupported(f"no {'encoder' if not enc else 'decoder' if not dec else 'encoder/mu'} variables in the "
-                          f"layout magenta.js reads (first names: {', '.join(sorted(tf_vars)[:4])})")
+        raise Unsupported(
+            f"no {'encoder' if not enc else 'decoder' if not dec else 'encoder/mu'} variables in the "
+            f"layout magenta.js reads (first names: {', '.join(sorted(tf_vars)[:4])})"
+        )
     if hierarchical and _layers(tf_vars, "decoder/hierarchical_level_0/cell_{l}/lstm_cell/") != dec:
         raise Unsupported("the conductor's layers differ from the core decoder's; this model gives both dec_rnn_size")
     try:
-        config = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps,
-                             z_size=tf_vars["encoder/mu/bias"].shape[0], enc_rnn_size=enc, dec_rnn_size=dec,
-                             hierarchical=hierarchical,
-                             encoder="hierarchical" if hierarchical_encoder else "bidirectional")
+        config = ModelConfig(
+            kind=rep.kind,
+            classes=rep.classes,
+            steps=rep.steps,
+            z_size=tf_vars["encoder/mu/bias"].shape[0],
+            enc_rnn_size=enc,
+            dec_rnn_size=dec,
+            hierarchical=hierarchical,
+            encoder="hierarchical" if hierarchical_encoder else "bidirectional",
+        )
         model = MusicVAE(config)
     except ValueError as e:
         raise Unsupported(str(e)) from None
     notes = []
     if not all(n in tf_vars for n in SIGMA):  # magenta.js never reads sigma, so a checkpoint may leave it out
-        notes.append("the checkpoint has no encoder/sigma (magenta.js does not use it): sigma's head starts as "
-                     "Magenta initialises it, so that the model can be fine-tuned")
+        notes.append(
+            "the checkpoint has no encoder/sigma (magenta.js does not use it): sigma's head starts as "
+            "Magenta initialises it, so that the model can be fine-tuned"
+        )
         sigma = model.encoder.sigma
         tf_vars |= dict(zip(SIGMA, (sigma.weight.detach().numpy().T, sigma.bias.detach().numpy())))
     dense, cells = names(config, hierarchical_encoder)
@@ -137,6 +152,11 @@ def load(source: str) -> tuple[MusicVAE, list[str]]:
 def write_checkpoint(model: MusicVAE, out: Path, source: str) -> None:
     """What lightning_modules/checkpoint.py load_model reads, with Magenta's training defaults for fine-tuning."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
-                "hyper_parameters": hyperparameters(model.config, TrainingConfig(), model.representation),
-                "imported_from": source}, out)
+    torch.save(
+        {
+            "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
+            "hyper_parameters": hyperparameters(model.config, TrainingConfig(), model.representation),
+            "imported_from": source,
+        },
+        out,
+    )

@@ -37,8 +37,12 @@ def quantize(data: np.ndarray, dtype) -> tuple[np.ndarray, dict]:
     return np.round((data.clip(low, high) - low) / scale).astype(dtype), {"min": low, "scale": scale}
 
 
-def write(folder: Path, weights: list[tuple[str, np.ndarray]], quantize_bytes: int | None = None,
-          shard_bytes: int = SHARD_BYTES) -> None:
+def write(
+    folder: Path,
+    weights: list[tuple[str, np.ndarray]],
+    quantize_bytes: int | None = None,
+    shard_bytes: int = SHARD_BYTES,
+) -> None:
     """One group of float32 weights, optionally quantized to 1 or 2 bytes a weight."""
     entries, chunks = [], []
     for name, data in weights:
@@ -53,7 +57,7 @@ def write(folder: Path, weights: list[tuple[str, np.ndarray]], quantize_bytes: i
     count = max(1, math.ceil(len(payload) / shard_bytes))
     paths = [f"group1-shard{i + 1}of{count}.bin" for i in range(count)]
     for i, path in enumerate(paths):
-        (folder / path).write_bytes(payload[i * shard_bytes:(i + 1) * shard_bytes])
+        (folder / path).write_bytes(payload[i * shard_bytes : (i + 1) * shard_bytes])
     (folder / MANIFEST).write_text(json.dumps([{"paths": paths, "weights": entries}]))
 
 
@@ -72,8 +76,7 @@ def read(get: Callable[[str], bytes]) -> dict[str, np.ndarray]:
             quantization = entry.get("quantization")
             stored = quantization["dtype"] if quantization else entry["dtype"]
             if stored not in DTYPES:
-                raise BadWeights(f"weight {entry['name']} is stored as {stored}; this reader takes "
-                                 f"{', '.join(DTYPES)}")
+                raise BadWeights(f"weight {entry['name']} is stored as {stored}; this reader takes {', '.join(DTYPES)}")
             dtype = np.dtype(DTYPES[stored]).newbyteorder("<")
             count = math.prod(entry["shape"])
             end = offset + count * dtype.itemsize
@@ -91,8 +94,9 @@ def _shard(get: Callable[[str], bytes], path: str) -> bytes:
     try:
         return get(path)
     except ValueError as e:  # the reader's Unreadable: a folder or URL without this file
-        raise BadWeights(f"{MANIFEST} lists {path}, which cannot be read ({e}): an incomplete copy of the "
-                         f"checkpoint") from None
+        raise BadWeights(
+            f"{MANIFEST} lists {path}, which cannot be read ({e}): an incomplete copy of the checkpoint"
+        ) from None
 
 
 def read_deeplearnjs(get: Callable[[str], bytes]) -> dict[str, np.ndarray]:
@@ -106,10 +110,14 @@ def read_deeplearnjs(get: Callable[[str], bytes]) -> dict[str, np.ndarray]:
         try:
             data = get(entry["filename"])
         except ValueError as e:
-            raise BadWeights(f"{DEEPLEARNJS_MANIFEST} lists {entry['filename']}, which cannot be read ({e}): an "
-                             f"incomplete copy of the checkpoint") from None
+            raise BadWeights(
+                f"{DEEPLEARNJS_MANIFEST} lists {entry['filename']}, which cannot be read ({e}): an "
+                f"incomplete copy of the checkpoint"
+            ) from None
         if len(data) != 4 * math.prod(entry["shape"]):
-            raise BadWeights(f"{entry['filename']} holds {len(data)} bytes, not the {4 * math.prod(entry['shape'])} "
-                             f"of a float32 {entry['shape']}")
+            raise BadWeights(
+                f"{entry['filename']} holds {len(data)} bytes, not the {4 * math.prod(entry['shape'])} "
+                f"of a float32 {entry['shape']}"
+            )
         weights[name] = np.frombuffer(data, "<f4").reshape(entry["shape"]).astype(np.float32)
     return weights

@@ -22,7 +22,7 @@ def _gates(a: np.ndarray, axis: int) -> np.ndarray:
 
 def _forget_unit(units: int) -> np.ndarray:
     unit = np.zeros(4 * units, np.float32)
-    unit[FORGET * units:(FORGET + 1) * units] = FORGET_BIAS
+    unit[FORGET * units : (FORGET + 1) * units] = FORGET_BIAS
     return unit
 
 
@@ -48,7 +48,7 @@ def _dense(prefix: str, module: str) -> dict[str, tuple[str, bool]]:
 
 def _stack(tf_cell: str, module: str, layers: int, suffix: str = "") -> dict[str, tuple[str, str, int]]:
     """TF cell prefix of each layer (tf_cell has {l}) → (module, PyTorch parameter suffix, layer)."""
-    return {tf_cell.format(l=l): (module, suffix, l) for l in range(layers)}
+    return {tf_cell.format(l=layer): (module, suffix, layer) for layer in range(layers)}
 
 
 def names(config, hierarchical_encoder: bool) -> tuple[dict, dict]:
@@ -59,20 +59,27 @@ def names(config, hierarchical_encoder: bool) -> tuple[dict, dict]:
     dense = _dense("encoder/mu", "encoder.mu") | _dense("encoder/sigma", "encoder.sigma")
     cells = {}
     bidi = "cell_{l}/bidirectional_rnn/%s/multi_rnn_cell/cell_0/lstm_cell/"
-    levels = [("encoder/hierarchical_level_0/", "encoder.rnn"), ("encoder/hierarchical_level_1/", "encoder.level_1")] \
-        if hierarchical_encoder else [("encoder/", "encoder.rnn")]
+    levels = (
+        [("encoder/hierarchical_level_0/", "encoder.rnn"), ("encoder/hierarchical_level_1/", "encoder.level_1")]
+        if hierarchical_encoder
+        else [("encoder/", "encoder.rnn")]
+    )
     for prefix, module in levels:
         cells |= _stack(prefix + bidi % "fw", module, enc) | _stack(prefix + bidi % "bw", module, enc, "_reverse")
     if config.hierarchical:
         dense |= _dense("decoder/hierarchical_level_0/initial_state", "conductor_state.dense")
         cells |= _stack("decoder/hierarchical_level_0/cell_{l}/lstm_cell/", "conductor", dec)
-        parts = ["core_decoder/decoder/"] if len(config.classes) == 1 else \
-            [f"core_decoder/core_decoder_{i}/decoder/" for i in range(len(config.classes))]
+        parts = (
+            ["core_decoder/decoder/"]
+            if len(config.classes) == 1
+            else [f"core_decoder/core_decoder_{i}/decoder/" for i in range(len(config.classes))]
+        )
     else:
         parts = ["decoder/"]
     for i, prefix in enumerate(parts):
-        dense |= _dense(prefix + "z_to_initial_state", f"decoders.{i}.initial_state.dense") | \
-            _dense(prefix + "output_projection", f"decoders.{i}.output")
+        dense |= _dense(prefix + "z_to_initial_state", f"decoders.{i}.initial_state.dense") | _dense(
+            prefix + "output_projection", f"decoders.{i}.output"
+        )
         cells |= _stack(prefix + "multi_rnn_cell/cell_{l}/lstm_cell/", f"decoders.{i}.rnn", dec)
     return dense, cells
 
@@ -82,15 +89,18 @@ def to_tf(state: dict[str, torch.Tensor], dense: dict, cells: dict) -> list[tupl
     s = {k: v.detach().float().cpu().numpy() for k, v in state.items()}
     out = [(name, s[key].T if transposed else s[key]) for name, (key, transposed) in dense.items()]
     for prefix, (module, suffix, layer) in cells.items():
-        kernel, bias = lstm_to_tf(*(s[f"{module}.{p}_l{layer}{suffix}"]
-                                    for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+        kernel, bias = lstm_to_tf(
+            *(s[f"{module}.{p}_l{layer}{suffix}"] for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        )
         out += [(prefix + "kernel", kernel), (prefix + "bias", bias)]
     return out
 
 
 def from_tf(tf_vars: dict[str, np.ndarray], dense: dict, cells: dict) -> dict[str, torch.Tensor]:
-    state = {key: torch.from_numpy(np.ascontiguousarray(tf_vars[name].T if transposed else tf_vars[name]))
-             for name, (key, transposed) in dense.items()}
+    state = {
+        key: torch.from_numpy(np.ascontiguousarray(tf_vars[name].T if transposed else tf_vars[name]))
+        for name, (key, transposed) in dense.items()
+    }
     for prefix, (module, suffix, layer) in cells.items():
         kernel, bias = tf_vars[prefix + "kernel"], tf_vars[prefix + "bias"]
         inputs = kernel.shape[0] - bias.shape[0] // 4

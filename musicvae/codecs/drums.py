@@ -39,14 +39,15 @@ def _onsets(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return steps, np.bitwise_or.reduceat(bits[order], first) if len(steps) else bits[:0]
 
 
-def extract_drum_tracks(notes: np.ndarray, gap_bars: float = 1.0,
-                        max_steps: int | None = MAX_STEPS) -> list[tuple[int, np.ndarray]]:
+def extract_drum_tracks(
+    notes: np.ndarray, gap_bars: float = 1.0, max_steps: int | None = MAX_STEPS
+) -> list[tuple[int, np.ndarray]]:
     """(start step, per-step class bitmasks) of the drum tracks of a quantized 16-steps-per-bar piece, split at
     rests of `gap_bars` and truncated to `max_steps`."""
     steps, masks = _onsets(notes[notes["is_drum"]])
     tracks, search = [], 0
     while len(steps := steps[steps >= search]):
-        masks = masks[-len(steps):]
+        masks = masks[-len(steps) :]
         origin = int(steps[0]) - (int(steps[0]) - search) % STEPS_PER_BAR
         index = steps - origin
         gaps = np.flatnonzero(np.diff(index) - 1 >= gap_bars * STEPS_PER_BAR)
@@ -72,8 +73,7 @@ def pitches(index: int) -> list[int]:
     return [EXEMPLARS[c] for c in range(len(PITCH_CLASSES)) if index >> c & 1]
 
 
-def drum_windows(piece: Piece, slice_bars: int,
-                 gap_bars: float = 1.0) -> tuple[list[tuple[np.ndarray, int]], Counter]:
+def drum_windows(piece: Piece, slice_bars: int, gap_bars: float = 1.0) -> tuple[list[tuple[np.ndarray, int]], Counter]:
     """Distinct windows of one piece in order of first appearance, as (512-class indices, start bar)."""
     if piece.steps_per_bar != STEPS_PER_BAR:
         return [], Counter(not_16_steps_per_bar=1)
@@ -82,7 +82,7 @@ def drum_windows(piece: Piece, slice_bars: int,
     reasons = Counter()
     for origin, track in extract_drum_tracks(piece.notes, gap_bars):
         for end in range(size, len(track) + 1, STEPS_PER_BAR):
-            window = track[end - size:end]
+            window = track[end - size : end]
             key = window.tobytes()
             reasons["duplicate"] += key in seen
             seen.setdefault(key, (window, (origin + end - size) // STEPS_PER_BAR))

@@ -48,7 +48,7 @@ def _instrument_melodies(start, end, pitch, gap_steps, max_steps):  # pragma: no
                 break
             buffer[length:s] = NO_EVENT
             buffer[s] = pitch[i]
-            buffer[s + 1:e] = NO_EVENT
+            buffer[s + 1 : e] = NO_EVENT
             buffer[e] = NOTE_OFF
             length, last_on = e + 1, s
             i += 1
@@ -56,10 +56,10 @@ def _instrument_melodies(start, end, pitch, gap_steps, max_steps):  # pragma: no
         if length % STEPS_PER_BAR:
             buffer[length] = NOTE_OFF
             padded = length + STEPS_PER_BAR - length % STEPS_PER_BAR
-            buffer[length + 1:padded] = NO_EVENT
+            buffer[length + 1 : padded] = NO_EVENT
             length = padded
         kept = min(length, max_steps)
-        out[used:used + kept] = buffer[:kept]
+        out[used : used + kept] = buffer[:kept]
         origins[count], lengths[count] = origin, kept
         count, used = count + 1, used + kept
         search = origin + length + (-(origin + length)) % STEPS_PER_BAR
@@ -78,8 +78,9 @@ def set_length(events: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0,
-                     max_steps: int = MAX_STEPS) -> list[tuple[int, int, np.ndarray]]:
+def extract_melodies(
+    notes: np.ndarray, gap_bars: float = 1.0, max_steps: int = MAX_STEPS
+) -> list[tuple[int, int, np.ndarray]]:
     """(start step, program, events) of every melody of every instrument of a quantized 16-steps-per-bar
     piece (drums excluded)."""
     notes = notes[~notes["is_drum"]]
@@ -88,13 +89,18 @@ def extract_melodies(notes: np.ndarray, gap_bars: float = 1.0,
     melodies = []
     for own in np.split(notes, bounds) if len(notes) else []:
         # Contiguous copies: numba types strided views of a record array slowly on every call.
-        events, origins, lengths = _instrument_melodies(np.ascontiguousarray(own["start"]),
-                                                        np.ascontiguousarray(own["end"]),
-                                                        own["pitch"].astype(np.int16), gap_bars * STEPS_PER_BAR,
-                                                        max_steps)
+        events, origins, lengths = _instrument_melodies(
+            np.ascontiguousarray(own["start"]),
+            np.ascontiguousarray(own["end"]),
+            own["pitch"].astype(np.int16),
+            gap_bars * STEPS_PER_BAR,
+            max_steps,
+        )
         program = int(own["program"][0])
-        melodies += [(origin, program, chunk) for origin, chunk in
-                     zip(origins.tolist(), np.split(events, np.cumsum(lengths)[:-1]))]
+        melodies += [
+            (origin, program, chunk)
+            for origin, chunk in zip(origins.tolist(), np.split(events, np.cumsum(lengths)[:-1]))
+        ]
     return melodies
 
 
@@ -121,8 +127,9 @@ def decode(indices: np.ndarray) -> list[int]:
     return np.where(i < 2, i - 2, i + MIN_PITCH - 2).tolist()
 
 
-def melody_windows(piece: Piece, slice_bars: int, programs: set[int] | None = None, gap_bars: float = 1.0,
-                   max_windows: float = np.inf) -> tuple[list[tuple[np.ndarray, int, int]], Counter]:
+def melody_windows(
+    piece: Piece, slice_bars: int, programs: set[int] | None = None, gap_bars: float = 1.0, max_windows: float = np.inf
+) -> tuple[list[tuple[np.ndarray, int, int]], Counter]:
     """Distinct windows of one piece in order of first appearance, as (class indices, start bar, program);
     counts the duplicates dropped and why no window came. Past `max_windows` windows, duplicates included, the
     piece gives none (`too_many_windows`), before they are made."""

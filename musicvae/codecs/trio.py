@@ -40,12 +40,13 @@ def _full_drums(notes: np.ndarray, total: int) -> np.ndarray | None:
         return None
     origin, track = tracks[0]
     out = np.zeros(total, np.uint16)
-    out[origin: origin + len(track)] = track[: max(total - origin, 0)]
+    out[origin : origin + len(track)] = track[: max(total - origin, 0)]
     return out
 
 
-def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2, max_windows: float = np.inf
-                 ) -> tuple[list[tuple[np.ndarray, int, tuple[int, int]]], Counter]:
+def trio_windows(
+    piece: Piece, slice_bars: int = 16, gap_bars: int = 2, max_windows: float = np.inf
+) -> tuple[list[tuple[np.ndarray, int, tuple[int, int]]], Counter]:
     """Windows of one piece as ([steps, 3] indices for melody, bass, drums, start bar, (mel, bass) programs).
     Every (melody, bass, drums) triple is tried, so many parts multiply: past `max_windows` the piece gives none
     (`too_many_windows`), before they are made."""
@@ -69,8 +70,9 @@ def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2, max_wind
     inside = starts < total_bars
     delta = np.zeros((total_bars + 1, MAX_INSTRUMENT + 1), np.int32)
     np.add.at(delta, (starts[inside], notes["instrument"][inside]), 1)
-    np.add.at(delta, (np.minimum(-(-notes["end"][inside] // STEPS_PER_BAR), total_bars), notes["instrument"][inside]),
-              -1)
+    np.add.at(
+        delta, (np.minimum(-(-notes["end"][inside] // STEPS_PER_BAR), total_bars), notes["instrument"][inside]), -1
+    )
     coverage = np.cumsum(delta, axis=0)[:-1] > 0
     encoded = {}
     for kind, encode in (("mel", _full_melody), ("bass", _full_melody), ("drums", _full_drums)):
@@ -92,18 +94,32 @@ def trio_windows(piece: Piece, slice_bars: int = 16, gap_bars: int = 2, max_wind
         # Within gap_bars of either end a part counts as present when any part of the trio is.
         cover[:gap_bars] = filled[:gap_bars, group].any()
         cover[-gap_bars:] = filled[-gap_bars:, group].any()
-        spans = np.lib.stride_tricks.sliding_window_view(cover, slice_bars).all(axis=1) if total_bars >= slice_bars \
+        spans = (
+            np.lib.stride_tricks.sliding_window_view(cover, slice_bars).all(axis=1)
+            if total_bars >= slice_bars
             else np.zeros(0, bool)
+        )
         starts[group] = np.flatnonzero(spans).tolist()
     if sum(map(len, starts.values())) > max_windows:
         return [], Counter(too_many_windows=1)
-    windows = [(np.stack([encoded[i][j * STEPS_PER_BAR:(j + slice_bars) * STEPS_PER_BAR] for i in group], axis=1)
-                .astype(np.uint16), j, (program_of[group[0]], program_of[group[1]]))
-               for group, js in starts.items() for j in js]
+    windows = [
+        (
+            np.stack([encoded[i][j * STEPS_PER_BAR : (j + slice_bars) * STEPS_PER_BAR] for i in group], axis=1).astype(
+                np.uint16
+            ),
+            j,
+            (program_of[group[0]], program_of[group[1]]),
+        )
+        for group, js in starts.items()
+        for j in js
+    ]
     return windows, Counter() if windows else Counter(no_extraction=1)
 
 
 def to_parts(tokens: np.ndarray) -> list[tuple[list[tuple[int, int, int]], int, bool]]:
     """A window's three parts as (notes, program, is_drum), with Magenta's output programs: melody 0, bass 33."""
-    return [(melody.to_notes(tokens[:, 0]), 0, False), (melody.to_notes(tokens[:, 1]), 33, False),
-            (drums.to_notes(tokens[:, 2]), 0, True)]
+    return [
+        (melody.to_notes(tokens[:, 0]), 0, False),
+        (melody.to_notes(tokens[:, 1]), 33, False),
+        (drums.to_notes(tokens[:, 2]), 0, True),
+    ]

@@ -58,8 +58,17 @@ def read_tunes(collections: list[str]) -> list[Tune]:
                 for key, value in _FIELD.findall(body):
                     fields.setdefault(key, value)
                 meter = fields.get("M", "none") or "none"
-                tunes.append(Tune(name, book.name, i, fields.get("X", ""), fields.get("T", ""),
-                                  METER_ALIASES.get(meter, meter), header + body))
+                tunes.append(
+                    Tune(
+                        name,
+                        book.name,
+                        i,
+                        fields.get("X", ""),
+                        fields.get("T", ""),
+                        METER_ALIASES.get(meter, meter),
+                        header + body,
+                    )
+                )
     return tunes
 
 
@@ -116,8 +125,7 @@ def to_midi(tune: Tune) -> bytes:
             raise ValueError("no notes")
         _unshare_time_signatures(score)
         _open_implicit_repeats(score)
-        drop = [n for n in score.recurse().notes
-                if n.duration.isGrace or isinstance(n, music21.harmony.ChordSymbol)]
+        drop = [n for n in score.recurse().notes if n.duration.isGrace or isinstance(n, music21.harmony.ChordSymbol)]
         for n in drop:
             n.activeSite.remove(n)
         return music21.midi.translate.streamToMidiFile(score).writestr()

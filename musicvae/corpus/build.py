@@ -1,8 +1,9 @@
 """The `corpus` stage: a folder of standard MIDI files shaped like a Lakh folder, plus a report.
 
 `corpus.sources` names each source: `embedded` renders the collections of the music21 wheel that `corpus.collections`
-names (its folk tunebooks, Bach's chorales, Monteverdi's madrigals), a folder or glob validates and indexes the user's own MIDI files in place. Every file is tagged with its collection (the tunebook,
-or the source's name) in index.csv and the report, and a file whose bytes came before is indexed once.
+names (its folk tunebooks, Bach's chorales, Monteverdi's madrigals), a folder or glob validates and indexes the
+user's own MIDI files in place. Every file is tagged with its collection (the tunebook, or the source's name) in
+index.csv and the report, and a file whose bytes came before is indexed once.
 
     python -m musicvae.corpus.build --params params.yaml --out data/corpus --report reports/corpus.json
 """
@@ -18,9 +19,9 @@ import re
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator
 
 import symusic
 import yaml
@@ -76,15 +77,20 @@ def build_embedded(params: dict, out: Path, workers: int) -> tuple[list[dict], d
     collections = list(params["collections"])
     unknown = sorted(set(collections) - abc.COLLECTIONS.keys() - scores.COLLECTIONS.keys())
     if unknown:
-        raise ValueError(f"corpus.collections: unknown collection(s) {unknown}; choose from "
-                         f"{sorted(abc.COLLECTIONS)} (folk tunebooks) or {sorted(scores.COLLECTIONS)} (scores)")
-    tunes = (abc.read_tunes([c for c in collections if c in abc.COLLECTIONS])
-             + scores.read_scores([c for c in collections if c in scores.COLLECTIONS]))
+        raise ValueError(
+            f"corpus.collections: unknown collection(s) {unknown}; choose from "
+            f"{sorted(abc.COLLECTIONS)} (folk tunebooks) or {sorted(scores.COLLECTIONS)} (scores)"
+        )
+    tunes = abc.read_tunes([c for c in collections if c in abc.COLLECTIONS]) + scores.read_scores(
+        [c for c in collections if c in scores.COLLECTIONS]
+    )
     in_meter = abc.select(tunes, params["meters"], None, 0)
     chosen = abc.select(tunes, params["meters"], params["max_pieces"], params["seed"])
     rows, report = render_tunes(chosen, out, workers)
-    per = {c: {"tunes": 0, "in_meter": 0, **dict.fromkeys(RENDER_COUNTS, 0), **report["collections"].get(c, {})}
-           for c in collections}
+    per = {
+        c: {"tunes": 0, "in_meter": 0, **dict.fromkeys(RENDER_COUNTS, 0), **report["collections"].get(c, {})}
+        for c in collections
+    }
     for group, key in ((tunes, "tunes"), (in_meter, "in_meter")):
         for t in group:
             per[t.collection][key] += 1
@@ -112,9 +118,20 @@ def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> tuple[list[d
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(midi)
         counts["written"] += 1
-        rows.append({"md5": md5, "path": str(path.relative_to(out)), "collection": tune.collection,
-                     "bytes": len(midi), "tracks": tracks, "notes": notes,
-                     "book": tune.book, "number": tune.number, "title": tune.title, "meter": tune.meter})
+        rows.append(
+            {
+                "md5": md5,
+                "path": str(path.relative_to(out)),
+                "collection": tune.collection,
+                "bytes": len(midi),
+                "tracks": tracks,
+                "notes": notes,
+                "book": tune.book,
+                "number": tune.number,
+                "title": tune.title,
+                "meter": tune.meter,
+            }
+        )
     return rows, {
         **{k: sum(c[k] for c in per.values()) for k in RENDER_COUNTS},
         "collections": per,
@@ -138,10 +155,25 @@ def index_folder(source: str, collection: str, workers: int) -> tuple[list[dict]
             duplicates += 1
             continue
         seen.add(md5)
-        rows.append({"md5": md5, "path": os.path.abspath(path), "collection": collection, "bytes": size,
-                     "tracks": tracks, "notes": notes, "title": Path(path).stem})
-    return rows, {"files": len(paths), "valid": len(rows) + duplicates, "duplicates": duplicates,
-                  "failed": len(failures), "failure_reasons": _reasons(failures), "failures": failures}
+        rows.append(
+            {
+                "md5": md5,
+                "path": os.path.abspath(path),
+                "collection": collection,
+                "bytes": size,
+                "tracks": tracks,
+                "notes": notes,
+                "title": Path(path).stem,
+            }
+        )
+    return rows, {
+        "files": len(paths),
+        "valid": len(rows) + duplicates,
+        "duplicates": duplicates,
+        "failed": len(failures),
+        "failure_reasons": _reasons(failures),
+        "failures": failures,
+    }
 
 
 def _reasons(failures: list[dict]) -> dict[str, int]:
@@ -167,8 +199,9 @@ def build(params: dict, out: Path, workers: int) -> dict:
     if not sources:
         raise ValueError("corpus.sources is empty: name at least one source, e.g. {folk: embedded}")
     if list(sources.values()).count(EMBEDDED) > 1:
-        raise ValueError("corpus.sources names `embedded` more than once; its tunebooks are chosen by "
-                         "corpus.collections")
+        raise ValueError(
+            "corpus.sources names `embedded` more than once; its tunebooks are chosen by corpus.collections"
+        )
     rows, seen, per_source, collections = [], set(), {}, {}
     for name, source in sources.items():
         if source == EMBEDDED:
@@ -187,9 +220,13 @@ def build(params: dict, out: Path, workers: int) -> dict:
             counts["files"] += 1
             rows.append(row)
     _write_index(out, rows)
-    return {"files": len(rows), "duplicates_across_sources": sum(c["duplicates"] for c in collections.values()),
-            "failed": sum(r["failed"] for r in per_source.values()), "collections": collections,
-            "sources": per_source}
+    return {
+        "files": len(rows),
+        "duplicates_across_sources": sum(c["duplicates"] for c in collections.values()),
+        "failed": sum(r["failed"] for r in per_source.values()),
+        "collections": collections,
+        "sources": per_source,
+    }
 
 
 def main() -> None:
@@ -197,16 +234,19 @@ def main() -> None:
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="reads its `corpus` section")
     parser.add_argument("--out", type=Path, required=True, help="corpus folder to (re)create")
     parser.add_argument("--report", type=Path, required=True, help="JSON report: counts and every failure")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes; the output does not depend on it")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes; the output does not depend on it"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     report = build(yaml.safe_load(args.params.read_text())["corpus"], args.out, args.workers)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     counts = {name: c["files"] for name, c in report["collections"].items()}
-    print(f"corpus: {report['files']} files {counts}, {report['failed']} failed in "
-          f"{time.perf_counter() - start:.1f} s -> {args.out}")
+    print(
+        f"corpus: {report['files']} files {counts}, {report['failed']} failed in "
+        f"{time.perf_counter() - start:.1f} s -> {args.out}"
+    )
 
 
 if __name__ == "__main__":

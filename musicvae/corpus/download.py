@@ -40,20 +40,44 @@ GITHUB = "https://github.com/{}/archive/{}.zip"  # a commit's archive: the same 
 # None of these publishes a checksum or a size; `--sha256` lets a user pin the archive they trust. GitHub's
 # archives of a commit hold fixed files but are not promised to be byte-identical, so none is pinned here either.
 SOURCES = {
-    "lmd-full": Source("http://hog.ee.columbia.edu/craffel/lmd/lmd_full.tar.gz", sha256=None, size=None,
-                       licence="CC BY 4.0 (Raffel, 2016)"),
-    "lmd-matched": Source("http://hog.ee.columbia.edu/craffel/lmd/lmd_matched.tar.gz", sha256=None, size=None,
-                          licence="CC BY 4.0 (Raffel, 2016)"),
+    "lmd-full": Source(
+        "http://hog.ee.columbia.edu/craffel/lmd/lmd_full.tar.gz",
+        sha256=None,
+        size=None,
+        licence="CC BY 4.0 (Raffel, 2016)",
+    ),
+    "lmd-matched": Source(
+        "http://hog.ee.columbia.edu/craffel/lmd/lmd_matched.tar.gz",
+        sha256=None,
+        size=None,
+        licence="CC BY 4.0 (Raffel, 2016)",
+    ),
     # The 909 songs' arrangement files (MELODY, BRIDGE, PIANO tracks), not the versions/ folders or annotations.
-    "pop909": Source(GITHUB.format("music-x-lab/POP909-Dataset", "d83e6edba6872a704f5d3b8b32f5cb540088dae6"),
-                     sha256=None, size=None, format="zip", keep=("POP909/[0-9][0-9][0-9]/[0-9][0-9][0-9].mid",),
-                     licence="MIT (Wang et al., ISMIR 2020)"),
+    "pop909": Source(
+        GITHUB.format("music-x-lab/POP909-Dataset", "d83e6edba6872a704f5d3b8b32f5cb540088dae6"),
+        sha256=None,
+        size=None,
+        format="zip",
+        keep=("POP909/[0-9][0-9][0-9]/[0-9][0-9][0-9].mid",),
+        licence="MIT (Wang et al., ISMIR 2020)",
+    ),
     # Melody and chords together; the MIDI/melody and MIDI/chords copies would repeat every tune.
-    "nottingham": Source(GITHUB.format("jukedeck/nottingham-dataset", "0992bb6cd864f6d4b90d6663e08c0ef53ffaa08f"),
-                         sha256=None, size=None, format="zip", keep=("MIDI/*.mid",), licence="GPL-3.0"),
-    "groove": Source("https://storage.googleapis.com/magentadata/datasets/groove/groove-v1.0.0-midionly.zip",
-                     sha256=None, size=None, format="zip", keep=("info.csv", "drummer*/**/*.mid", "LICENSE"),
-                     licence="CC BY 4.0 (Gillick et al., ICML 2019)"),
+    "nottingham": Source(
+        GITHUB.format("jukedeck/nottingham-dataset", "0992bb6cd864f6d4b90d6663e08c0ef53ffaa08f"),
+        sha256=None,
+        size=None,
+        format="zip",
+        keep=("MIDI/*.mid",),
+        licence="GPL-3.0",
+    ),
+    "groove": Source(
+        "https://storage.googleapis.com/magentadata/datasets/groove/groove-v1.0.0-midionly.zip",
+        sha256=None,
+        size=None,
+        format="zip",
+        keep=("info.csv", "drummer*/**/*.mid", "LICENSE"),
+        licence="CC BY 4.0 (Gillick et al., ICML 2019)",
+    ),
 }
 
 ATTEMPTS = 5  # per call; the .part file keeps the progress for the next call
@@ -143,9 +167,10 @@ def _fetch_once(url: str, part: Path, have: int, size: int | None) -> bool:
         if size is not None and total is not None and total != size:
             raise DownloadError(f"{url} is {total} bytes, expected {size}")
         received = start
-        with open(part, "ab" if start else "wb") as out, tqdm(
-            total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024, desc=part.name
-        ) as bar:
+        with (
+            open(part, "ab" if start else "wb") as out,
+            tqdm(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024, desc=part.name) as bar,
+        ):
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 received += len(chunk)
@@ -201,8 +226,10 @@ def _extract(archive: Path, dest: Path, format: str = "tar.gz", keep: tuple[str,
         if keep:
             kept = {p for pattern in keep for p in root.glob(pattern) if p.is_file()}
             if not kept:
-                raise DownloadError(f"{archive} holds none of the dataset's files ({', '.join(keep)}): not the "
-                                    "archive this recipe expects")
+                raise DownloadError(
+                    f"{archive} holds none of the dataset's files ({', '.join(keep)}): not the "
+                    "archive this recipe expects"
+                )
             for path in [p for p in root.rglob("*") if p.is_file() and p not in kept]:
                 path.unlink()
             for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
