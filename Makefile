@@ -40,6 +40,6 @@ $(STAMP): requirements.lock pyproject.toml
 
 # Re-pin every dependency (needs uv). The CPU wheel's metadata keeps CUDA packages out of the lock.
 lock:
-	uv pip compile pyproject.toml --extra test --extra gcp --extra docs --python-version 3.11 --find-links /opt/wheels \
+	uv pip compile pyproject.toml --all-extras --python-version 3.11 --find-links /opt/wheels \
 		--override <(echo "torch==2.13.0+cpu") --no-header --output-file requirements.lock
 	sed -i 's/^torch==2.13.0+cpu$$/torch==2.13.0/' requirements.lock

@@ -3,7 +3,7 @@ loader wait.
 
     python benchmarks/bench_train.py [--quick]
 
-1. Parameters of every experiment config against Magenta's (reference §3.4), counted on the meta device.
+1. Parameters of every experiment config against Magenta's (configs.py's CONFIG_MAP), counted on the meta device.
 2. A training step (teacher-forced forward, ELBO, backward, clip, Adam) at batch size on random tokens, ours in fp32
    and under bf16 autocast (train.precision bf16-mixed) against a naive port written here: our weights (the losses
    must agree), but the conductor and decoders stepped token by token through nn.LSTMCell stacks in Python, as
@@ -67,7 +67,7 @@ QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
 
 
 def parameter_table() -> None:
-    print("Parameters, ours against Magenta's (reference §3.4)")
+    print("Parameters, ours against Magenta's (configs.py)")
     for name in names():
         with torch.device("meta"):  # shapes only: the full-size configs would allocate gigabytes
             ours = sum(p.numel() for p in MusicVAE(load(name).model).parameters())

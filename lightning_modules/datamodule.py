@@ -25,7 +25,8 @@ from musicvae.extract import Representation
 
 @dataclass(frozen=True)
 class DataRecipe:
-    """Magenta's input pipeline around the windows (reference §1.6, §4.5), for the training split only."""
+    """Magenta's input pipeline around the windows (magenta/models/music_vae/data.py: `NoteSequenceAugmenter`,
+    `get_dataset`), for the training split only."""
 
     transpose: tuple[int, int] | None = None  # semitones, both ends included: Magenta's melody configs (-5, 5)
     # Each epoch, at most the representation's max_per_piece windows of each piece and then of each file, drawn

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
 
 from omegaconf import OmegaConf
 
@@ -20,8 +20,9 @@ from lightning_modules.representations import Mismatch
 from lightning_modules.vae_module import TrainingConfig
 from musicvae.extract import REPRESENTATIONS, Representation
 
-CONFIGS = Path(__file__).resolve().parents[1] / "experiments" / "configs"
-# Parameters of Magenta's models (../shared/docs/musicvae_reference.md §3.4, for LSTMBlockCell + Dense). PyTorch's
+CONFIGS = files("experiments") / "configs"  # package data: in the repository and in an installed wheel alike
+# Parameters of Magenta's models (magenta/models/music_vae/configs.py `CONFIG_MAP`, counted for LSTMBlockCell and
+# Dense layers as lstm_models.py builds them). PyTorch's
 # LSTMs carry two bias vectors where TF has one, so ours count slightly more.
 MAGENTA_PARAMS = {
     "cat-mel_2bar_small": 4.4e6,
@@ -52,7 +53,7 @@ class Experiment:
 
 
 def names() -> list[str]:
-    return sorted(p.stem for p in CONFIGS.glob("*.yaml"))
+    return sorted(p.name.removesuffix(".yaml") for p in CONFIGS.iterdir() if p.name.endswith(".yaml"))
 
 
 def _check_keys(raw: dict, name: str) -> None:
@@ -71,9 +72,9 @@ def load(name: str, overrides: dict | None = None) -> Experiment:
     """The named config, with `overrides` (same layout, any subset of keys) merged over it, for its representation's
     built-in settings (`cut_as` adapts it to the shards')."""
     path = CONFIGS / f"{name}.yaml"
-    if not path.exists():
+    if not path.is_file():
         raise ValueError(f"no experiment config {name!r}; choose from {', '.join(names())}")
-    raw = OmegaConf.to_container(OmegaConf.merge(OmegaConf.load(path), OmegaConf.create(overrides or {})))
+    raw = OmegaConf.to_container(OmegaConf.merge(OmegaConf.create(path.read_text()), OmegaConf.create(overrides or {})))
     _check_keys(raw, name)
     rep = REPRESENTATIONS[raw["representation"]]
     sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import mlflow
 import torch
 
 from lightning_modules.checkpoint import OldCheckpoint, load_model
@@ -34,6 +33,8 @@ def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: s
                 "train one with `dvc repro` (or `make run`), which writes models/best.ckpt",
             )
         return checkpoint
+    import mlflow  # the [train] extra's: only a run id needs the store
+
     client = mlflow.MlflowClient(tracking_uri)
     try:
         client.get_run(run_id)

@@ -16,7 +16,8 @@ from musicvae.extract import Representation
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Hyperparameters named as in Magenta (reference §4.2-4.4)."""
+    """Hyperparameters named as in Magenta (magenta/models/music_vae: base_model.py `get_default_hparams`,
+    configs.py `CONFIG_MAP`)."""
 
     learning_rate: float = 1e-3
     min_learning_rate: float = 1e-5

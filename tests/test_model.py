@@ -10,7 +10,7 @@ from lightning_modules.components.musicvae import ModelConfig, MusicVAE, encoder
 from lightning_modules.experiment import MAGENTA_PARAMS, load, names
 
 
-# Parameter counts of Magenta's configs (reference §3.4), within PyTorch's second LSTM bias vector.
+# Parameter counts of Magenta's configs (magenta/models/music_vae/configs.py), within PyTorch's second LSTM bias vector.
 def tokens_for(config: ModelConfig, batch: int = 3, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.stack([torch.randint(0, n, (batch, config.steps), generator=g) for n in config.classes], -1)

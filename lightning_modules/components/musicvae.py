@@ -2,7 +2,8 @@
 hierarchical ("conductor") LSTM decoder. Tokens are class indices [batch, steps, parts]; parts is 1 for melodies and
 drums, 3 for trios (melody, bass, drums).
 
-Magenta's details kept (see ../shared/docs/musicvae_reference.md §3): sigma = softplus(Dense), both heads
+Magenta's details kept (magenta/models/music_vae: base_model.py `MusicVAE.encode`, lstm_models.py
+`BidirectionalLstmEncoder`, `BaseLstmDecoder`, `HierarchicalLstmDecoder`): sigma = softplus(Dense), both heads
 initialised N(0, 1e-3); z (or a bar's conductor embedding) sets every layer's (h, c) through tanh(Dense) and is
 concatenated to the decoder input at every step; the first input is zeros; a bar starts from the previous bar's last
 token; the conductor reads a size-1 zero input. PyTorch's LSTM has no run-time forget bias, so the forget-gate

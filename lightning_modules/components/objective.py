@@ -1,4 +1,5 @@
-"""MusicVAE's objective and schedules, named as in the paper and Magenta (reference §4)."""
+"""MusicVAE's objective and schedules, named as in the paper and Magenta (magenta/models/music_vae: base_model.py
+`MusicVAE._compute_model_loss` and `MusicVAE.train`, lstm_utils.py `get_sampling_probability`)."""
 
 from __future__ import annotations
 
