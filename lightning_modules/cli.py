@@ -1,6 +1,6 @@
-"""The `musicvae` command: the core's commands (corpus, explain, report) and the trained model's (sample, interpolate,
-attribute, encode, reconstruct). Model commands take `--checkpoint PATH` or `--run-id ID` (the best checkpoint
-logged to that MLflow run); by default `models/best.ckpt` of the `dvc repro` in the current folder.
+"""The trained model's commands (sample, interpolate, attribute, encode, reconstruct), a sub-app of the `musicvae`
+command (musicvae_cli). They take `--checkpoint PATH` or `--run-id ID` (the best checkpoint logged to that MLflow
+run); by default `models/best.ckpt` of the `dvc repro` in the current folder.
 
 torch, MLflow and the model load inside the commands, after the user's input is checked (so the imports come in the
 middle of them): `musicvae --help` and a mistyped path answer at once, not after seconds of imports."""
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from musicvae.cli import app, guarded
+from lightning_modules.model_options import Checkpoint, RunId, TrackingUri, chosen_model
+from musicvae.cli import guarded
 from musicvae.reasons import UsageError
 
 if TYPE_CHECKING:
@@ -20,12 +21,7 @@ if TYPE_CHECKING:
 
     from musicvae.extract import Window
 
-DEFAULT_CHECKPOINT = Path("models/best.ckpt")
-
 MidiFile = typer.Argument(..., metavar="FILE", help="A MIDI file.")
-Checkpoint = typer.Option(None, "--checkpoint", metavar="FILE", help="A checkpoint file (default: models/best.ckpt).")
-RunId = typer.Option(None, "--run-id", help="An MLflow run whose checkpoints/best.ckpt artifact to use.")
-TrackingUri = typer.Option(None, "--tracking-uri", help="MLflow store of --run-id (default: ./mlflow.db).")
 Seed = typer.Option(0, help="Seed of every random draw, so that a command repeats exactly.")
 Temperature = typer.Option(
     "greedy",
@@ -40,6 +36,8 @@ WindowOpt = typer.Option(
     help="Which window of the file, when it has several (`musicvae explain FILE` lists them).",
 )
 
+
+app = typer.Typer()
 
 FAR_AMOUNT = 10.0  # past this an attribute vector carries z far from any code the encoder produced
 
@@ -59,28 +57,6 @@ def _temperature(given: str) -> float | str:
     if warning := noise_warning(chosen):
         typer.echo(f"warning: --temperature {given}: {warning}", err=True)
     return chosen
-
-
-def _model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
-    import torch
-
-    from lightning_modules import generation, store
-    from musicvae import learning
-
-    torch.set_num_threads(generation.REQUEST_THREADS)
-    if checkpoint is None and run_id is None:
-        checkpoint = DEFAULT_CHECKPOINT
-    path = generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri))
-    model = generation.load(path)
-    record = getattr(model, "learning", None)
-    if record and record["verdict"] != "learning":
-        typer.echo(
-            f"warning: {path} was {record['verdict']} when last validated (step {record['step']}: accuracy "
-            f"{record['accuracy']:.3f} against {record['majority_accuracy']:.3f} for the majority class, "
-            f"{record['active_units']} active units): {learning.explain(record['verdict'])}",
-            err=True,
-        )
-    return model
 
 
 def _window(model, path: Path, index: int | None) -> Window:
@@ -157,7 +133,7 @@ def sample(
         import torch
         from rich.progress import track
 
-        model = _model(checkpoint, run_id, tracking_uri)
+        model = chosen_model(checkpoint, run_id, tracking_uri)
         torch.manual_seed(seed)
         written = [
             _write(out / f"sample_{i:02d}.mid", model, model.sample(1, chosen_temperature)[0])
@@ -201,7 +177,7 @@ def interpolate(
         from lightning_modules import generation
         from musicvae.latent import interpolation_path
 
-        model = _model(checkpoint, run_id, tracking_uri)
+        model = chosen_model(checkpoint, run_id, tracking_uri)
         chosen = list(window or []) + [None, None]
         start, end = _window(model, a, chosen[0]), _window(model, b, chosen[1])
         torch.manual_seed(seed)
@@ -264,7 +240,7 @@ def attribute(
             raise UsageError(
                 found_at, f"no vector {vector!r}", "unknown_vector", f"choose from {', '.join(sorted(found))}"
             )
-        model = _model(checkpoint, run_id, tracking_uri)
+        model = chosen_model(checkpoint, run_id, tracking_uri)
         if made_for != generation.latent_space(model):
             raise UsageError(
                 found_at,
@@ -307,7 +283,7 @@ def encode(
 
         from lightning_modules import generation
 
-        model = _model(checkpoint, run_id, tracking_uri)
+        model = chosen_model(checkpoint, run_id, tracking_uri)
         listing = windows.of_file(path, model.representation)
         torch.manual_seed(seed)
         z, mu, sigma = generation.encode(model, torch.cat([_tokens(w) for w in listing.windows]))
@@ -355,7 +331,7 @@ def reconstruct(
 
         from lightning_modules import generation
 
-        model = _model(checkpoint, run_id, tracking_uri)
+        model = chosen_model(checkpoint, run_id, tracking_uri)
         source = _window(model, path, window)
         torch.manual_seed(seed)
         mu = generation.encode(model, _tokens(source))[1]
@@ -363,33 +339,3 @@ def reconstruct(
         _not_silent([_write(out, model, decoded, source.qpm, source.programs)], out)
 
     guarded(work)
-
-
-@app.command()
-def studio(
-    shards: Path = typer.Option(Path("data/shards"), metavar="FOLDER", help="Shards whose test split to offer."),
-    vectors: Path = typer.Option(
-        Path("reports/evaluate/attribute_vectors.safetensors"),
-        metavar="FILE",
-        help="Attribute vectors of the evaluate stage.",
-    ),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback: this machine only)."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    checkpoint: Path = Checkpoint,
-    run_id: str = RunId,
-    tracking_uri: str = TrackingUri,
-):
-    """A local web page to explore the model: interpolate, move attributes, sample, listen, download MIDI."""
-
-    def work():
-        from studio.serve import serve, studio_app
-
-        serve(studio_app(_model(checkpoint, run_id, tracking_uri), shards, vectors), host, port)
-
-    guarded(work)
-
-
-from lightning_modules.magentajs import cli as _magentajs  # noqa: E402, F401  (its commands: export, import magentajs)
-
-if __name__ == "__main__":
-    app()

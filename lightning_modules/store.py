@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 from filelock import FileLock
 
 SQLITE = "sqlite:///"
@@ -35,6 +34,8 @@ def open_store(uri: str, experiment: str) -> None:
     """Creates a SQLite store and its `experiment` under a file lock: two runs starting together on a new store
     (`dvc queue start -j 2`) would otherwise race MLflow's schema migrations ("duplicate column"), then the
     experiment's creation (MLFlowLogger looks it up and creates it, and the second creation fails)."""
+    import mlflow  # the [train] extra's: the commands on a trained model read only tracking_uri
+
     db = _database(uri)
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,10 @@ from safetensors.torch import save_file
 from typer.testing import CliRunner
 
 from lightning_modules import generation
-from lightning_modules.cli import app
 from lightning_modules.components.musicvae import encoder_inputs
 from musicvae import windows
 from musicvae.extract import REPRESENTATIONS, extract
+from musicvae_cli import app
 
 
 @pytest.fixture(scope="module")

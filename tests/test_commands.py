@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lightning_modules.cli import app
 from musicvae import windows
 from musicvae.extract import FAILURES, REPRESENTATIONS, extract
 from musicvae.midi import REASONS
 from musicvae.reasons import FIXES, WORDS
+from musicvae_cli import app
 from tests.midi_files import make_midi
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def assert_user_error(result, subject, code):
 
 def test_help_imports_neither_torch_nor_mlflow():
     code = (
-        "import sys\nfrom typer.testing import CliRunner\nfrom lightning_modules.cli import app\n"
+        "import sys\nfrom typer.testing import CliRunner\nfrom musicvae_cli import app\n"
         f"for args in [['--help'], *[[c, '--help'] for c in {COMMANDS!r}]]:\n"
         "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
         "print(sorted(m for m in ('torch', 'lightning', 'mlflow', 'apache_beam', 'numpy') if m in sys.modules))"

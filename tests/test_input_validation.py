@@ -10,11 +10,11 @@ from safetensors.torch import save_file
 from typer.testing import CliRunner
 
 from lightning_modules import evaluate, generation
-from lightning_modules.cli import app
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.experiment import load
 from musicvae.extract import REPRESENTATIONS, extract
 from musicvae.temperature import GREEDY, check_temperature
+from musicvae_cli import app
 from tests.beam_runs import PARAMS
 
 

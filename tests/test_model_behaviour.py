@@ -18,13 +18,13 @@ from typer.testing import CliRunner
 
 from lightning_modules import evaluate, generation
 from lightning_modules.attribute_effects import VECTORS, attribute_effects
-from lightning_modules.cli import app
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import read_tokens
 from musicvae import windows
 from musicvae.attributes import FIRST_PITCH_TOKEN, note_density
 from musicvae.latent import apply_attribute, attribute_vector, interpolation_path
 from musicvae.temperature import GREEDY
+from musicvae_cli import app
 
 EVAL = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["eval"]
 COLLAPSED = ("baseline", "cut off from z", "at initialisation")

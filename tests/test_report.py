@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lightning_modules import evaluate
-from lightning_modules.cli import app
 from musicvae.report import STOPPED_BY, WIDTH
+from musicvae_cli import app
 from tests.test_evaluate import _params
 
 FILES = ("metrics.json", "train.json", "preprocess.json")

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from lightning_modules.cli import Checkpoint, RunId, TrackingUri
-from musicvae.cli import app, guarded
+from lightning_modules.model_options import Checkpoint, RunId, TrackingUri, chosen_model
+from musicvae.cli import guarded
 from musicvae.reasons import UsageError
 
 export_app = typer.Typer(help="Write a trained model in another program's format.", no_args_is_help=True)
 import_app = typer.Typer(help="Read another program's model into a checkpoint of this project.", no_args_is_help=True)
+app = typer.Typer()  # a sub-app of the `musicvae` command (musicvae_cli)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 
@@ -42,11 +43,10 @@ def export_magentajs(
                 "not_empty",
                 "choose a new folder: shards of an older export would be left beside the new ones",
             )
-        from lightning_modules.cli import _model
         from lightning_modules.magentajs.convert import export
         from lightning_modules.magentajs.spec import Unsupported
 
-        model = _model(checkpoint, run_id, tracking_uri)
+        model = chosen_model(checkpoint, run_id, tracking_uri)
         try:
             export(model, out, quantize)
         except Unsupported as e:

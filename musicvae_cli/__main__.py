@@ -1,0 +1,3 @@
+from musicvae_cli import app
+
+app()
