@@ -3,7 +3,7 @@ tensors and plain containers, and the model is rebuilt from the config saved bes
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -26,14 +26,22 @@ def hyperparameters(config: ModelConfig, training, representation: Representatio
     return {"model": asdict(config), "training": asdict(training), "representation": asdict(representation)}
 
 
-def load_model(path: str | Path, map_location: str = "cpu") -> MusicVAE:
+@dataclass(frozen=True)
+class LoadedModel:
+    """A trained model as its checkpoint gives it: the network, in eval mode, and what it records beside the weights."""
+
+    model: MusicVAE
+    representation: Representation  # how its training windows were cut: every command cuts a file the same way
+    learning: dict | None = None  # the learning monitor's last verdict, when training recorded one
+    global_step: int | None = None  # the training steps done, which `musicvae studio` shows
+
+
+def load_model(path: str | Path, map_location: str = "cpu") -> LoadedModel:
     checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     saved = checkpoint["hyper_parameters"]
     if "representation" not in saved:
         raise OldCheckpoint("made by an older version, it does not record how its training windows were cut")
     model = MusicVAE(ModelConfig(**_tuples(saved["model"])))
     model.load_state_dict({k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items()})
-    model.representation = Representation(**_tuples(saved["representation"]))
-    model.learning = checkpoint.get("learning")  # the learning monitor's last verdict, when training recorded one
-    model.global_step = checkpoint.get("global_step")  # the training steps done, which `musicvae studio` shows
-    return model.eval()
+    representation = Representation(**_tuples(saved["representation"]))
+    return LoadedModel(model.eval(), representation, checkpoint.get("learning"), checkpoint.get("global_step"))

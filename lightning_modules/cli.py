@@ -19,7 +19,7 @@ from musicvae.reasons import UsageError
 if TYPE_CHECKING:
     import torch
 
-    from musicvae.extract import Window
+    from musicvae.extract import Representation, Window
 
 MidiFile = typer.Argument(..., metavar="FILE", help="A MIDI file.")
 Seed = typer.Option(0, help="Seed of every random draw, so that a command repeats exactly.")
@@ -59,11 +59,11 @@ def _temperature(given: str) -> float | str:
     return chosen
 
 
-def _window(model, path: Path, index: int | None) -> Window:
+def _window(rep: Representation, path: Path, index: int | None) -> Window:
     """The chosen window of a file; with several and no choice, or a wrong one, the listing and how to choose."""
     from musicvae import windows
 
-    listing = windows.of_file(path, model.representation)
+    listing = windows.of_file(path, rep)
     count = len(listing.windows)
     if index is None and count == 1:
         return listing.windows[0]
@@ -133,7 +133,8 @@ def sample(
         import torch
         from rich.progress import track
 
-        model = chosen_model(checkpoint, run_id, tracking_uri)
+        loaded = chosen_model(checkpoint, run_id, tracking_uri)
+        model = loaded.model
         torch.manual_seed(seed)
         written = [
             _write(out / f"sample_{i:02d}.mid", model, model.sample(1, chosen_temperature)[0])
@@ -177,9 +178,10 @@ def interpolate(
         from lightning_modules import generation
         from musicvae.latent import interpolation_path
 
-        model = chosen_model(checkpoint, run_id, tracking_uri)
+        loaded = chosen_model(checkpoint, run_id, tracking_uri)
+        model = loaded.model
         chosen = list(window or []) + [None, None]
-        start, end = _window(model, a, chosen[0]), _window(model, b, chosen[1])
+        start, end = _window(loaded.representation, a, chosen[0]), _window(loaded.representation, b, chosen[1])
         torch.manual_seed(seed)
         mu = [generation.encode(model, _tokens(w))[1][0] for w in (start, end)]
         points = track(interpolation_path(*mu, steps), description="interpolating")
@@ -240,7 +242,8 @@ def attribute(
             raise UsageError(
                 found_at, f"no vector {vector!r}", "unknown_vector", f"choose from {', '.join(sorted(found))}"
             )
-        model = chosen_model(checkpoint, run_id, tracking_uri)
+        loaded = chosen_model(checkpoint, run_id, tracking_uri)
+        model = loaded.model
         if made_for != generation.latent_space(model):
             raise UsageError(
                 found_at,
@@ -248,7 +251,7 @@ def attribute(
                 "foreign_vectors",
                 "use the vectors the evaluate stage wrote for this model (`dvc repro evaluate`)",
             )
-        source = _window(model, path, window)
+        source = _window(loaded.representation, path, window)
         mu = generation.encode(model, _tokens(source))[1]
         z = apply_attribute(mu, found[vector], amount)
         if abs(amount) > FAR_AMOUNT:  # the prior puts codes within a few vector lengths of each other
@@ -283,8 +286,9 @@ def encode(
 
         from lightning_modules import generation
 
-        model = chosen_model(checkpoint, run_id, tracking_uri)
-        listing = windows.of_file(path, model.representation)
+        loaded = chosen_model(checkpoint, run_id, tracking_uri)
+        model = loaded.model
+        listing = windows.of_file(path, loaded.representation)
         torch.manual_seed(seed)
         z, mu, sigma = generation.encode(model, torch.cat([_tokens(w) for w in listing.windows]))
         if out is None:
@@ -331,8 +335,9 @@ def reconstruct(
 
         from lightning_modules import generation
 
-        model = chosen_model(checkpoint, run_id, tracking_uri)
-        source = _window(model, path, window)
+        loaded = chosen_model(checkpoint, run_id, tracking_uri)
+        model = loaded.model
+        source = _window(loaded.representation, path, window)
         torch.manual_seed(seed)
         mu = generation.encode(model, _tokens(source))[1]
         decoded = generation.decode(model, mu, chosen_temperature)[0]

@@ -275,16 +275,15 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"evaluate: eval.{key}: {e}") from None
     best = args.model / "best.ckpt"
     checkpoint = best if best.exists() else args.model / "last.ckpt"
-    model = generation.load(checkpoint)
-    folder = args.shards / model.representation.name
+    loaded = generation.load(checkpoint)
+    model, rep = loaded.model, loaded.representation
+    folder = args.shards / rep.name
     try:
-        representations.check_same(
-            model.representation, str(checkpoint), representations.of_shards(folder), str(folder)
-        )
+        representations.check_same(rep, str(checkpoint), representations.of_shards(folder), str(folder))
     except representations.Mismatch as e:
         raise SystemExit(f"evaluate: {e}; rerun `dvc repro` so that the model trains on these shards") from None
     try:  # before the long work: a set that matches nothing is a mistyped path
-        sets = load_external(settings["external"], model.representation, workers=os.cpu_count() or 1)
+        sets = load_external(settings["external"], rep, workers=os.cpu_count() or 1)
     except ValueError as e:
         raise SystemExit(f"evaluate: {e}") from None
     start = time.perf_counter()

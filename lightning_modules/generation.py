@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from lightning_modules.checkpoint import OldCheckpoint, load_model
+from lightning_modules.checkpoint import LoadedModel, OldCheckpoint, load_model
 from lightning_modules.components.musicvae import MusicVAE
 from musicvae.reasons import UsageError
 
@@ -56,7 +56,7 @@ def checkpoint_path(checkpoint: Path | None, run_id: str | None, tracking_uri: s
         ) from None
 
 
-def load(checkpoint: Path) -> MusicVAE:
+def load(checkpoint: Path) -> LoadedModel:
     try:
         return load_model(checkpoint)
     except OldCheckpoint as e:

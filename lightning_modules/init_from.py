@@ -26,19 +26,19 @@ def start_from(path: str | Path, experiment: Experiment) -> tuple[Experiment, di
     if inside := refusal(path, "the checkpoint"):  # DVC has deleted it already, or will at the next run
         raise Unusable(f"train.init_from {path}: {inside[0]}; {inside[1]}")
     try:
-        model = load_model(path)
+        loaded = load_model(path)
     except (OSError, OldCheckpoint, KeyError, RuntimeError) as e:
         raise Unusable(f"train.init_from {path}: cannot be loaded ({e})") from None
     rep = experiment.representation
-    if (model.representation.name, model.representation.kind) != (rep.name, rep.kind):
+    if (loaded.representation.name, loaded.representation.kind) != (rep.name, rep.kind):
         raise Unusable(
-            f"train.init_from {path}: its model is for {model.representation.name} windows, the shards "
+            f"train.init_from {path}: its model is for {loaded.representation.name} windows, the shards "
             f"hold {rep.name}; choose a checkpoint of the representation model.config trains"
         )
     # the shards decide the windows' length, as for any training (experiment.cut_as)
-    config = dataclasses.replace(model.config, classes=experiment.model.classes, steps=experiment.model.steps)
+    config = dataclasses.replace(loaded.model.config, classes=experiment.model.classes, steps=experiment.model.steps)
     return (
         dataclasses.replace(experiment, model=config),
-        model.state_dict(),
+        loaded.model.state_dict(),
         hashlib.sha256(path.read_bytes()).hexdigest(),
     )

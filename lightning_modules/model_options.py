@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from lightning_modules.checkpoint import LoadedModel
+
 DEFAULT_CHECKPOINT = Path("models/best.ckpt")
 
 Checkpoint = typer.Option(None, "--checkpoint", metavar="FILE", help="A checkpoint file (default: models/best.ckpt).")
@@ -14,7 +16,7 @@ RunId = typer.Option(None, "--run-id", help="An MLflow run whose checkpoints/bes
 TrackingUri = typer.Option(None, "--tracking-uri", help="MLflow store of --run-id (default: ./mlflow.db).")
 
 
-def chosen_model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None):
+def chosen_model(checkpoint: Path | None, run_id: str | None, tracking_uri: str | None) -> LoadedModel:
     import torch
 
     from lightning_modules import generation, store
@@ -24,8 +26,8 @@ def chosen_model(checkpoint: Path | None, run_id: str | None, tracking_uri: str 
     if checkpoint is None and run_id is None:
         checkpoint = DEFAULT_CHECKPOINT
     path = generation.checkpoint_path(checkpoint, run_id, store.tracking_uri(tracking_uri))
-    model = generation.load(path)
-    record = getattr(model, "learning", None)
+    loaded = generation.load(path)
+    record = loaded.learning
     if record and record["verdict"] != "learning":
         typer.echo(
             f"warning: {path} was {record['verdict']} when last validated (step {record['step']}: accuracy "
@@ -33,4 +35,4 @@ def chosen_model(checkpoint: Path | None, run_id: str | None, tracking_uri: str 
             f"{record['active_units']} active units): {learning.explain(record['verdict'])}",
             err=True,
         )
-    return model
+    return loaded

@@ -97,7 +97,7 @@ def create_app(engine: Engine, test_split: inputs.ShardTestSplit, max_bytes: int
     def synth() -> FileResponse:  # the Web Audio synth the evaluate stage's listening page plays with too
         return FileResponse(listening.SYNTH, media_type="text/javascript")
 
-    rep = engine.model.representation
+    rep = engine.representation
 
     @app.middleware("http")
     async def revalidate(request: Request, call_next):

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from lightning_modules import generation
-from lightning_modules.components.musicvae import MusicVAE
+from lightning_modules.checkpoint import LoadedModel
 from musicvae import export, learning
 from musicvae.attributes import ATTRIBUTES
 from musicvae.latent import apply_attribute, interpolation_path
@@ -28,11 +28,11 @@ class BadRequest(ValueError):
 
 
 class Engine:
-    def __init__(self, model: MusicVAE, vectors: dict[str, torch.Tensor] | None = None, vectors_missing: str = ""):
+    def __init__(self, loaded: LoadedModel, vectors: dict[str, torch.Tensor] | None = None, vectors_missing: str = ""):
         """vectors: the evaluate stage's attribute vectors for this model; vectors_missing: why there are none."""
-        self.model = model
-        self.config = model.config
-        drums = model.config.kind == "drums"  # the paper's attributes are melodic
+        self.loaded, self.model, self.representation = loaded, loaded.model, loaded.representation
+        self.config = loaded.model.config
+        drums = self.config.kind == "drums"  # the paper's attributes are melodic
         self.vectors = {} if drums else vectors or {}
         self.vectors_missing = "drum patterns have no melodic attributes" if drums else vectors_missing
         self._lock = threading.Lock()
@@ -40,14 +40,14 @@ class Engine:
     # --- what the page shows about the model ---------------------------------------------------------------------
 
     def about(self) -> dict:
-        record = getattr(self.model, "learning", None)
+        record = self.loaded.learning
         verdict = record["verdict"] if record else None
         return {
-            "representation": self.model.representation.name,
+            "representation": self.representation.name,
             "kind": self.config.kind,
             "config": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.config).items()},
             "parameters": sum(p.numel() for p in self.model.parameters()),
-            "training_steps": getattr(self.model, "global_step", None),
+            "training_steps": self.loaded.global_step,
             "learning": record,
             "verdict": verdict,
             "verdict_words": learning.explain(verdict)
@@ -70,7 +70,7 @@ class Engine:
         want = (self.config.steps, len(self.config.classes))
         if array.shape != want:
             raise BadRequest(
-                f"a sequence of shape {list(array.shape)}, but this {self.model.representation.name} "
+                f"a sequence of shape {list(array.shape)}, but this {self.representation.name} "
                 f"model reads {want[0]} steps of {want[1]} part(s)"
             )
         if (array < 0).any() or (array >= np.asarray(self.config.classes)).any():

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from lightning_modules import generation
+from lightning_modules.checkpoint import LoadedModel
 from lightning_modules.components.musicvae import MusicVAE
 from studio import inputs
 from studio.app import create_app
@@ -31,10 +32,10 @@ def vectors_for(model: MusicVAE, path: Path) -> tuple[dict[str, torch.Tensor], s
     return found, ""
 
 
-def studio_app(model: MusicVAE, shards: Path, vectors: Path):
-    found, why_none = vectors_for(model, vectors)
-    engine = Engine(model, found, why_none)
-    return create_app(engine, inputs.ShardTestSplit(shards, model.representation, "this model"))
+def studio_app(loaded: LoadedModel, shards: Path, vectors: Path):
+    found, why_none = vectors_for(loaded.model, vectors)
+    engine = Engine(loaded, found, why_none)
+    return create_app(engine, inputs.ShardTestSplit(shards, loaded.representation, "this model"))
 
 
 def serve(app, host: str, port: int) -> None:

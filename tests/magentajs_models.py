@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lightning_modules.checkpoint import LoadedModel
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
 from musicvae.codecs import drums, melody
 from musicvae.extract import REPRESENTATIONS
@@ -26,7 +27,7 @@ WEIGHT_STD = 0.5  # far above Magenta's N(0, 1e-3) heads: mu and the greedy note
 OUTPUT_STD = 2.0  # logits that differ from step to step, so that greedy decoding does not settle on one class
 
 
-def random_model(kind: str, seed: int = 0) -> MusicVAE:
+def random_model(kind: str, seed: int = 0) -> LoadedModel:
     name, hierarchical = KINDS[kind]
     rep = REPRESENTATIONS[name]
     config = ModelConfig(
@@ -44,8 +45,7 @@ def random_model(kind: str, seed: int = 0) -> MusicVAE:
     with torch.no_grad():
         for key, p in model.named_parameters():
             p.normal_(0, OUTPUT_STD if ".output." in key else WEIGHT_STD)
-    model.representation = rep
-    return model.eval()
+    return LoadedModel(model.eval(), rep)
 
 
 def _melody_notes(rng: np.random.Generator, steps: int, low: int, high: int) -> list[tuple[int, int, int]]:

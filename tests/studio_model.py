@@ -15,8 +15,8 @@ def with_vectors(models: Path, shards: Path, root: Path) -> dict:
     from lightning_modules.datamodule import read_tokens
 
     checkpoint = models / "best.ckpt"
-    model = generation.load(checkpoint)
-    folder = shards / model.representation.name
+    loaded = generation.load(checkpoint)
+    model, folder = loaded.model, shards / loaded.representation.name
     test = read_tokens(folder, "test")
     settings = yaml.safe_load(PARAMS.read_text())["eval"]
     attribute_effects(

@@ -100,7 +100,7 @@ def test_encode_saves_the_posterior_of_every_window_numbered_as_explain_lists_th
     assert result.exit_code == 0, result.output
     saved = np.load(tmp_path / "z.npz")
     listing = windows.of_file(files[0], REPRESENTATIONS["mel_16bar"])
-    model = generation.load(trained["models"] / "best.ckpt")
+    model = generation.load(trained["models"] / "best.ckpt").model
     tokens = torch.stack([torch.from_numpy(w.tokens.astype(np.int64)).view(-1, 1) for w in listing.windows])
     with torch.no_grad():  # the model's own encoder on every window at once, not the command's generation.encode
         mu, sigma = model.encoder(encoder_inputs(tokens, model.config))
@@ -130,7 +130,7 @@ def test_model_commands_list_the_windows_explain_lists(trained, shared_midi, tmp
 def test_attribute_names_the_vectors_it_has_when_asked_for_another(trained, files, tmp_path):
     """What a vector does to the music needs a model that has learned: tests/test_model_behaviour.py."""
     checkpoint = trained["models"] / "best.ckpt"
-    model = generation.load(checkpoint)
+    model = generation.load(checkpoint).model
     save_file(
         {"note_density": torch.zeros(model.config.z_size)},
         tmp_path / "vectors.safetensors",

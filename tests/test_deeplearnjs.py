@@ -33,8 +33,8 @@ def test_the_older_layout_imports_as_the_same_model(tmp_path):
         result = run("import", "magentajs", tmp_path / layout, "--out", tmp_path / f"{layout}.ckpt")
         assert result.exit_code == 0, result.output
     ours, older = load_model(tmp_path / "tfjs.ckpt"), load_model(tmp_path / "deeplearnjs.ckpt")
-    assert ours.config == older.config and ours.representation == older.representation
-    assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), older.state_dict().values()))
+    assert ours.model.config == older.model.config and ours.representation == older.representation
+    assert all(torch.equal(a, b) for a, b in zip(ours.model.state_dict().values(), older.model.state_dict().values()))
 
 
 def test_a_partial_copy_names_the_missing_file(tmp_path):

@@ -152,7 +152,7 @@ def test_the_installed_command_finds_the_stage_outputs_by_default(repo):
 
     run("sample", "--n", 2, "--out", "samples")
     assert len(list((repo / "samples").glob("*.mid"))) == 2
-    z_size = generation.load(repo / "models/best.ckpt").config.z_size
+    z_size = generation.load(repo / "models/best.ckpt").model.config.z_size
     (line,) = run("encode", window).splitlines()  # mu of the window's one 16-bar melody, printed
     assert line.startswith("piece ") and len(line.split(":")[1].split()) == z_size
     # Without its vectors, reports/evaluate/attribute_vectors.safetensors, the command fails [no_vectors]. What the

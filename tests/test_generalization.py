@@ -55,7 +55,7 @@ def test_external_windows_are_the_extractors_windows_of_each_file(handmade):
 
 
 def test_the_bound_is_near_one_for_a_memorising_model_and_near_the_baseline_at_init(learned):
-    model = generation.load(learned["learned"] / "best.ckpt")
+    model = generation.load(learned["learned"] / "best.ckpt").model
     windows = read_tokens(learned["shards"], "train")[:32]
     memorised = decoder_bound(model, windows, steps=150)
     assert memorised["greedy_accuracy"] > 0.9 and memorised["greedy_pitch_at_onset"] > 0.8

@@ -22,9 +22,9 @@ from tests.training_settings import PARAMS, settings
 def _imported(kind: str, tmp_path) -> tuple:
     folder, checkpoint = tmp_path / kind.replace(" ", "_"), tmp_path / f"{kind.replace(' ', '_')}.ckpt"
     export(random_model(kind), folder)
-    model, _ = load_magentajs(str(folder))
-    write_checkpoint(model, checkpoint, str(folder))
-    return model, checkpoint
+    loaded, _ = load_magentajs(str(folder))
+    write_checkpoint(loaded, checkpoint, str(folder))
+    return loaded.model, checkpoint
 
 
 def test_training_starts_from_an_imported_checkpoint(shards, tmp_path):
@@ -32,7 +32,7 @@ def test_training_starts_from_an_imported_checkpoint(shards, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     chosen = settings(max_steps=2, val_every_n_steps=2, init_from=str(checkpoint))
     record = train(load("cat-mel_2bar_small-tf-cpu"), chosen, shards, tmp_path / "models", uri)
-    trained = load_model(tmp_path / "models" / "last.ckpt")
+    trained = load_model(tmp_path / "models" / "last.ckpt").model
     assert trained.config == imported.config  # the checkpoint's architecture (z 8), not the config's (z 128)
     # two Adam steps at lr 3e-3 move each weight by at most ~6e-3; the imported weights are N(0, 0.5)
     moved = max(
@@ -67,9 +67,10 @@ def test_a_checkpoint_of_another_representation_is_refused(shards, tmp_path):
 def test_the_evaluate_stage_takes_an_imported_checkpoint(shards, tmp_path):
     """As the stage does: load, check the windows against the shards' manifest, evaluate on the test split."""
     _, checkpoint = _imported("mel_2bar flat", tmp_path)
-    model = generation.load(checkpoint)
+    loaded = generation.load(checkpoint)
+    model = loaded.model
     folder = shards / "mel_2bar"
-    representations.check_same(model.representation, str(checkpoint), representations.of_shards(folder), str(folder))
+    representations.check_same(loaded.representation, str(checkpoint), representations.of_shards(folder), str(folder))
     settings = yaml.safe_load(PARAMS.read_text())["eval"] | {
         "max_examples": 12,
         "draws": 2,

@@ -70,7 +70,7 @@ def test_the_evaluate_stage_refuses_a_bad_temperature_by_its_param(key, tmp_path
 
 def test_attribute_vectors_of_another_model_are_refused(trained, tune, tmp_path):
     checkpoint = trained["models"] / "best.ckpt"
-    model = generation.load(checkpoint)
+    model = generation.load(checkpoint).model
     other = MusicVAE(model.config)  # the same z size: the old check could not tell
     vector = {"note_density": torch.ones(model.config.z_size)}
     common = ["--vector", "note_density", "--window", 0, "--checkpoint", checkpoint]

@@ -15,8 +15,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from lightning_modules.checkpoint import load_model
-from lightning_modules.cli import app
+from lightning_modules.checkpoint import LoadedModel, load_model
 from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
 from lightning_modules.experiment import load
 from lightning_modules.experiment import names as config_names
@@ -24,6 +23,7 @@ from lightning_modules.magentajs import manifest
 from lightning_modules.magentajs.convert import export, write_checkpoint
 from lightning_modules.magentajs.spec import Unsupported, config_json
 from lightning_modules.magentajs.variables import names, to_tf
+from musicvae_cli import app
 from tests.magentajs_models import KINDS, inputs, notes_of, random_model, served
 from tests.system import missing
 
@@ -78,9 +78,10 @@ def z_of(model, seed: int = 1) -> torch.Tensor:
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_exported_model_runs_the_same_in_magentajs(kind, node, tmp_path):
-    model = random_model(kind)
+    loaded = random_model(kind)
+    model = loaded.model
     checkpoint, folder = tmp_path / "model.ckpt", tmp_path / "magentajs"
-    write_checkpoint(model, checkpoint, "a random initialisation")
+    write_checkpoint(loaded, checkpoint, "a random initialisation")
     result = run("export", "magentajs", folder, "--checkpoint", checkpoint)
     assert result.exit_code == 0, result.output
     tokens, sequences = inputs(kind, N)
@@ -119,17 +120,18 @@ def test_quantized_folder_imports_as_magentajs_runs_it(quantize_bytes, node, tmp
     """A folder as tensorflowjs's write_weights writes a quantized, sharded checkpoint (Magenta's _q1/_q2 releases),
     imported from its URL: our model of it encodes and decodes as @magenta/music does on the same folder."""
     kind = "trio_16bar hierarchical"
-    model = random_model(kind)
+    loaded = random_model(kind)
+    model = loaded.model
     folder = tmp_path / "released"
     folder.mkdir()
     manifest.write(folder, to_tf(model.state_dict(), *names(model.config, True)), quantize_bytes, shard_bytes=4096)
-    (folder / "config.json").write_text(json.dumps(config_json(model.representation, True)))
+    (folder / "config.json").write_text(json.dumps(config_json(loaded.representation, True)))
     assert len(list(folder.glob("group1-shard*"))) > 1
     checkpoint = tmp_path / "imported.ckpt"
     with served(folder) as url:
         result = run("import", "magentajs", url, "--out", checkpoint)
     assert result.exit_code == 0, result.output
-    imported = load_model(checkpoint)
+    imported = load_model(checkpoint).model
     original, read = (to_tf(m.state_dict(), *names(m.config, True)) for m in (model, imported))
     errors = [np.abs(a - b).max() / (np.ptp(a) / (256**quantize_bytes - 1)) for (_, a), (_, b) in zip(original, read)]
     assert 0 < max(errors) <= 1  # within one quantization step of the original: quantized, and read as such
@@ -176,8 +178,7 @@ def test_each_config_exports_or_is_refused_with_its_reason(name, tmp_path):
         enc_rnn_size=(4,) * len(load(name).model.enc_rnn_size),
         dec_rnn_size=(4,) * len(load(name).model.dec_rnn_size),
     )
-    model = MusicVAE(config)
-    model.representation = load(name).representation
+    model = LoadedModel(MusicVAE(config), load(name).representation)
     if name in EXPORTABLE:
         export(model, tmp_path / name)
         assert (
@@ -198,9 +199,8 @@ def test_each_config_exports_or_is_refused_with_its_reason(name, tmp_path):
     ],
 )
 def test_export_refuses_what_magentajs_cannot_run(options, reason, tmp_path):
-    model = random_model("mel_16bar hierarchical")
-    model = MusicVAE(replace(model.config, **options))
-    model.representation = random_model("mel_16bar hierarchical").representation
+    loaded = random_model("mel_16bar hierarchical")
+    model = LoadedModel(MusicVAE(replace(loaded.model.config, **options)), loaded.representation)
     write_checkpoint(model, tmp_path / "model.ckpt", "a random initialisation")
     result = run("export", "magentajs", tmp_path / "out", "--checkpoint", tmp_path / "model.ckpt")
     assert result.exit_code == 1 and reason in result.output and "unsupported_by_magentajs" in result.output
@@ -244,12 +244,13 @@ def test_import_refuses_a_converter_it_does_not_support(edit, words, tmp_path):
 
 def test_import_refuses_an_architecture_it_does_not_have(tmp_path):
     """A NADE decoder (Magenta's nade-drums_2bar): its extra variables name it."""
-    model = random_model("drums_2bar flat")
+    loaded = random_model("drums_2bar flat")
+    model = loaded.model
     folder = tmp_path / "nade"
     folder.mkdir()
     weights = to_tf(model.state_dict(), *names(model.config, False))
     manifest.write(folder, weights + [("decoder/nade/w_enc", np.zeros((512, 1, 8), np.float32))])
-    (folder / "config.json").write_text(json.dumps(config_json(model.representation, False)))
+    (folder / "config.json").write_text(json.dumps(config_json(loaded.representation, False)))
     result = run("import", "magentajs", folder, "--out", tmp_path / "x.ckpt")
     assert result.exit_code == 1 and "NADE" in result.output
 
@@ -264,8 +265,9 @@ def test_import_says_what_it_cannot_read(tmp_path):
 
 
 def test_export_quantizes_on_request(tmp_path):
-    model = random_model("drums_2bar flat")
-    write_checkpoint(model, tmp_path / "model.ckpt", "a random initialisation")
+    loaded = random_model("drums_2bar flat")
+    model = loaded.model
+    write_checkpoint(loaded, tmp_path / "model.ckpt", "a random initialisation")
     result = run("export", "magentajs", tmp_path / "q2", "--quantize", 2, "--checkpoint", tmp_path / "model.ckpt")
     assert result.exit_code == 0, result.output
     entries = json.loads((tmp_path / "q2" / "weights_manifest.json").read_text())[0]["weights"]

@@ -22,6 +22,7 @@ from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import read_tokens
 from musicvae import windows
 from musicvae.attributes import FIRST_PITCH_TOKEN, note_density
+from musicvae.extract import Representation
 from musicvae.latent import apply_attribute, attribute_vector, interpolation_path
 from musicvae.temperature import GREEDY
 from musicvae_cli import app
@@ -59,7 +60,7 @@ def initialised(model: MusicVAE) -> None:
 def rewritten(checkpoint: Path, change, out: Path) -> Path:
     """A copy of a checkpoint whose model `change` alters in place."""
     saved = torch.load(checkpoint, weights_only=True)
-    model = generation.load(checkpoint)
+    model = generation.load(checkpoint).model
     with torch.no_grad():
         change(model)
     saved["state_dict"] = {f"model.{k}": v for k, v in model.state_dict().items()}
@@ -83,7 +84,7 @@ def checkpoints(learned, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def models(checkpoints) -> dict[str, MusicVAE]:
-    return {name: generation.load(path) for name, path in checkpoints.items()}
+    return {name: generation.load(path).model for name, path in checkpoints.items()}
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +231,7 @@ def test_an_attribute_vector_moves_its_attribute_both_ways(models, memorised):
 
 
 def source_windows(
-    shards: Path, shared_midi: Path, model: MusicVAE, tokens: torch.Tensor, count: int
+    shards: Path, shared_midi: Path, rep: Representation, tokens: torch.Tensor, count: int
 ) -> list[tuple[Path, int]]:
     """The first `count` memorised windows as `musicvae` takes them: their source file and --window number."""
     (train,) = shards.glob("train-*.parquet")
@@ -238,7 +239,7 @@ def source_windows(
     found = []
     for row, melody in zip(rows, tokens[:, :, 0].numpy()):
         path = shared_midi / row["source"]
-        listed = windows.of_file(path, model.representation).windows
+        listed = windows.of_file(path, rep).windows
         found.append(
             (
                 path,
@@ -260,7 +261,8 @@ def test_musicvae_attribute_moves_note_density_and_at_zero_reconstructs(
     model = models["learned"]
     effects = attribute_effects(model, memorised, memorised, generation.encode(model, memorised)[1], EVAL, tmp_path)
     assert effects["effect"]["note_density"]["note_density"] >= MOVE, effects["effect"]["note_density"]
-    sources = source_windows(learned["shards"], shared_midi, model, memorised, 8)
+    rep = generation.load(checkpoints["learned"]).representation
+    sources = source_windows(learned["shards"], shared_midi, rep, memorised, 8)
 
     def written(name: str, label: str, command: str, *options) -> list[Path]:
         files = []

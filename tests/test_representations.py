@@ -9,11 +9,11 @@ import yaml
 from typer.testing import CliRunner
 
 from lightning_modules import evaluate, generation, representations
-from lightning_modules.cli import app
 from lightning_modules.experiment import cut_as, load
 from lightning_modules.train import train
 from musicvae import windows
 from musicvae.extract import REPRESENTATIONS, extract
+from musicvae_cli import app
 from tests.beam_runs import PARAMS, run
 from tests.training_settings import settings
 
@@ -36,7 +36,7 @@ def eight_bars(shared_midi, tmp_path_factory):
 def test_training_builds_the_model_for_the_windows_of_the_manifest(eight_bars):
     root, _ = eight_bars
     model = generation.load(root / "models/best.ckpt")
-    assert model.config.steps == 8 * 16 and model.representation.slice_bars == 8
+    assert model.model.config.steps == 8 * 16 and model.representation.slice_bars == 8
     assert model.representation == representations.of_shards(root / "shards/mel_16bar")
 
 

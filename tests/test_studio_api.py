@@ -24,8 +24,9 @@ DRUMS = "groove_train/drummer6/session3/2_rock_100_beat_4-4.mid"  # drums only: 
 @pytest.fixture(scope="module")
 def setup(trained, shards, tmp_path_factory) -> dict:
     found = with_vectors(trained["models"], shards, tmp_path_factory.mktemp("studio"))
-    model = generation.load(found["checkpoint"])
-    return found | {"model": model, "client": TestClient(studio_app(model, shards, found["vectors"]))}
+    loaded = generation.load(found["checkpoint"])
+    client = TestClient(studio_app(loaded, shards, found["vectors"]))
+    return found | {"loaded": loaded, "model": loaded.model, "client": client}
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +49,12 @@ def test_the_page_and_its_assets_come_from_the_package(client):
 
 def test_the_model_is_described_truthfully(client, setup):
     about = client.get("/api/model").json()
-    model = setup["model"]
-    assert about["representation"] == model.representation.name and about["config"]["z_size"] == model.config.z_size
-    assert about["training_steps"] == model.global_step > 0
-    assert about["verdict"] == model.learning["verdict"]
-    assert about["ignores_latent_code"] == (model.learning["verdict"] == "latent code unused")
+    loaded = setup["loaded"]
+    assert about["representation"] == loaded.representation.name
+    assert about["config"]["z_size"] == loaded.model.config.z_size
+    assert about["training_steps"] == loaded.global_step > 0
+    assert about["verdict"] == loaded.learning["verdict"]
+    assert about["ignores_latent_code"] == (loaded.learning["verdict"] == "latent code unused")
     assert (
         about["attributes"]
         == sorted(["note_density", "average_interval", "syncopation_8th", "syncopation_16th", "c_dim_triad"])
@@ -65,7 +67,7 @@ def test_an_upload_lists_the_windows_as_explain_numbers_them(client, setup, shar
     answer = client.post("/api/upload", params={"name": "folder/274.mid"}, content=path.read_bytes())
     assert answer.status_code == 200
     found = answer.json()["windows"]
-    listing = windows.of_file(path, setup["model"].representation)
+    listing = windows.of_file(path, setup["loaded"].representation)
     assert len(found) == len(listing.windows) > 1
     assert [w["label"] for w in found[:3]] == [f"274.mid window {listing.line(i)}" for i in range(3)]
     first = found[0]
@@ -86,16 +88,18 @@ def test_a_file_without_a_window_of_the_models_representation_is_refused(client,
     answer = client.post("/api/upload", params={"name": "beat.mid"}, content=(shared_midi / DRUMS).read_bytes())
     assert answer.status_code == 422
     error = answer.json()["error"]
-    assert error.startswith(f"beat.mid: no {setup['model'].representation.name} window: ")
+    assert error.startswith(f"beat.mid: no {setup['loaded'].representation.name} window: ")
     assert "[no_extraction]" in error
 
 
 def test_an_oversized_upload_is_refused_before_it_is_read(setup, shared_midi):
     data = (shared_midi / SONG).read_bytes()
-    model = setup["model"]
+    loaded = setup["loaded"]
     small = TestClient(
         create_app(
-            Engine(model), ShardTestSplit(setup["shards"], model.representation, "this model"), max_bytes=len(data) - 1
+            Engine(loaded),
+            ShardTestSplit(setup["shards"], loaded.representation, "this model"),
+            max_bytes=len(data) - 1,
         )
     )
     answer = small.post("/api/upload", params={"name": "274.mid"}, content=data)
@@ -109,7 +113,7 @@ def test_an_oversized_upload_is_refused_before_it_is_read(setup, shared_midi):
 def test_test_windows_are_those_of_the_shards(client, shards, setup):
     from lightning_modules.datamodule import read_tokens
 
-    test = read_tokens(shards / setup["model"].representation.name, "test")
+    test = read_tokens(shards / setup["loaded"].representation.name, "test")
     labels = client.get("/api/test-windows").json()["labels"]
     assert len(labels) == len(test) and labels[0].startswith("test 0: ")
     assert client.get("/api/test-windows/0").json()["tokens"] == test[0].tolist()
@@ -169,7 +173,7 @@ def test_another_models_vectors_are_not_offered(setup, tmp_path):
     save_file({"note_density": torch.ones(setup["model"].config.z_size)}, foreign, metadata={"latent_space": "other"})
     found, why = vectors_for(setup["model"], foreign)
     assert found == {} and "[foreign_vectors]" in why
-    about = TestClient(studio_app(setup["model"], setup["shards"], foreign)).get("/api/model").json()
+    about = TestClient(studio_app(setup["loaded"], setup["shards"], foreign)).get("/api/model").json()
     assert about["attributes"] == [] and "[foreign_vectors]" in about["attributes_missing"]
 
 
@@ -192,6 +196,6 @@ def test_a_result_downloads_as_midi_that_parses(client, pair):
 
 
 def test_without_shards_the_test_split_says_why(setup, tmp_path):
-    client = TestClient(studio_app(setup["model"], tmp_path / "nowhere", Path(setup["vectors"])))
+    client = TestClient(studio_app(setup["loaded"], tmp_path / "nowhere", Path(setup["vectors"])))
     listing = client.get("/api/test-windows").json()
     assert listing["labels"] == [] and "no manifest.json" in listing["missing"]

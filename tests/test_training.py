@@ -76,7 +76,7 @@ def test_checkpoint_loads_safely_to_identical_outputs(shards, tmp_path):
     trainer = _trainer(max_steps=2, limit_val_batches=0)
     trainer.fit(module, ShardDataModule(shards / "mel_16bar", 8))
     trainer.save_checkpoint(tmp_path / "model.ckpt")
-    loaded = load_model(tmp_path / "model.ckpt")  # torch.load(weights_only=True)
+    loaded = load_model(tmp_path / "model.ckpt").model  # torch.load(weights_only=True)
     tokens = read_tokens(shards / "mel_16bar", "train")[:4].long()
     module.model.eval()
     _, mu, _ = module.model.encode(tokens)

@@ -46,8 +46,8 @@ def magenta_decoder(anchor: Path):
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / convert.CONFIG).write_text((anchor / "tfjs" / "config.json").read_text())
         manifest.write(Path(folder), weights)
-        model, _ = convert.load(folder)
-    return model
+        loaded, _ = convert.load(folder)
+    return loaded.model
 
 
 def windows(spec: str, limit: int) -> tuple[str, torch.Tensor]:
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    models = {name: generation.load(Path(path)) for name, path in (c.split("=", 1) for c in args.checkpoint)}
+    models = {name: generation.load(Path(path)).model for name, path in (c.split("=", 1) for c in args.checkpoint)}
     if args.magenta:
         models["magenta"] = magenta_decoder(args.magenta)
     results = {}

@@ -46,14 +46,14 @@ def export_magentajs(
         from lightning_modules.magentajs.convert import export
         from lightning_modules.magentajs.spec import Unsupported
 
-        model = chosen_model(checkpoint, run_id, tracking_uri)
+        loaded = chosen_model(checkpoint, run_id, tracking_uri)
         try:
-            export(model, out, quantize)
+            export(loaded, out, quantize)
         except Unsupported as e:
             raise UsageError("model", f"magenta.js cannot run it: {e}", "unsupported_by_magentajs") from None
         typer.echo(
-            f"wrote {out}: a magenta.js MusicVAE checkpoint ({model.representation.name}, "
-            f"{'hierarchical' if model.config.hierarchical else 'flat'})"
+            f"wrote {out}: a magenta.js MusicVAE checkpoint ({loaded.representation.name}, "
+            f"{'hierarchical' if loaded.model.config.hierarchical else 'flat'})"
         )
 
     guarded(work)
@@ -78,7 +78,7 @@ def import_magentajs(
         if inside := refusal(out, "a checkpoint"):
             raise UsageError(out, inside[0], "inside_pipeline_output", inside[1])
         try:
-            model, notes = load(source)
+            loaded, notes = load(source)
         except Unreadable as e:
             raise UsageError(
                 source,
@@ -99,14 +99,14 @@ def import_magentajs(
                 "TrioConverter (trio_16bar) models with categorical decoders",
             ) from None
         try:
-            write_checkpoint(model, out, source)
+            write_checkpoint(loaded, out, source)
         except OSError as e:
             raise UsageError(out, f"cannot be written ({e.strerror})", "unwritable") from None
         for note in notes:
             typer.echo(f"note: {note}", err=True)
-        c = model.config
+        c = loaded.model.config
         typer.echo(
-            f"wrote {out}: {model.representation.name}, {'hierarchical' if c.hierarchical else 'flat'}, "
+            f"wrote {out}: {loaded.representation.name}, {'hierarchical' if c.hierarchical else 'flat'}, "
             f"z {c.z_size}, encoder {c.encoder} {list(c.enc_rnn_size)}, decoder {list(c.dec_rnn_size)}"
         )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from lightning_modules.checkpoint import hyperparameters
+from lightning_modules.checkpoint import LoadedModel, hyperparameters
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
 from lightning_modules.magentajs import manifest
 from lightning_modules.magentajs.spec import Unsupported, config_json, representation, unsupported_for_magentajs
@@ -30,14 +30,15 @@ class Unreadable(ValueError):
     """A checkpoint file that cannot be read (missing, unreachable); the message says which."""
 
 
-def export(model: MusicVAE, folder: Path, quantize_bytes: int | None = None) -> None:
+def export(loaded: LoadedModel, folder: Path, quantize_bytes: int | None = None) -> None:
+    model = loaded.model
     reason = unsupported_for_magentajs(model.config)
     if reason:
         raise Unsupported(reason)
     folder.mkdir(parents=True, exist_ok=True)
     dense, cells = names(model.config, model.config.encoder == "hierarchical")
     manifest.write(folder, to_tf(model.state_dict(), dense, cells), quantize_bytes)
-    (folder / CONFIG).write_text(json.dumps(config_json(model.representation, model.config.hierarchical), indent=1))
+    (folder / CONFIG).write_text(json.dumps(config_json(loaded.representation, model.config.hierarchical), indent=1))
 
 
 def reader(source: str) -> Callable[[str], bytes]:
@@ -92,7 +93,7 @@ def _read(get: Callable[[str], bytes]) -> tuple[dict, dict]:
     return spec, manifest.read(get)
 
 
-def load(source: str) -> tuple[MusicVAE, list[str]]:
+def load(source: str) -> tuple[LoadedModel, list[str]]:
     """The model of a magenta.js checkpoint, and notes for the user (what was filled in)."""
     get = reader(source)
     spec, tf_vars = _read(get)
@@ -145,17 +146,16 @@ def load(source: str) -> tuple[MusicVAE, list[str]]:
         model.load_state_dict(from_tf(tf_vars, dense, cells))
     except RuntimeError as e:  # shapes that do not fit the representation (e.g. another class count)
         raise Unsupported(f"the weights do not fit a {rep.name} model: {str(e).splitlines()[-1].strip()}") from None
-    model.representation = rep
-    return model.eval(), notes
+    return LoadedModel(model.eval(), rep), notes
 
 
-def write_checkpoint(model: MusicVAE, out: Path, source: str) -> None:
+def write_checkpoint(loaded: LoadedModel, out: Path, source: str) -> None:
     """What lightning_modules/checkpoint.py load_model reads, with Magenta's training defaults for fine-tuning."""
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {
-            "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
-            "hyper_parameters": hyperparameters(model.config, TrainingConfig(), model.representation),
+            "state_dict": {f"model.{k}": v for k, v in loaded.model.state_dict().items()},
+            "hyper_parameters": hyperparameters(loaded.model.config, TrainingConfig(), loaded.representation),
             "imported_from": source,
         },
         out,
