@@ -32,7 +32,7 @@ lint: $(STAMP)
 
 # torch==2.13.0 resolves to the local CPU wheel on machines whose pip finds it (find-links), with no CUDA download.
 $(STAMP): requirements.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)  # --clear: a venv cut off before pip was installed
 	$(BIN)/pip install --quiet -r requirements.lock 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -c "import torch, apache_beam, lightning, mlflow, dvc, music21, note_seq, symusic"
