@@ -46,7 +46,8 @@ def test_default_runner_never_downloads(shared_midi, tmp_path, network_off):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "one.mid").write_bytes(next(shared_midi.rglob("*.mid")).read_bytes())
-    assert run(f"{corpus}/*.mid", tmp_path / "default", reps=["mel_2bar"]) is not None
+    report = run(f"{corpus}/*.mid", tmp_path / "default", reps=["mel_2bar"])
+    assert report["mel_2bar"]["files"] == 1 and (tmp_path / "default/mel_2bar/manifest.json").is_file()
     assert attempts == []
     # The guard sees the DirectRunner's attempt, so the check above could fail.
     run(f"{corpus}/*.mid", tmp_path / "direct", "--runner", "DirectRunner", reps=["mel_2bar"])

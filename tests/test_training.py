@@ -226,18 +226,6 @@ def _train_and_kill(shards, tmp_path, code: Path = ROOT, **changes) -> tuple[dic
     return params, kill_after(proc, tmp_path / "models/last.ckpt", 10)
 
 
-def test_killed_training_resumes_from_last_checkpoint_in_the_same_mlflow_run(shards, tmp_path):
-    params, killed_at = _train_and_kill(shards, tmp_path)
-    first_run = json.loads((tmp_path / "models/run.json").read_text())["run_id"]
-    record = train(load("debug"), params["train"], shards, tmp_path / "models", params["mlflow"]["tracking_uri"])
-    assert record["run_id"] == first_run and record["steps"] == 400 and killed_at < 400
-    steps = [
-        m.step
-        for m in mlflow.MlflowClient(params["mlflow"]["tracking_uri"]).get_metric_history(first_run, "train/loss")
-    ]
-    assert min(steps) < killed_at < max(steps)
-
-
 def test_a_resumed_run_counts_its_earlier_sessions_against_the_wall_clock_cap(shards, tmp_path):
     """A run killed after an hour of training, resumed under a 60-minute cap, stops at once and says the cap
     stopped it: the earlier session's time travels in the checkpoint."""
