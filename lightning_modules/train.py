@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import lightning
@@ -73,98 +73,89 @@ def stopped_by(steps: int, settings: dict, seconds: float) -> str:
     return "end"
 
 
-def train(
-    experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str, curves: Path | None = None
-) -> dict:
-    """settings: params.yaml's `train` section. Returns what run.json records."""
-    lightning.seed_everything(settings["seed"], workers=True)
-    if settings.get("threads"):
-        torch.set_num_threads(settings["threads"])
-    kept = settings["keep_freed_memory"] and keep_freed_memory()
-    chosen_precision = precision(settings["precision"], settings["accelerator"])  # before any run is opened
+@dataclass(frozen=True)
+class Prepared:
+    """The experiment cut as the shards' windows were (the architecture an init_from checkpoint's), its data, the
+    weights to start from and the params MLflow records."""
+
+    experiment: Experiment
+    data: ShardDataModule
+    initial: dict[str, torch.Tensor] | None
+    params: dict
+
+
+@dataclass(frozen=True)
+class Resume:
+    """What models/run.json says of the last run in this folder: `status` "running" while it trains (a run killed
+    midway keeps it), "finished" once it has written its results."""
+
+    previous: dict
+
+    @property
+    def killed(self) -> bool:
+        return self.previous.get("status") == "running"
+
+    def continues(self, config_hash: str, out: Path) -> bool:
+        """Only a killed run whose params, data and code are all unchanged continues, from its last.ckpt."""
+        return self.killed and self.previous["config_hash"] == config_hash and (out / "last.ckpt").exists()
+
+
+def prepare(experiment: Experiment, settings: dict, shards: Path) -> Prepared:
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))
-    initial = None
+    initial, init_sha = None, None
     if settings.get("init_from"):  # e.g. a released Magenta model to fine-tune; its architecture replaces the config's
         experiment, initial, init_sha = start_from(settings["init_from"], experiment)
+    rep = experiment.representation
     data = ShardDataModule(
-        folder,
-        experiment.batch_size,
-        settings["num_workers"],
-        settings["seed"],
-        experiment.data,
-        experiment.representation,
+        folder, experiment.batch_size, settings["num_workers"], settings["seed"], experiment.data, rep
     )
-    manifest_sha = hashlib.sha256((data.folder / "manifest.json").read_bytes()).hexdigest()
-    store_experiment = f"musicvae-{experiment.representation.name}"  # MLflow's: one per representation
-    open_store(uri, store_experiment)
     params = {
         "config": experiment.name,
-        "representation": asdict(experiment.representation),
+        "representation": asdict(rep),
         "batch_size": experiment.batch_size,
         "model": asdict(experiment.model),
         "training": asdict(experiment.training),
         "data": asdict(experiment.data),
         "train": settings,
-        "data_manifest_sha256": manifest_sha,
-    }
-    if initial is not None:
-        params["init_from_sha256"] = init_sha
-    config_hash = hashlib.sha256(
-        json.dumps(
-            params | {"code_sha256": code_sha256("lightning_modules.train")}, sort_keys=True, default=str
-        ).encode()
-    ).hexdigest()
-    record_path = out / "run.json"
-    previous = json.loads(record_path.read_text()) if record_path.exists() else {}
-    killed = "run_id" in previous and "steps" not in previous
-    # Resume only a killed run whose params, data and code are all unchanged.
-    resume = killed and previous.get("config_hash") == config_hash and (out / "last.ckpt").exists()
-    # Under DDP every process runs this function; only rank 0 (the launcher) touches files and the MLflow run.
-    leader = rank_zero_only.rank == 0
-    if not resume and leader:  # another configuration's checkpoints must not be resumed
-        for stale in out.glob("*.ckpt"):
-            stale.unlink()
-        if killed:  # its process is gone and nothing will continue it
-            close_killed(previous)
+        "data_manifest_sha256": hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest(),
+    } | ({"init_from_sha256": init_sha} if init_sha else {})
+    return Prepared(experiment, data, initial, params)
+
+
+def config_hash(params: dict) -> str:
+    """Of the configuration, the data and the code: what must be unchanged for a killed run to continue."""
+    code = {"code_sha256": code_sha256("lightning_modules.train")}
+    return hashlib.sha256(json.dumps(params | code, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def open_run(prepared: Prepared, uri: str, resume: str | None) -> MLFlowLogger:
+    """The MLflow run: a new one, or the killed run `resume` names, continued."""
+    name, store_experiment = prepared.experiment.name, f"musicvae-{prepared.experiment.representation.name}"
+    open_store(uri, store_experiment)
     logger = MLFlowLogger(
         experiment_name=store_experiment,
-        run_name=experiment.name,
+        run_name=name,
         tracking_uri=uri,
-        run_id=previous.get("run_id") if resume else None,
+        run_id=resume,
         artifact_location=artifact_location(uri),
         tags={
-            "config": experiment.name,
-            "data_manifest_sha256": manifest_sha,
+            "config": name,
+            "data_manifest_sha256": prepared.params["data_manifest_sha256"],
             # DVC names each experiment it runs; MLflow's run name is the config's
             **({"dvc_experiment": os.environ["DVC_EXP_NAME"]} if "DVC_EXP_NAME" in os.environ else {}),
             "mlflow.source.git.commit": _git_commit(),
         },
         synchronous=False,
     )
-    if not resume:
-        logger.log_hyperparams(flatten(params, "."))
-    out.mkdir(parents=True, exist_ok=True)
-    record = {
-        "run_id": logger.run_id,
-        "config_hash": config_hash,
-        "config": experiment.name,
-        "tracking_uri": uri,
-        "experiment": store_experiment,
-    }
-    if leader:  # before fitting, so that a killed run can resume
-        record_path.write_text(json.dumps(record, indent=1) + "\n")
-    checkpoints = ModelCheckpoint(
-        dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1, enable_version_counter=False
-    )
-    monitor = LearningMonitor(
-        read_tokens(data.folder, "eval")[: settings["monitor"]["windows"]], curves, settings["monitor"]["greedy"]
-    )
-    # The wall-clock cap, and the training time it counts, across a killed run's sessions: the timer's elapsed time
-    # travels in the checkpoint (Lightning's max_time is this callback too, but only when a cap is set).
-    timer = Timer({"minutes": settings["max_minutes"]} if settings["max_minutes"] else None, verbose=False)
+    if resume is None:
+        logger.log_hyperparams(flatten(prepared.params, "."))
+    return logger
+
+
+def trainer_for(settings: dict, out: Path, logger, callbacks: list, chosen_precision: str) -> lightning.Trainer:
     unbounded = -1  # Lightning's "no limit"; epochs too, else its default stops at 1000 epochs
-    trainer = lightning.Trainer(
+    return lightning.Trainer(
         max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"],
         max_epochs=unbounded,
         val_check_interval=settings["val_every_n_steps"],
@@ -175,18 +166,66 @@ def train(
         devices=settings["devices"],
         num_nodes=settings["num_nodes"],
         logger=logger,
-        callbacks=[monitor, checkpoints, timer, ProgressBar()],
+        callbacks=[*callbacks, ProgressBar()],
         default_root_dir=out,
         deterministic=True,
         precision=chosen_precision,
     )
-    model = MusicVAE(experiment.model)
-    if initial is not None:
-        model.load_state_dict(initial)
-    module = MusicVAEModule(model, experiment.training, experiment.representation)
-    trainer.fit(module, data, ckpt_path=out / "last.ckpt" if resume else None)
+
+
+def train(
+    experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str, curves: Path | None = None
+) -> dict:
+    """settings: params.yaml's `train` section. Returns what run.json records."""
+    lightning.seed_everything(settings["seed"], workers=True)
+    if settings.get("threads"):
+        torch.set_num_threads(settings["threads"])
+    kept = settings["keep_freed_memory"] and keep_freed_memory()
+    chosen_precision = precision(settings["precision"], settings["accelerator"])  # before any run is opened
+    prepared = prepare(experiment, settings, shards)
+    digest = config_hash(prepared.params)
+    record_path = out / "run.json"
+    last = Resume(json.loads(record_path.read_text()) if record_path.exists() else {})
+    resume = last.continues(digest, out)
+    # Under DDP every process runs this function; only rank 0 (the launcher) touches files and the MLflow run.
+    leader = rank_zero_only.rank == 0
+    if not resume and leader:  # another configuration's checkpoints must not be resumed
+        for stale in out.glob("*.ckpt"):
+            stale.unlink()
+        if last.killed:  # its process is gone and nothing will continue it
+            close_killed(last.previous)
+    logger = open_run(prepared, uri, last.previous["run_id"] if resume else None)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {
+        "run_id": logger.run_id,
+        "status": "running",
+        "config_hash": digest,
+        "config": prepared.experiment.name,
+        "tracking_uri": uri,
+        "experiment": f"musicvae-{prepared.experiment.representation.name}",
+    }
+    if leader:  # before fitting, so that a killed run can resume
+        record_path.write_text(json.dumps(record, indent=1) + "\n")
+    checkpoints = ModelCheckpoint(
+        dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1, enable_version_counter=False
+    )
+    monitor = LearningMonitor(
+        read_tokens(prepared.data.folder, "eval")[: settings["monitor"]["windows"]],
+        curves,
+        settings["monitor"]["greedy"],
+    )
+    # The wall-clock cap, and the training time it counts, across a killed run's sessions: the timer's elapsed time
+    # travels in the checkpoint (Lightning's max_time is this callback too, but only when a cap is set).
+    timer = Timer({"minutes": settings["max_minutes"]} if settings["max_minutes"] else None, verbose=False)
+    trainer = trainer_for(settings, out, logger, [monitor, checkpoints, timer], chosen_precision)
+    model = MusicVAE(prepared.experiment.model)
+    if prepared.initial is not None:
+        model.load_state_dict(prepared.initial)
+    module = MusicVAEModule(model, prepared.experiment.training, prepared.experiment.representation)
+    trainer.fit(module, prepared.data, ckpt_path=out / "last.ckpt" if resume else None)
     seconds = timer.time_elapsed("train")
     record |= {
+        "status": "finished",
         "steps": trainer.global_step,
         "stopped_by": stopped_by(trainer.global_step, settings, seconds),
         "precision": chosen_precision,
@@ -199,16 +238,21 @@ def train(
     if monitor.last:
         record["learning"] = {k: v for k, v in monitor.last.items() if k != "kl_per_dim"}
     if trainer.is_global_zero:
-        best = out / "best.ckpt" if (out / "best.ckpt").exists() else out / "last.ckpt"
-        logger.experiment.log_artifact(logger.run_id, str(best), "checkpoints")
-        logger.experiment.log_metric(logger.run_id, "train_seconds", record["train_seconds"])
-        logger.experiment.log_metric(logger.run_id, "train_steps", record["steps"])
-        logger.experiment.set_tag(logger.run_id, "stopped_by", record["stopped_by"])
-        if monitor.last:
-            logger.experiment.set_tag(logger.run_id, "verdict", monitor.last["verdict"])
+        finish(logger, out, record, monitor)
         record_path.write_text(json.dumps(record, indent=1) + "\n")
         print(summary(record))
     return record
+
+
+def finish(logger: MLFlowLogger, out: Path, record: dict, monitor: LearningMonitor) -> None:
+    """The MLflow run's results: the best checkpoint, the training time and steps, how it stopped, the verdict."""
+    best = out / "best.ckpt" if (out / "best.ckpt").exists() else out / "last.ckpt"
+    logger.experiment.log_artifact(logger.run_id, str(best), "checkpoints")
+    logger.experiment.log_metric(logger.run_id, "train_seconds", record["train_seconds"])
+    logger.experiment.log_metric(logger.run_id, "train_steps", record["steps"])
+    logger.experiment.set_tag(logger.run_id, "stopped_by", record["stopped_by"])
+    if monitor.last:
+        logger.experiment.set_tag(logger.run_id, "verdict", monitor.last["verdict"])
 
 
 def close_killed(previous: dict) -> None:
