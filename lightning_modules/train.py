@@ -48,9 +48,10 @@ def _git_commit() -> str:
 
 
 def precision(setting: str, accelerator: str) -> str:
-    """ "auto": on a CPU, bf16 autocast only with AMX tiles: with avx512_bf16 alone oneDNN's bf16 LSTMs train
-    20-28 % slower than fp32 (benchmarks/bench_train.py); on a GPU, bf16-mixed where supported. Any other value is
-    Lightning's own."""
+    """'auto': on a CPU, bf16 autocast only with AMX tiles, where it is always faster; with avx512_bf16 alone it
+    depends on the host (benchmarks/bench_train.py: 30-34 % slower on one, 1.8x faster on another, both without
+    AMX), so auto keeps fp32 there and `bf16-mixed` is the user's choice after the benchmark; on a GPU, bf16-mixed
+    where supported. Any other value is Lightning's own."""
     if setting.startswith("bf16") and accelerator == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         # oneDNN would fail at the first LSTM with "could not create a primitive descriptor"
         raise ValueError(
