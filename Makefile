@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test docs lint lock
+.PHONY: run test test-fast docs lint lock
 
 # `musicvae report`: what the run learned, in 80 columns, as the last thing make run prints
 run: $(STAMP)
@@ -20,6 +20,11 @@ run: $(STAMP)
 WORKERS ?= $(shell nproc)
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The fast tier: every test not marked slow, system, browser or gpu (pyproject.toml's markers)
+test-fast: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile \
+		-m "not slow and not system and not browser and not gpu" $(PYTEST_ARGS)
 
 # The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or a page missing from nav.
 docs: $(STAMP)
