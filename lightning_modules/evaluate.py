@@ -34,6 +34,7 @@ from lightning_modules.evaluation_outputs import log_to_mlflow, write_listening,
 from lightning_modules.generalization import decoder_bound, load_external
 from lightning_modules.learning_monitor import diagnose
 from musicvae import export, learning, metrics
+from musicvae.codecs.kinds import KINDS
 from musicvae.figures import curve_png
 from musicvae.headline import headline
 from musicvae.latent import interpolation_path
@@ -184,7 +185,7 @@ def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
             "majority_accuracy": learning.majority_accuracy(tokens),
             "decoder_bound": bound(model, tokens, settings),
         }
-        greedy = result["accuracy"]["greedy" if model.config.kind != "trio" else "melody_greedy"]
+        greedy = result["accuracy"][KINDS[model.config.kind].greedy_key]
         if greedy < scored[name]["majority_accuracy"] + learning.BASELINE_MARGIN:
             log.warning(
                 "on %s (eval.external) greedy accuracy %.3f is at its majority-class baseline %.3f: the model "
@@ -232,7 +233,7 @@ def evaluate(
         if name != "endpoints"
     }  # the model's
     warn(result)
-    if kind in ("melody", "trio"):
+    if KINDS[kind].melodic:
         train = subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
         result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
     else:
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     run = json.loads((args.model / "run.json").read_text())
     headline_path = args.headline or args.metrics.with_name("headline.json")
     headline_path.write_text(json.dumps(headline(result, run), indent=1) + "\n")
-    greedy = next(v for k, v in result["accuracy"].items() if k.endswith("greedy"))  # a trio's: its melody's
+    greedy = result["accuracy"][KINDS[model.config.kind].greedy_key]
     log.info(
         "done in %.1f s: greedy accuracy %.3f against the majority class's %.3f -> %s, %s",
         time.perf_counter() - start,

@@ -18,6 +18,7 @@ from lightning_modules import generation
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE
 from musicvae import learning, metrics
+from musicvae.codecs.kinds import KINDS
 from musicvae.extract import Representation, extract
 from musicvae.midi import midi_files
 from musicvae.temperature import GREEDY
@@ -82,7 +83,7 @@ def decoder_bound(
         "nats_per_window": float(torch.cat(nats).mean()),
         "majority_accuracy": learning.majority_accuracy(tokens),
     }
-    if model.config.kind != "drums":
+    if KINDS[model.config.kind].melodic:
         result |= {f"greedy_{k}": v for k, v in metrics.onsets(greedy[..., 0], tokens[..., 0]).items()}
     return result
 

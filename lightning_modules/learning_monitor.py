@@ -16,6 +16,7 @@ from lightning import Callback
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import MusicVAE, encoder_inputs
 from musicvae import learning, metrics
+from musicvae.codecs.kinds import KINDS
 from musicvae.figures import curve_png, kl_per_dim_png
 from musicvae.temperature import GREEDY
 
@@ -85,7 +86,7 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
         "grad_z": float(grad_z.abs().mean()),
         "conductor_scale": float(torch.stack(scale).mean()) if scale else None,
     }
-    if model.config.kind != "drums":  # part 0 is a melody: are the greedy notes' onsets and pitches right?
+    if KINDS[model.config.kind].melodic:  # part 0 is a melody: are the greedy notes' onsets and pitches right?
         result |= {f"greedy_{k}": v for k, v in metrics.onsets(greedy[..., 0], tokens[:greedy_examples, :, 0]).items()}
     result["greedy_majority_accuracy"] = learning.majority_accuracy(tokens[:greedy_examples])
     result["verdict"] = learning.verdict(

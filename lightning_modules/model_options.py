@@ -4,10 +4,12 @@ model they name, with a warning when it had not learned."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from lightning_modules.checkpoint import LoadedModel
+if TYPE_CHECKING:  # torch loads inside the commands, after their input is checked
+    from lightning_modules.checkpoint import LoadedModel
 
 DEFAULT_CHECKPOINT = Path("models/best.ckpt")
 

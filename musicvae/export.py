@@ -8,12 +8,11 @@ import warnings
 import numpy as np
 import symusic
 
-from musicvae.codecs import drums, melody, trio
+from musicvae.codecs.kinds import KINDS, Part
 
 VELOCITY = 80
 STEPS_PER_QUARTER = 4
 TPQ = 480
-Part = tuple[list[tuple[int, int, int]], int, bool]  # (notes as (pitch, start step, end step), program, is_drum)
 
 
 def to_midi(parts: list[Part], qpm: float = 120.0) -> bytes:
@@ -66,16 +65,7 @@ def to_note_sequence(parts: list[Part], qpm: float = 120.0):
 def window_parts(kind: str, tokens: np.ndarray, programs: tuple[int, ...] = ()) -> list[Part]:
     """One window's tokens ([steps] or [steps, parts]) as parts; melodic parts take `programs` when known (the
     source's), else Magenta's output programs."""
-    tokens = tokens.reshape(len(tokens), -1)
-    if kind == "drums":
-        return [(drums.to_notes(tokens[:, 0]), 0, True)]
-    if kind == "trio":
-        parts = trio.to_parts(tokens)
-        return [
-            (notes, programs[i] if i < len(programs) else program, is_drum)
-            for i, (notes, program, is_drum) in enumerate(parts)
-        ]
-    return [(melody.to_notes(tokens[:, 0]), programs[0] if programs else 0, False)]
+    return KINDS[kind].parts(tokens.reshape(len(tokens), -1), programs)
 
 
 def has_notes(kind: str, tokens: np.ndarray) -> bool:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from musicvae.codecs import drums, melody, trio
+from musicvae.codecs import drums, melody
+from musicvae.codecs.kinds import KINDS
 from musicvae.midi import Limits, MidiRejected, read_midi
 from musicvae.timing import Piece, quantize
 
@@ -70,16 +71,8 @@ class FileResult:
 
 
 def _piece_windows(piece: Piece, rep: Representation, max_windows: int) -> tuple[list[Window], Counter]:
-    if rep.kind == "drums":  # one drum track per piece: its windows are bounded by the piece's steps
-        found, reasons = drums.drum_windows(piece, rep.slice_bars, rep.gap_bars)
-        return [Window(t, piece.index, s, piece.qpm, ()) for t, s in found], reasons
-    if rep.kind == "trio":
-        found, reasons = trio.trio_windows(piece, rep.slice_bars, int(rep.gap_bars), max_windows)
-        return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
-    found, reasons = melody.melody_windows(
-        piece, rep.slice_bars, set(rep.programs) if rep.programs else None, rep.gap_bars, max_windows
-    )
-    return [Window(t, piece.index, s, piece.qpm, (p,)) for t, s, p in found], reasons
+    found, reasons = KINDS[rep.kind].windows(piece, rep, max_windows)
+    return [Window(t, piece.index, s, piece.qpm, p) for t, s, p in found], reasons
 
 
 def _cap(windows: list[Window], limit: int | None) -> list[Window]:

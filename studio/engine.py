@@ -17,6 +17,7 @@ from lightning_modules import generation
 from lightning_modules.checkpoint import LoadedModel
 from musicvae import export, learning
 from musicvae.attributes import ATTRIBUTES
+from musicvae.codecs.kinds import KINDS
 from musicvae.latent import apply_attribute, interpolation_path
 from musicvae.temperature import GREEDY, check_temperature
 
@@ -32,7 +33,7 @@ class Engine:
         """vectors: the evaluate stage's attribute vectors for this model; vectors_missing: why there are none."""
         self.loaded, self.model, self.representation = loaded, loaded.model, loaded.representation
         self.config = loaded.model.config
-        drums = self.config.kind == "drums"  # the paper's attributes are melodic
+        drums = not KINDS[self.config.kind].melodic  # the paper's attributes are melodic
         self.vectors = {} if drums else vectors or {}
         self.vectors_missing = "drum patterns have no melodic attributes" if drums else vectors_missing
         self._lock = threading.Lock()
@@ -105,7 +106,7 @@ class Engine:
             "parts": export.sequence_parts(self.config.kind, array, tuple(programs)),
             "attributes": {},
         }
-        if self.config.kind != "drums":  # the paper's attributes are melodic: a trio's are its melody's
+        if KINDS[self.config.kind].melodic:  # the paper's attributes are melodic: a trio's are its melody's
             result["attributes"] = {name: float(f(array[:, 0])) for name, f in ATTRIBUTES.items()}
         return result
 
