@@ -9,6 +9,8 @@ import pytest
 
 from tests.dvc_repo import ROOT
 
+pytestmark = pytest.mark.slow
+
 SMOKE = {
     "bench_codecs.py": ["--files", "4", "--reference-files", "2"],
     "bench_corpus.py": ["--tunes", "4"],

@@ -190,6 +190,7 @@ def test_user_corpus_that_matches_nothing_is_a_clear_error(tmp_path):
         build({"sources": {"mine": str(tmp_path / "*.mid")}}, tmp_path / "out", workers=1)
 
 
+@pytest.mark.system
 def test_dvc_repro_preprocesses_your_own_midi_in_place(shared_midi, tmp_path):
     repo = make_repo(tmp_path / "repo", corpus={"sources": {"lakh": str(shared_midi / "lakh")}})
     dvc(repo, "repro", "preprocess")
@@ -198,6 +199,7 @@ def test_dvc_repro_preprocesses_your_own_midi_in_place(shared_midi, tmp_path):
     assert json.loads((repo / "reports/preprocess.json").read_text())["trio_16bar"]["files"] == len(files)
 
 
+@pytest.mark.system
 def test_dvc_repro_builds_the_corpus_once(tmp_path):
     repo = make_repo(tmp_path / "repo", corpus={"max_pieces": 6})
 

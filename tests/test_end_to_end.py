@@ -17,6 +17,8 @@ from lightning_modules import generation
 from tests.dvc_repo import ROOT, activated, dvc, make_repo, set_params
 from tests.killing import kill_after
 
+pytestmark = pytest.mark.system
+
 # Magenta's hierarchical encoder under the debug model's conductor: a layout magenta.js runs, so that the README's
 # export to it runs as written.
 QUICK = {

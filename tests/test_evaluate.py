@@ -143,6 +143,7 @@ def test_rendered_audio_is_not_silent(reports):
     assert page.count("<audio") == len(wavs) and "data:image/png;base64," in page
 
 
+@pytest.mark.browser
 def test_the_listening_page_plays_in_a_browser_without_fluidsynth(reports, tmp_path):
     """Each window's roll beside its own player, the test windows before the path between them; the Web Audio
     player schedules the window's notes in headless Chromium whether or not FluidSynth rendered WAVs."""

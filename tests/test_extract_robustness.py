@@ -100,6 +100,7 @@ def test_stage_fails_and_removes_shards_when_too_many_files_fail(monkeypatch, tm
     assert '"reason": "error"' in (tmp_path / "bad" / "mel_2bar" / "dead_letters.jsonl").read_text()
 
 
+@pytest.mark.slow
 def test_fuzz_smoke_finds_no_escape_hang_or_blowup():
     """On a fresh clone's own files (--seeds), as the README's fuzz command runs."""
     done = subprocess.run(

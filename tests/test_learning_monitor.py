@@ -96,6 +96,7 @@ def test_kl_per_dim_sums_to_the_objectives_kl():
     assert learning.kl_per_dim(mu, sigma).sum() == pytest.approx(float(kl_divergence(mu, sigma).mean()), rel=1e-5)
 
 
+@pytest.mark.gpu
 @pytest.mark.parametrize("hierarchical", [False, True])
 def test_a_model_on_a_gpu_is_diagnosed_as_on_the_cpu(hierarchical):
     """During training the model is on the GPU and the monitor's windows on the CPU; cuDNN's LSTM has no backward

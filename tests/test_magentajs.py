@@ -27,6 +27,8 @@ from musicvae_cli import app
 from tests.magentajs_models import KINDS, inputs, notes_of, random_model, served
 from tests.system import missing
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[1]
 PARITY_JS = ROOT / "tests" / "magentajs" / "parity.js"
 MU_TOLERANCE = 1e-4

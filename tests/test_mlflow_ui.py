@@ -18,6 +18,8 @@ from tests import system
 from tests.portable_job import free_port
 from tests.test_evaluate import _params
 
+pytestmark = [pytest.mark.browser, pytest.mark.system]
+
 
 @pytest.fixture(scope="module")
 def server(trained, shards, tmp_path_factory):

@@ -27,6 +27,8 @@ from musicvae.latent import apply_attribute, attribute_vector, interpolation_pat
 from musicvae.temperature import GREEDY
 from musicvae_cli import app
 
+pytestmark = pytest.mark.slow
+
 EVAL = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["eval"]
 COLLAPSED = ("baseline", "cut off from z", "at initialisation")
 MEMORISED = 0.9  # token accuracy, or share of notes, that shows a memorised window

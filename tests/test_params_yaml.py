@@ -4,7 +4,11 @@ lines; every comment stays."""
 
 import subprocess
 
+import pytest
+
 from tests.dvc_repo import ROOT, activated, dvc
+
+pytestmark = pytest.mark.system
 
 
 def test_a_variant_changes_only_its_own_lines(tmp_path):

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pipelines.convert import split_of
 from tests.adversarial_midi import CASES, ZERO_LENGTH
 from tests.beam_runs import ALL, PARAMS, files, mirror, rows, run
@@ -93,6 +95,7 @@ def test_bad_files_are_counted_and_listed_and_good_shards_are_unchanged(shared_m
     assert shards(dirty) == shards(clean)
 
 
+@pytest.mark.slow
 def test_same_bytes_on_rerun_and_in_the_multi_process_runner(shared_midi, tmp_path):
     inputs = f"{shared_midi}/**/*.mid"
     run(inputs, tmp_path / "a")
@@ -104,6 +107,7 @@ def test_same_bytes_on_rerun_and_in_the_multi_process_runner(shared_midi, tmp_pa
     assert files(tmp_path / "c") == first
 
 
+@pytest.mark.slow
 def test_sigkill_leaves_no_partial_shard_and_a_rerun_completes_identically(shared_midi, tmp_path):
     corpus = mirror(shared_midi, tmp_path / "corpus")
     flags = ["--set", "rows_per_shard=5"]  # hundreds of shards: a long write phase to kill inside

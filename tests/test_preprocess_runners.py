@@ -16,6 +16,8 @@ from pipelines import preprocess
 from tests import system
 from tests.beam_runs import ALL, PARAMS, files, run
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

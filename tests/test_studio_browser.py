@@ -22,6 +22,8 @@ from tests.cdp import Chromium
 from tests.portable_job import free_port
 from tests.studio_model import with_vectors
 
+pytestmark = pytest.mark.browser
+
 SONGS = ("pop909/274.mid", "pop909/317.mid")
 
 

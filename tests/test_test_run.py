@@ -71,6 +71,7 @@ def test_every_wait_in_a_loop_has_a_deadline():
     assert not endless
 
 
+@pytest.mark.system
 def test_make_test_fails_when_no_test_is_collected():
     """pytest's exit 5 ("no tests collected") means a selection tested nothing. `-o` keeps make from reinstalling."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}

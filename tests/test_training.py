@@ -50,6 +50,7 @@ def test_one_training_step_on_cpu_changes_the_weights(shards):
     assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters()))
 
 
+@pytest.mark.slow
 def test_overfits_16_real_windows(shards):
     """Teacher-forced accuracy on 16 real 2-bar windows reaches 0.95 within a bounded number of steps."""
     experiment = load("cat-mel_2bar_small")
@@ -226,6 +227,7 @@ def _train_and_kill(shards, tmp_path, code: Path = ROOT, **changes) -> tuple[dic
     return params, kill_after(proc, tmp_path / "models/last.ckpt", 10)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_counts_its_earlier_sessions_against_the_wall_clock_cap(shards, tmp_path):
     """A run killed after an hour of training, resumed under a 60-minute cap, stops at once and says the cap
     stopped it: the earlier session's time travels in the checkpoint."""
@@ -238,6 +240,7 @@ def test_a_resumed_run_counts_its_earlier_sessions_against_the_wall_clock_cap(sh
     assert record["train_seconds"] >= 3600
 
 
+@pytest.mark.slow
 def test_a_killed_run_whose_code_changed_starts_afresh_and_ends_killed(shards, tmp_path):
     """DVC reruns `train` when its code changed after a kill: the old weights must not continue under the new code,
     and the old MLflow run must not stay RUNNING."""
@@ -276,6 +279,7 @@ def test_a_killed_run_whose_code_changed_starts_afresh_and_ends_killed(shards, t
     assert min(m.step for m in client.get_metric_history(second_run, "train/loss")) == 0  # from scratch
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("nodes", [1, 2])
 def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes):
     """strategy/devices/num_nodes come from params: two gloo processes train together and rank 0 alone records the
