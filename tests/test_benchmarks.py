@@ -17,6 +17,7 @@ SMOKE = {
     "bench_generate.py": ["--repeats", "1", "--batch", "2"],
     "bench_preprocess.py": ["--files", "12", "--small", "6"],
     "bench_recipe.py": ["--batches", "5"],
+    "bench_scale.py": ["--sizes", "200", "400", "--seeds", "tests/data/midi"],
     "bench_train.py": ["--quick"],
 }
 
