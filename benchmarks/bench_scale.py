@@ -45,10 +45,13 @@ def variants(seeds: list[Path]):
         for semitones in TRANSPOSE:
             for stem, score in scores:
                 variant = score.copy()
-                for track in variant.tracks:
-                    if not track.is_drum:
-                        track.shift_pitch(semitones, inplace=True)
-                    track.shift_time(delay * score.ticks_per_quarter // 4, inplace=True)
+                try:
+                    for track in variant.tracks:
+                        if not track.is_drum:
+                            track.shift_pitch(semitones, inplace=True)
+                        track.shift_time(delay * score.ticks_per_quarter // 4, inplace=True)
+                except ValueError:  # a pitch pushed out of MIDI's 0-127: no such variant
+                    continue
                 yield f"{stem}_t{semitones:+d}_d{delay}.mid", variant.dumps_midi()
 
 
