@@ -27,6 +27,16 @@ def test_every_benchmark_has_a_smoke_run():
 
 
 READS_SHARED_MIDI = {"bench_codecs.py", "bench_preprocess.py", "bench_train.py"}
+# Each part a benchmark reports, so that a part that stops printing fails its smoke run
+PARTS = {
+    "bench_train.py": [
+        "Parameters, ours against Magenta's",
+        "Training step at batch size",
+        "default/kept step time",
+        "train() for",
+    ],
+    "bench_scale.py": ["     200 ", "     400 ", "MB per 1,000 files"],
+}
 
 
 @pytest.mark.parametrize("script", sorted(SMOKE))
@@ -43,6 +53,7 @@ def test_benchmark_prints_its_ratios(script, request):
         timeout=1200,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert all(part in done.stdout for part in PARTS.get(script, [])), done.stdout
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout
 
 
