@@ -71,7 +71,8 @@ def load(checkpoint: Path) -> LoadedModel:
 
 
 def _why_not(checkpoint: Path, error: Exception) -> str:
-    head = checkpoint.read_bytes()[:4]
+    with checkpoint.open("rb") as f:  # four bytes say what kind of file it is; a checkpoint may be gigabytes
+        head = f.read(4)
     if head == b"MThd":
         return "it is a MIDI file"
     if not head.startswith(b"PK"):  # torch.save writes a zip archive; other bytes fail deep in unpickling
