@@ -78,7 +78,8 @@ def test_stage_writes_every_declared_output(reports, trained, shards):
     )
     assert metrics["kl_bits"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["active_units"] <= metrics["z_size"]
     test_windows = len(read_tokens(shards / "mel_16bar", "test"))  # the vendored files' test split holds 5
-    assert metrics["test_windows"] == min(12, test_windows) and metrics["interpolation"]["pairs"] == 3
+    evaluated = min(12, test_windows)
+    assert metrics["test_windows"] == evaluated and metrics["interpolation"]["pairs"] == min(3, evaluated // 2)
     assert metrics["learning"]["verdict"] in learning.VERDICTS
     assert 0 < metrics["learning"]["majority_accuracy"] < 1
     assert set(metrics["empty_outputs"]) == {"reconstruction", "samples", "interpolation"}
