@@ -4,6 +4,8 @@ fresh ones. Each case in a fresh process, since the setting holds for the proces
 import subprocess
 import sys
 
+import pytest
+
 STEPS = """
 import resource, sys, torch
 from lightning_modules.allocator import keep_freed_memory
@@ -36,6 +38,7 @@ def faults_per_step(mode: str) -> tuple[str, int]:
     return kept, int(faults)
 
 
+@pytest.mark.slow
 def test_a_training_step_reuses_freed_memory():
     (default_set, default), (kept_set, kept) = faults_per_step("glibc"), faults_per_step("kept")
     assert default_set == "False" and kept_set == str(sys.platform.startswith("linux"))

@@ -47,6 +47,7 @@ def test_every_command_has_help():
         assert result.exit_code == 0 and "Usage" in result.output, command
 
 
+@pytest.mark.slow
 def test_sample_writes_the_same_music_from_a_checkpoint_or_an_mlflow_run(learned, tmp_path):
     """The session's learned model, whose samples hold notes: equal files are equal music, not equal silence."""
     result = invoke(
@@ -190,12 +191,14 @@ def test_bad_inputs_fail_with_the_file_and_the_reason(trained, tmp_path):
         assert "[not_a_checkpoint]" in fake.stderr and "KeyError" not in fake.stderr
 
 
+@pytest.mark.slow
 def test_a_run_id_that_is_not_there_is_named_first(learned, tmp_path):
     unknown = invoke("sample", "--run-id", "0123abcd", "--tracking-uri", learned["uri"], "--out", tmp_path)
     assert unknown.exit_code == 1 and unknown.stderr.startswith("error: --run-id 0123abcd: no such run in the MLflow")
     assert "[no_such_run]" in unknown.stderr and "Traceback" not in unknown.output
 
 
+@pytest.mark.slow
 def test_values_that_make_noise_are_warned_of(learned, files, tmp_path):
     checkpoint = learned["learned"] / "best.ckpt"
     hot = invoke("sample", "--n", 1, "--temperature", "1e9", "--out", tmp_path / "hot", "--checkpoint", checkpoint)

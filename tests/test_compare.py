@@ -16,6 +16,7 @@ from tests.test_evaluate import _params
 from tests.test_generalization import scale_tune
 
 
+@pytest.mark.slow
 def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, capsys):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings = training_settings.settings(max_steps=3, val_every_n_steps=3)

@@ -54,6 +54,7 @@ def test_external_windows_are_the_extractors_windows_of_each_file(handmade):
         external_windows(str(handmade / "*.midi"), rep)
 
 
+@pytest.mark.slow
 def test_the_bound_is_near_one_for_a_memorising_model_and_near_the_baseline_at_init(learned):
     model = generation.load(learned["learned"] / "best.ckpt").model
     windows = read_tokens(learned["shards"], "train")[:32]

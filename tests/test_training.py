@@ -350,6 +350,7 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes)
     assert [m.step for m in client.get_metric_history(record["run_id"], "train/loss")] == [0, 1, 2, 3]
 
 
+@pytest.mark.system
 def test_runs_starting_together_on_a_new_store_do_not_race_its_creation(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     code = f"from lightning_modules.store import open_store; open_store({uri!r}, 'musicvae-mel_16bar')"
