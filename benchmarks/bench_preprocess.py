@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--small", type=int, default=200)
     args = parser.parse_args()
-    shared = shared_midi.folder()
+    shared = shared_midi.FOLDER
     distinct = len(shared_midi.files("bench_preprocess"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -2,9 +2,9 @@
 
     python benchmarks/bench_scale.py [--sizes 10000 50000 176581] [--seeds DIR] [--mode in_memory|multi_processing]
 
-Makes the largest corpus once: every real file of --seeds (by default ../shared/midi when present, else the tests'
-tests/data/midi) transposed by -5..+6 semitones (drums kept) and delayed by 0-3 sixteenth notes, in that order
-until the size is reached, so that files differ and so do most of their windows, as a large corpus's do. Each size
+Makes the largest corpus once: every real file of --seeds (by default ../shared/midi) transposed by -5..+6
+semitones (drums kept) and delayed by 0-3 sixteenth notes, in that order until the size is reached, so that files
+differ and so do most of their windows, as a large corpus's do. Each size
 is a prefix of it. The pipeline (all four representations, params.yaml's limits and caps) runs on each in a fresh
 process, and the benchmark prints files/s and the peak RSS summed over the pipeline's processes (sampled every
 0.2 s from /proc), and how much that peak grew per 1,000 files. Targets (issue 30): at least 250 files/s on 2

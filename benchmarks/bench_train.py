@@ -254,7 +254,7 @@ def shards() -> Path:
 
         with quiet():
             shared_midi.files("bench_train")
-            run(f"{shared_midi.folder()}/**/*.mid", cache, reps=["mel_16bar"])
+            run(f"{shared_midi.FOLDER}/**/*.mid", cache, reps=["mel_16bar"])
     return cache
 
 

@@ -2,8 +2,8 @@
 
     python benchmarks/fuzz_extract.py [--mutants 10000] [--seed 0] [--seeds DIR] [--timeout 30] [--memory-mb 2048]
 
-Mutants of real files (--seeds: any folder of MIDI; by default ../shared/midi when present, else the tests' vendored
-tests/data/midi) and of the hand-built adversarial files (tests/adversarial_midi.py):
+Mutants of real files (--seeds: any folder of MIDI, by default ../shared/midi) and of the hand-built adversarial
+files (tests/adversarial_midi.py):
 bit flips, truncations, damaged chunk lengths, injected tempo and meter events of any value, huge delta-times,
 damaged headers and random bytes, one to three at a time, from a seeded generator. A worker process runs
 `extract_all` with params.yaml's limits under a memory cap (RLIMIT_DATA); a mutant that takes longer than

@@ -14,20 +14,16 @@ if (workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))) > 1:
 pytest_plugins = ["pytester"]  # tests/test_test_run.py runs small test files under the project's settings
 
 SHARED_MIDI = Path(__file__).resolve().parents[1].parent / "shared" / "midi"
-VENDORED_MIDI = Path(__file__).resolve().parent / "data" / "midi"
 
 
 @pytest.fixture(scope="session")
 def shared_midi() -> Path:
-    """The real MIDI the tests read: ../shared/midi beside the repository when present (103 files, with multitrack
-    pop arrangements whose licence keeps them out of the repository), else its licence-clean part vendored in
-    tests/data/midi (91 files: Lakh, Groove, POP909), so that a fresh clone runs every test. CI requires the larger
-    folder (tests/system.py)."""
-    if SHARED_MIDI.is_dir():
-        return SHARED_MIDI
-    if system.required():
+    """The real MIDI beside the repository (../shared/midi).
+
+    Skips when the folder is absent, and fails instead in CI (tests/system.py)."""
+    if not SHARED_MIDI.is_dir():
         system.missing(f"real MIDI folder {SHARED_MIDI} is absent")
-    return VENDORED_MIDI
+    return SHARED_MIDI
 
 
 @pytest.fixture(scope="session")

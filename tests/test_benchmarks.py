@@ -17,7 +17,7 @@ SMOKE = {
     "bench_generate.py": ["--repeats", "1", "--batch", "2"],
     "bench_preprocess.py": ["--files", "12", "--small", "6"],
     "bench_recipe.py": ["--batches", "5"],
-    "bench_scale.py": ["--sizes", "200", "400", "--seeds", "tests/data/midi"],
+    "bench_scale.py": ["--sizes", "200", "400"],
     "bench_train.py": ["--quick"],
 }
 
@@ -26,7 +26,7 @@ def test_every_benchmark_has_a_smoke_run():
     assert set(SMOKE) == {p.name for p in (ROOT / "benchmarks").glob("bench_*.py")}
 
 
-READS_SHARED_MIDI = {"bench_codecs.py", "bench_preprocess.py", "bench_train.py"}
+READS_SHARED_MIDI = {"bench_codecs.py", "bench_preprocess.py", "bench_scale.py", "bench_train.py"}
 # Each part a benchmark reports, so that a part that stops printing fails its smoke run
 PARTS = {
     "bench_train.py": [
@@ -57,14 +57,10 @@ def test_benchmark_prints_its_ratios(script, request):
     assert re.search(r"\d+\.\d+x", done.stdout), done.stdout
 
 
-def test_without_real_midi_a_benchmark_says_so_in_one_line(tmp_path, monkeypatch, capsys):
-    """../shared/midi first, the vendored files without it, and one line when neither holds a file."""
+def test_without_shared_midi_a_benchmark_says_so_in_one_line(tmp_path, monkeypatch):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import shared_midi
 
-    monkeypatch.setattr(shared_midi, "SHARED", tmp_path / "shared" / "midi")
-    assert shared_midi.files("bench_codecs")[0].is_relative_to(ROOT / "tests" / "data" / "midi")
-    assert "bench_codecs: 91 real MIDI files from" in capsys.readouterr().out
-    monkeypatch.setattr(shared_midi, "VENDORED", tmp_path / "vendored")
-    with pytest.raises(SystemExit, match=r"bench_codecs: it measures real MIDI from .*vendored, which holds none"):
+    monkeypatch.setattr(shared_midi, "FOLDER", tmp_path / "shared" / "midi")
+    with pytest.raises(SystemExit, match=r"bench_codecs: it measures real MIDI from .*shared/midi, which holds none"):
         shared_midi.files("bench_codecs")

@@ -10,7 +10,6 @@ import yaml
 
 from lightning_modules import evaluate
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
-from lightning_modules.datamodule import read_tokens
 from musicvae import learning, listening
 from tests import system
 from tests.cdp import Chromium
@@ -58,7 +57,7 @@ def reports(trained, shards, tmp_path_factory):
     return root / "reports"
 
 
-def test_stage_writes_every_declared_output(reports, trained, shards):
+def test_stage_writes_every_declared_output(reports, trained):
     stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["evaluate"]
     declared = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"] + stage["metrics"] + stage["plots"]]
     for path in declared:
@@ -77,9 +76,7 @@ def test_stage_writes_every_declared_output(reports, trained, shards):
         for n in metrics["notes"].values()
     )
     assert metrics["kl_bits"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["active_units"] <= metrics["z_size"]
-    test_windows = len(read_tokens(shards / "mel_16bar", "test"))  # the vendored files' test split holds 5
-    evaluated = min(12, test_windows)
-    assert metrics["test_windows"] == evaluated and metrics["interpolation"]["pairs"] == min(3, evaluated // 2)
+    assert metrics["test_windows"] == 12 and metrics["interpolation"]["pairs"] == 3
     assert metrics["learning"]["verdict"] in learning.VERDICTS
     assert 0 < metrics["learning"]["majority_accuracy"] < 1
     assert set(metrics["empty_outputs"]) == {"reconstruction", "samples", "interpolation"}

@@ -101,8 +101,8 @@ def test_stage_fails_and_removes_shards_when_too_many_files_fail(monkeypatch, tm
 
 
 @pytest.mark.slow
-def test_fuzz_smoke_finds_no_escape_hang_or_blowup():
-    """On a fresh clone's own files (--seeds), as the README's fuzz command runs."""
+def test_fuzz_smoke_finds_no_escape_hang_or_blowup(shared_midi):
+    """On a folder the fuzzer is given (--seeds)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -112,7 +112,7 @@ def test_fuzz_smoke_finds_no_escape_hang_or_blowup():
             "--seed",
             "1",
             "--seeds",
-            "tests/data/midi/pop909",
+            str(shared_midi / "pop909"),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -120,7 +120,7 @@ def test_fuzz_smoke_finds_no_escape_hang_or_blowup():
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "fuzz_extract: 40 real MIDI files from tests/data/midi/pop909" in done.stdout
+    assert f"fuzz_extract: 40 real MIDI files from {shared_midi / 'pop909'}" in done.stdout
     assert "hangs: 0, escapes: 0, internal errors: 0" in done.stdout
     assert "300 mutants" in done.stdout and "corrupt" in done.stdout
 
