@@ -11,35 +11,38 @@
 # reports; `python -m experiments.compare --tracking-uri sqlite:///STORE/mlflow.db --keep ...` adds the runs to the
 # results page. On CPUs: ACCELERATOR cpu, THREADS=1 (each run's threads, 4 by default), EXTERNAL='{jazz: /path}'
 # (held-out collections for the evaluate stage) and BOUND_WINDOWS (the decoder-only bound's windows, fewer on CPUs:
-# 300 Adam steps over 256 16-bar windows take most of an hour on one thread).
+# 300 Adam steps over 256 16-bar windows take most of an hour on one thread). PRECISION (32-true by default, as the
+# folk-corpus study) and DATA (the data recipe, by default every training window every epoch, untransposed; e.g.
+# '{transpose: [-5, 5], resample: true}' for Magenta's) give the 2-bar study's winning recipe to both runs.
 set -euo pipefail
 store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-5}" accelerator="${3:-gpu}"
 shards="$(realpath -m "${SHARDS:?the mel_16bar shards of every training window}")"
 cd "$(dirname "$0")/../.."
 runs="hier-ar-headinit-gpu flat-gpu"
 threads="${THREADS:-4}"
-python3 - "$store" "$minutes" "$accelerator" "$shards" "$threads" "${EXTERNAL:-{\}}" "${BOUND_WINDOWS:-256}" <<'EOF'
+python3 - "$store" "$minutes" "$accelerator" "$shards" "$threads" "${EXTERNAL:-{\}}" "${BOUND_WINDOWS:-256}" \
+    "${PRECISION:-32-true}" "${DATA:-{resample: false\}}" <<'EOF'
 import json, sys, yaml
 from pathlib import Path
 store, minutes, accelerator, shards = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
 threads, external, bound_windows = int(sys.argv[5]), yaml.safe_load(sys.argv[6]), int(sys.argv[7])
+precision, data = sys.argv[8], yaml.safe_load(sys.argv[9])
 # a manifest names cap_splits only when it is not Magenta's, every split
 capped = json.loads((shards / "mel_16bar" / "manifest.json").read_text())["config"].get("cap_splits",
                                                                                        ["train", "eval", "test"])
 if capped != ["eval", "test"]:
     sys.exit(f"run_gpu.sh: {shards} caps the windows of {capped}; these runs train on every training window "
              "(preprocess.cap_splits [eval, test])")
-every = {"data": {"resample": False}}  # every training window, every epoch
-models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {**every, "model": {
+models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {"data": data, "model": {
               "conductor_input": "autoregressive", "state_init": "pytorch", "head_init": "pytorch"}}),
-          "flat-gpu": ("flat-mel_16bar-b64-cpu", every)}
+          "flat-gpu": ("flat-mel_16bar-b64-cpu", {"data": data})}
 for name, (config, overrides) in models.items():
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["preprocess"]["cap_splits"] = capped
     params["model"] = {"config": config, "overrides": overrides}
-    # fp32 as the CPU study; on a GPU, 4 threads each for the learning monitor's measures, which stay on the CPU
+    # on a GPU, 4 threads each for the learning monitor's measures, which stay on the CPU
     params["train"] |= {"accelerator": accelerator, "devices": 1, "max_steps": 20000, "max_minutes": minutes,
-                        "val_every_n_steps": 500, "precision": "32-true", "threads": threads}
+                        "val_every_n_steps": 500, "precision": precision, "threads": threads}
     params["eval"]["external"] = external
     params["eval"]["decoder_bound"]["windows"] = bound_windows
     params["mlflow"]["tracking_uri"] = f"sqlite:///{store}/mlflow.db"
