@@ -57,6 +57,7 @@ from lightning_modules.components import objective  # noqa: E402
 from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
 from lightning_modules.datamodule import ShardDataModule  # noqa: E402
 from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
+from lightning_modules.settings import train_settings  # noqa: E402
 from lightning_modules.train import train  # noqa: E402
 from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
 
@@ -264,7 +265,8 @@ def fit(folder: Path, settings: dict, out: Path, uri: str | None) -> tuple[float
     records them: a Timer's), the whole call's and that share."""
     start = time.perf_counter()
     if uri:
-        return train(load(CONFIG), settings, folder, out, uri)["train_seconds"], time.perf_counter() - start, None
+        record = train(load(CONFIG), train_settings(settings), folder, out, uri)
+        return record["train_seconds"], time.perf_counter() - start, None
     experiment = load(CONFIG)
     lightning.seed_everything(settings["seed"], workers=True)
     data = ShardDataModule(

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
-from lightning_modules.store import tracking_uri
+from lightning_modules.store import STAGE, tracking_uri
 from musicvae.figures import curve_png
 
 METRICS = {
@@ -70,9 +71,20 @@ CURVES = (
 
 
 def every_run(experiment: str, uri: str) -> pd.DataFrame:
-    """The experiment's runs in any state, newest first."""
+    """The experiment's training runs in any state, newest first, each with the `eval/...` metrics of its latest
+    evaluation run and that run's id as `eval_run_id` (a store from before evaluations had runs of their own holds
+    them on the training run, which is then its own)."""
     mlflow.set_tracking_uri(uri)
-    return mlflow.search_runs(experiment_names=[experiment], order_by=["attributes.start_time DESC"])
+    runs = mlflow.search_runs(experiment_names=[experiment], order_by=["attributes.start_time DESC"])
+    is_evaluation = runs.get(f"tags.{STAGE}", pd.Series(index=runs.index, dtype=object)) == "evaluate"
+    training = runs[~is_evaluation].assign(eval_run_id=runs["run_id"] if len(runs) else None)
+    scores = [c for c in runs if c.startswith("metrics.eval/")]
+    for _, evaluation in runs[is_evaluation].drop_duplicates(f"tags.{MLFLOW_PARENT_RUN_ID}").iterrows():
+        of = training.index[training["run_id"] == evaluation[f"tags.{MLFLOW_PARENT_RUN_ID}"]]
+        for row in of:  # none where the training run was deleted
+            training.loc[row, scores] = evaluation[scores].to_numpy()
+            training.loc[row, "eval_run_id"] = evaluation["run_id"]
+    return training.reset_index(drop=True)
 
 
 def evaluated(found: pd.DataFrame, experiment: str, uri: str, required: bool = True) -> pd.DataFrame:
@@ -123,7 +135,7 @@ def per_bar(found: pd.DataFrame, uri: str) -> dict[str, list[float]]:
     client = mlflow.MlflowClient(uri)
     curves = {}
     for _, run in found.iterrows():
-        path = client.download_artifacts(run["run_id"], PER_BAR)
+        path = client.download_artifacts(run["eval_run_id"], PER_BAR)
         with open(path) as f:
             rows = list(csv.DictReader(f))
         column = "sampled" if "sampled" in rows[0] else "melody_sampled"

@@ -15,6 +15,7 @@ from safetensors.torch import save_file
 
 from lightning_modules import generation
 from lightning_modules.components.musicvae import MusicVAE
+from lightning_modules.settings import EvalSettings
 from musicvae import figures
 from musicvae.attributes import ATTRIBUTES, diagonal_dominance
 from musicvae.latent import apply_attribute, attribute_vector
@@ -30,13 +31,13 @@ def measure(tokens: torch.Tensor) -> np.ndarray:
 
 
 def attribute_effects(
-    model: MusicVAE, train: torch.Tensor, test: torch.Tensor, mu_test: torch.Tensor, settings: dict, out: Path
+    model: MusicVAE, train: torch.Tensor, test: torch.Tensor, mu_test: torch.Tensor, settings: EvalSettings, out: Path
 ) -> dict:
     """mu_test: the test windows' encoder means."""
-    s, batch = settings["attributes"], settings["batch_size"]
+    s, batch = settings.attributes, settings.batch_size
     _, mu_train, _ = generation.encode(model, train.long(), batch)
     values = torch.from_numpy(measure(train))
-    vectors = {name: attribute_vector(mu_train, values[:, i], s["quantile"]) for i, name in enumerate(ATTRIBUTES)}
+    vectors = {name: attribute_vector(mu_train, values[:, i], s.quantile) for i, name in enumerate(ATTRIBUTES)}
     out.mkdir(parents=True, exist_ok=True)
     save_file(
         {k: v.contiguous() for k, v in vectors.items()},
@@ -48,13 +49,13 @@ def attribute_effects(
     spread[spread == 0] = 1.0  # an attribute constant over the test set is reported unscaled
     effect = np.zeros((len(vectors), len(ATTRIBUTES)))
     for i, vector in enumerate(vectors.values()):
-        shifted = apply_attribute(mu_test, vector, torch.tensor([s["amount"], -s["amount"]]))  # [2, N, Z]
+        shifted = apply_attribute(mu_test, vector, torch.tensor([s.amount, -s.amount]))  # [2, N, Z]
         decoded = generation.decode(model, shifted.flatten(0, 1), GREEDY, batch).view(2, len(test), *test.shape[1:])
         effect[i] = (measure(decoded[0]) - measure(decoded[1])).mean(0) / 2 / spread
     names = list(ATTRIBUTES)
     (out / "attribute_effects.png").write_bytes(
         figures.heat_map_png(
-            effect, names, names, f"Attribute vectors applied at ±{s['amount']}", "mean change (test-set std)"
+            effect, names, names, f"Attribute vectors applied at ±{s.amount}", "mean change (test-set std)"
         )
     )
     return {

@@ -33,6 +33,7 @@ from lightning_modules.datamodule import read_tokens
 from lightning_modules.evaluation_outputs import log_to_mlflow, write_listening, write_windows
 from lightning_modules.generalization import decoder_bound, load_external
 from lightning_modules.learning_monitor import diagnose
+from lightning_modules.settings import EvalSettings, eval_settings
 from musicvae import export, learning, metrics
 from musicvae.codecs.kinds import KINDS
 from musicvae.figures import curve_png
@@ -52,11 +53,11 @@ def subset(tokens: torch.Tensor, limit: int | None, seed: int) -> torch.Tensor:
     return tokens[keep.sort().values]
 
 
-def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tuple[dict, list[dict], dict]:
+def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: EvalSettings) -> tuple[dict, list[dict], dict]:
     """Accuracy of every mode overall and per bar, KL bits, ELBO and active units; and the decoded windows."""
     tokens = tokens.long()
-    batch = settings["batch_size"]
-    torch.manual_seed(settings["seed"])
+    batch = settings.batch_size
+    torch.manual_seed(settings.seed)
     z, mu, sigma = generation.encode(model, tokens, batch)
     r, predicted = [], []  # one teacher-forced pass gives the reconstruction loss and the argmax tokens
     with torch.no_grad():
@@ -71,10 +72,10 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
             generation.decode(
                 model,
                 mu + sigma * torch.randn_like(sigma),  # a fresh z ~ q(z|x)
-                settings["temperature"],
+                settings.temperature,
                 batch,
             )
-            for _ in range(settings["draws"])
+            for _ in range(settings.draws)
         ],
         "greedy": [generation.decode(model, mu, GREEDY, batch)],
     }
@@ -105,14 +106,14 @@ def reconstruction(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> tup
 
 
 def interpolation(
-    model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, settings: dict
+    model: MusicVAE, tokens: torch.Tensor, mu: torch.Tensor, settings: EvalSettings
 ) -> tuple[dict, list[dict], torch.Tensor]:
     """Slerp between the encoder means `mu` of seeded test pairs, decoded greedily, against naive data-space
     interpolation (each step takes B's token with probability t): normalized Hamming distance to A along the path,
     and how monotonically it rises (Spearman). Returns the metrics, the mean curves, the first pair's path and that
     pair's two test windows."""
-    pairs, steps = settings["interpolation"]["pairs"], settings["interpolation"]["steps"]
-    generator = torch.Generator().manual_seed(settings["seed"])
+    pairs, steps = settings.interpolation.pairs, settings.interpolation.steps
+    generator = torch.Generator().manual_seed(settings.seed)
     order = torch.randperm(len(tokens), generator=generator)
     if len(tokens) < 2 * pairs:
         log.warning(
@@ -126,7 +127,7 @@ def interpolation(
         raise ValueError(f"interpolation needs two test windows, the test split has {len(tokens)}")
     a, b = tokens[order[:pairs]].long(), tokens[order[pairs : 2 * pairs]].long()
     path = interpolation_path(mu[order[:pairs]], mu[order[pairs : 2 * pairs]], steps)  # [K, pairs, Z]
-    latent = generation.decode(model, path.flatten(0, 1), GREEDY, settings["batch_size"]).view(steps, pairs, -1)
+    latent = generation.decode(model, path.flatten(0, 1), GREEDY, settings.batch_size).view(steps, pairs, -1)
     t = torch.linspace(0, 1, steps)
     from_b = torch.rand(steps, *a.shape, generator=generator) < t.view(-1, 1, 1, 1)
     data = torch.where(from_b, b, a).flatten(2)
@@ -150,9 +151,9 @@ def interpolation(
     return result, rows, latent[:, 0].view(steps, *a.shape[1:]), [a[0], b[0]]
 
 
-def samples(model: MusicVAE, settings: dict) -> torch.Tensor:
-    torch.manual_seed(settings["seed"])
-    return model.sample(settings["samples"]["n"], settings["samples"]["temperature"])
+def samples(model: MusicVAE, settings: EvalSettings) -> torch.Tensor:
+    torch.manual_seed(settings.seed)
+    return model.sample(settings.samples.n, settings.samples.temperature)
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -163,21 +164,21 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def bound(model: MusicVAE, tokens: torch.Tensor, settings: dict) -> dict | None:
+def bound(model: MusicVAE, tokens: torch.Tensor, settings: EvalSettings) -> dict | None:
     """The decoder-only bound on a seeded choice of the windows; none with `eval.decoder_bound.windows` 0 (on a CPU
     a 16-bar model's bound costs minutes)."""
-    fit = settings["decoder_bound"]
-    if fit["windows"] == 0:
+    fit = settings.decoder_bound
+    if fit.windows == 0:
         return None
-    return decoder_bound(model, subset(tokens, fit["windows"], settings["seed"]), fit["steps"], fit["learning_rate"])
+    return decoder_bound(model, subset(tokens, fit.windows, settings.seed), fit.steps, fit.learning_rate)
 
 
-def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
+def external(model: MusicVAE, sets: dict[str, tuple], settings: EvalSettings) -> dict:
     """Each named set scored as the test split: accuracy in every mode, onsets, KL and ELBO, against its own
     majority-class baseline, and its decoder-only bound."""
     scored = {}
     for name, (tokens, counts) in sets.items():
-        tokens = subset(tokens, settings["max_examples"], settings["seed"])
+        tokens = subset(tokens, settings.max_examples, settings.seed)
         result, _, _ = reconstruction(model, tokens, settings)
         scored[name] = {
             **counts,
@@ -198,10 +199,10 @@ def external(model: MusicVAE, sets: dict[str, tuple], settings: dict) -> dict:
 
 
 def evaluate(
-    model: MusicVAE, shards: Path, settings: dict, out: Path, plots: Path, sets: dict[str, tuple] | None = None
+    model: MusicVAE, shards: Path, settings: EvalSettings, out: Path, plots: Path, sets: dict[str, tuple] | None = None
 ) -> dict:
     kind = model.config.kind
-    test = subset(read_tokens(shards, "test"), settings["max_examples"], settings["seed"])
+    test = subset(read_tokens(shards, "test"), settings.max_examples, settings.seed)
     result, per_bar, recon = reconstruction(model, test, settings)
     result["interpolation"], curve, path, ends = interpolation(model, test, recon["mu"], settings)
     sampled = samples(model, settings)
@@ -216,7 +217,7 @@ def evaluate(
     windows = {
         "reconstruction": (
             [recon[k][0] for k in ("input", "sampled", "greedy")],
-            ["input", f"sampled (T={settings['temperature']})", "greedy"],
+            ["input", f"sampled (T={settings.temperature})", "greedy"],
         ),
         "samples": (list(sampled), [f"sample {i}" for i in range(len(sampled))]),
         # the real test windows the path runs between, heard before it; and for `musicvae interpolate`
@@ -234,7 +235,7 @@ def evaluate(
     }  # the model's
     warn(result)
     if KINDS[kind].melodic:
-        train = subset(read_tokens(shards, "train"), settings["attributes"]["examples"], settings["seed"])
+        train = subset(read_tokens(shards, "train"), settings.attributes.examples, settings.seed)
         result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
     else:
         log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)
@@ -265,10 +266,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plots", default="reports/plots", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    settings = yaml.safe_load(Path(args.params).read_text())["eval"]
+    try:
+        settings = eval_settings(yaml.safe_load(Path(args.params).read_text())["eval"])
+    except ValueError as e:
+        raise SystemExit(f"evaluate: {e}") from None
     for key, value in (
-        ("temperature", settings["temperature"]),
-        ("samples.temperature", settings["samples"]["temperature"]),
+        ("temperature", settings.temperature),
+        ("samples.temperature", settings.samples.temperature),
     ):
         try:
             check_temperature(value)
@@ -284,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     except representations.Mismatch as e:
         raise SystemExit(f"evaluate: {e}; rerun `dvc repro` so that the model trains on these shards") from None
     try:  # before the long work: a set that matches nothing is a mistyped path
-        sets = load_external(settings["external"], rep, workers=os.cpu_count() or 1)
+        sets = load_external(settings.external, rep, workers=os.cpu_count() or 1)
     except ValueError as e:
         raise SystemExit(f"evaluate: {e}") from None
     start = time.perf_counter()

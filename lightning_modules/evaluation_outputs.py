@@ -1,5 +1,6 @@
 """What the evaluate stage leaves behind: windows as MIDI and piano rolls, the listening page (Web Audio in any
-browser; WAVs beside it when FluidSynth is installed), and all of it logged to the training run in MLflow."""
+browser; WAVs beside it when FluidSynth is installed), and all of it logged to MLflow as an evaluation run nested
+under the training run."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import mlflow
 import torch
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
-from lightning_modules.store import flatten
+from lightning_modules.store import STAGE, flatten
 from musicvae import export, figures, listening
 
 log = logging.getLogger("musicvae.evaluate")
@@ -66,27 +68,42 @@ def write_listening(out: Path, written: dict[str, dict], kind: str) -> str:
     return "rendered"
 
 
-def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> None:
-    """Metrics as `eval/...` and each output (by its artifact name, whatever its local path) under `evaluation/` of
-    the training run named by models/run.json."""
+def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> str:
+    """A run of its own, nested under the training run that models/run.json names, with the metrics as `eval/...`
+    and each output (by its artifact name, whatever its local path) under `evaluation/`; returns its id.
+
+    Its own run because MLflow's UI sorts a run's metric sections by name: logged to the training run, the
+    fifteen single-point `eval/...` sections came before its `train` and `val` curves. The training run's params
+    are copied, so that evaluation runs compare in the runs table by themselves."""
     client = mlflow.MlflowClient(run["tracking_uri"])
+    training = client.get_run(run["run_id"])
+    evaluation = client.create_run(
+        training.info.experiment_id,
+        run_name=f"{training.info.run_name} · evaluate",
+        tags={MLFLOW_PARENT_RUN_ID: run["run_id"], STAGE: "evaluate"},
+    ).info.run_id
     step = int(run.get("steps", 0))
+    params = [Param(k, v) for k, v in sorted(training.data.params.items())]
     metrics = [
         Metric(f"eval/{k}", float(v), 0, step)
         for k, v in sorted(flatten(result, "/").items())
         if isinstance(v, (int, float)) and not isinstance(v, bool)
     ]
-    for start in range(0, len(metrics), 1000):  # one request per 1,000 metrics, MLflow's batch limit
-        client.log_batch(run["run_id"], metrics=metrics[start : start + 1000])
+    for start in range(0, len(params), 100):  # MLflow's batch limits: 100 params, 1,000 metrics a request
+        client.log_batch(evaluation, params=params[start : start + 100])
+    for start in range(0, len(metrics), 1000):
+        client.log_batch(evaluation, metrics=metrics[start : start + 1000])
     for name, path in outputs.items():
         if path.is_dir():
-            client.log_artifacts(run["run_id"], str(path), f"{ARTIFACTS}/{name}")
+            client.log_artifacts(evaluation, str(path), f"{ARTIFACTS}/{name}")
         else:
-            client.log_artifact(run["run_id"], str(path), ARTIFACTS)
+            client.log_artifact(evaluation, str(path), ARTIFACTS)
         page = path / "listening.html"
         if page.exists():  # MLflow's copy plays its audio from this run's artifacts; the file on disk stays as is
             with tempfile.TemporaryDirectory() as tmp:
                 copy = Path(tmp) / page.name
-                copy.write_text(page.read_text().replace("run_uuid=RUN", f"run_uuid={run['run_id']}"))
-                client.log_artifact(run["run_id"], str(copy), f"{ARTIFACTS}/{name}")
-    log.info("logged to MLflow run %s at %s", run["run_id"], run["tracking_uri"])
+                copy.write_text(page.read_text().replace("run_uuid=RUN", f"run_uuid={evaluation}"))
+                client.log_artifact(evaluation, str(copy), f"{ARTIFACTS}/{name}")
+    client.set_terminated(evaluation)
+    log.info("logged to MLflow run %s, under training run %s, at %s", evaluation, run["run_id"], run["tracking_uri"])
+    return evaluation

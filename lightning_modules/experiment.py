@@ -1,7 +1,7 @@
 """Named experiment configs (experiments/configs/<name>.yaml): the representation, the model's sizes, the batch
-size, Magenta's training hyperparameters and its data recipe (transposition, per-epoch caps). Selecting one is a
-single param: `dvc exp run -S model.config=NAME`; params.yaml's `model.overrides` is merged over the named file, key
-by key.
+size, Magenta's training hyperparameters and its data recipe (transposition, per-epoch caps). A config names the one
+it varies as `base` and states only what differs (Magenta's own configs state everything). Selecting one is a single
+param: `dvc exp run -S model.config=NAME`; params.yaml's `model.overrides` is merged over the named file, key by key.
 
 The representation's settings (bars, programs, caps) are not the config's: they come from the shards' manifest,
 which records how the windows were cut, so the model is built for the data it trains on."""
@@ -32,8 +32,10 @@ MAGENTA_PARAMS = {
     "hierdec-mel_16bar": 176e6,
     "hierdec-trio_16bar": 231e6,
 }
+SIZES = ("z_size", "enc_rnn_size", "dec_rnn_size")  # what every config must give, itself or through its base
 # What a config file may set, section by section (ModelConfig's kind, classes and steps come from the data).
 SECTIONS = {
+    "base": None,
     "representation": None,
     "batch_size": None,
     "model": {f.name for f in dataclasses.fields(ModelConfig)} - {"kind", "classes", "steps"},
@@ -68,16 +70,31 @@ def _check_keys(raw: dict, name: str) -> None:
             )
 
 
-def load(name: str, overrides: dict | None = None) -> Experiment:
-    """The named config, with `overrides` (same layout, any subset of keys) merged over it, for its representation's
-    built-in settings (`cut_as` adapts it to the shards')."""
+def _raw(name: str, seen: tuple[str, ...] = ()) -> dict:
+    """The named file merged over its bases, key by key (a list replaces its base's)."""
     path = CONFIGS / f"{name}.yaml"
     if not path.is_file():
         raise ValueError(f"no experiment config {name!r}; choose from {', '.join(names())}")
-    raw = OmegaConf.to_container(OmegaConf.merge(OmegaConf.create(path.read_text()), OmegaConf.create(overrides or {})))
+    if name in seen:
+        raise ValueError(f"config {seen[0]}: its bases loop back to {name}")
+    raw = OmegaConf.create(path.read_text())
+    base = raw.pop("base", None)
+    return OmegaConf.merge(_raw(base, (*seen, name)) if base else {}, raw)
+
+
+def load(name: str, overrides: dict | None = None) -> Experiment:
+    """The named config, with `overrides` (same layout, any subset of keys) merged over it, for its representation's
+    built-in settings (`cut_as` adapts it to the shards')."""
+    raw = OmegaConf.to_container(OmegaConf.merge(_raw(name), OmegaConf.create(overrides or {})))
     _check_keys(raw, name)
+    for key in ("representation", "batch_size", "model"):
+        if key not in raw:
+            raise ValueError(f"config {name}: no {key}, in the file or its bases")
     rep = REPRESENTATIONS[raw["representation"]]
     sizes = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["model"].items()}
+    unset = [f.name for f in dataclasses.fields(ModelConfig) if f.name in SIZES and f.name not in sizes]
+    if unset:  # no silent fallback to the paper's sizes
+        raise ValueError(f"config {name}: no model.{unset[0]}, in the file or its bases")
     model = ModelConfig(kind=rep.kind, classes=rep.classes, steps=rep.steps, **sizes)
     data = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get("data", {}).items()}
     return Experiment(

@@ -103,7 +103,7 @@ def diagnose(model: MusicVAE, tokens: torch.Tensor, greedy_examples: int = 32, b
 class LearningMonitor(Callback):
     """Runs `diagnose` on a fixed set of validation windows after every validation, and once more at the end of
     training when the last step was not validated (so that a run shorter than one validation interval has curves and
-    a verdict too); logs `monitor/...` metrics (KL of every dim as `monitor/kl_dim_NN`), rewrites `curves` (CSV)
+    a verdict too); logs `monitor/...` metrics (KL of every dim as `z/kl_dim_NN`), rewrites `curves` (CSV)
     each time and draws its PNG at the end, with the KL of every dimension at every validation beside it
     (kl_per_dim.png)."""
 
@@ -131,7 +131,8 @@ class LearningMonitor(Callback):
             for k, v in result.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"
         }
-        scalars |= {f"monitor/kl_dim_{d:02d}": v for d, v in enumerate(result["kl_per_dim"])}
+        # a section of their own that MLflow's UI, which sorts sections by name, puts after `train` and `val`
+        scalars |= {f"z/kl_dim_{d:02d}": v for d, v in enumerate(result["kl_per_dim"])}
         if trainer.logger:
             trainer.logger.log_metrics(scalars, step=trainer.global_step)
         self.rows.append(

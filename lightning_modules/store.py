@@ -8,6 +8,7 @@ from pathlib import Path
 from filelock import FileLock
 
 SQLITE = "sqlite:///"
+STAGE = "stage"  # the tag of an evaluation run ("evaluate"), nested under the training run it evaluated
 
 
 def tracking_uri(configured: str | None) -> str:

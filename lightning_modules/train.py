@@ -37,6 +37,7 @@ from lightning_modules.experiment import Experiment, cut_as, load
 from lightning_modules.init_from import Unusable, start_from
 from lightning_modules.learning_monitor import LearningMonitor
 from lightning_modules.quiet import ProgressBar, silence
+from lightning_modules.settings import TrainSettings, train_settings
 from lightning_modules.store import artifact_location, flatten, open_store, tracking_uri
 from lightning_modules.vae_module import MusicVAEModule
 from musicvae.provenance import code_sha256
@@ -65,11 +66,11 @@ def precision(setting: str, accelerator: str) -> str:
     return "bf16-mixed" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "32-true"
 
 
-def stopped_by(steps: int, settings: dict, seconds: float) -> str:
+def stopped_by(steps: int, settings: TrainSettings, seconds: float) -> str:
     """What ended training: the step budget, or the wall-clock cap (a safety limit whose result depends on load)."""
-    if settings["max_steps"] is not None and steps >= settings["max_steps"]:
+    if settings.max_steps is not None and steps >= settings.max_steps:
         return "max_steps"
-    if settings["max_minutes"] and seconds >= 60 * settings["max_minutes"]:
+    if settings.max_minutes and seconds >= 60 * settings.max_minutes:
         return "max_minutes"
     return "end"
 
@@ -83,6 +84,11 @@ class Prepared:
     data: ShardDataModule
     initial: dict[str, torch.Tensor] | None
     params: dict
+
+    @property
+    def store_experiment(self) -> str:
+        """The MLflow experiment that holds every run of the representation."""
+        return f"musicvae-{self.experiment.representation.name}"
 
 
 @dataclass(frozen=True)
@@ -101,16 +107,14 @@ class Resume:
         return self.killed and self.previous["config_hash"] == config_hash and (out / "last.ckpt").exists()
 
 
-def prepare(experiment: Experiment, settings: dict, shards: Path) -> Prepared:
+def prepare(experiment: Experiment, settings: TrainSettings, shards: Path) -> Prepared:
     folder = shards / experiment.representation.name
     experiment = cut_as(experiment, representations.of_shards(folder))
     initial, init_sha = None, None
-    if settings.get("init_from"):  # e.g. a released Magenta model to fine-tune; its architecture replaces the config's
-        experiment, initial, init_sha = start_from(settings["init_from"], experiment)
+    if settings.init_from:  # e.g. a released Magenta model to fine-tune; its architecture replaces the config's
+        experiment, initial, init_sha = start_from(settings.init_from, experiment)
     rep = experiment.representation
-    data = ShardDataModule(
-        folder, experiment.batch_size, settings["num_workers"], settings["seed"], experiment.data, rep
-    )
+    data = ShardDataModule(folder, experiment.batch_size, settings.num_workers, settings.seed, experiment.data, rep)
     params = {
         "config": experiment.name,
         "representation": asdict(rep),
@@ -118,7 +122,7 @@ def prepare(experiment: Experiment, settings: dict, shards: Path) -> Prepared:
         "model": asdict(experiment.model),
         "training": asdict(experiment.training),
         "data": asdict(experiment.data),
-        "train": settings,
+        "train": asdict(settings),
         "data_manifest_sha256": hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest(),
     } | ({"init_from_sha256": init_sha} if init_sha else {})
     return Prepared(experiment, data, initial, params)
@@ -132,7 +136,7 @@ def config_hash(params: dict) -> str:
 
 def open_run(prepared: Prepared, uri: str, resume: str | None) -> MLFlowLogger:
     """The MLflow run: a new one, or the killed run `resume` names, continued."""
-    name, store_experiment = prepared.experiment.name, f"musicvae-{prepared.experiment.representation.name}"
+    name, store_experiment = prepared.experiment.name, prepared.store_experiment
     open_store(uri, store_experiment)
     logger = MLFlowLogger(
         experiment_name=store_experiment,
@@ -154,18 +158,20 @@ def open_run(prepared: Prepared, uri: str, resume: str | None) -> MLFlowLogger:
     return logger
 
 
-def trainer_for(settings: dict, out: Path, logger, callbacks: list, chosen_precision: str) -> lightning.Trainer:
+def trainer_for(
+    settings: TrainSettings, out: Path, logger, callbacks: list, chosen_precision: str
+) -> lightning.Trainer:
     unbounded = -1  # Lightning's "no limit"; epochs too, else its default stops at 1000 epochs
     return lightning.Trainer(
-        max_steps=unbounded if settings["max_steps"] is None else settings["max_steps"],
+        max_steps=unbounded if settings.max_steps is None else settings.max_steps,
         max_epochs=unbounded,
-        val_check_interval=settings["val_every_n_steps"],
+        val_check_interval=settings.val_every_n_steps,
         check_val_every_n_epoch=None,
-        log_every_n_steps=settings["log_every_n_steps"],
-        accelerator=settings["accelerator"],
-        strategy=settings["strategy"],
-        devices=settings["devices"],
-        num_nodes=settings["num_nodes"],
+        log_every_n_steps=settings.log_every_n_steps,
+        accelerator=settings.accelerator,
+        strategy=settings.strategy,
+        devices=settings.devices,
+        num_nodes=settings.num_nodes,
         logger=logger,
         callbacks=[*callbacks, ProgressBar()],
         default_root_dir=out,
@@ -175,14 +181,14 @@ def trainer_for(settings: dict, out: Path, logger, callbacks: list, chosen_preci
 
 
 def train(
-    experiment: Experiment, settings: dict, shards: Path, out: Path, uri: str, curves: Path | None = None
+    experiment: Experiment, settings: TrainSettings, shards: Path, out: Path, uri: str, curves: Path | None = None
 ) -> dict:
-    """settings: params.yaml's `train` section. Returns what run.json records."""
-    lightning.seed_everything(settings["seed"], workers=True)
-    if settings.get("threads"):
-        torch.set_num_threads(settings["threads"])
-    kept = settings["keep_freed_memory"] and keep_freed_memory()
-    chosen_precision = precision(settings["precision"], settings["accelerator"])  # before any run is opened
+    """Returns what run.json records."""
+    lightning.seed_everything(settings.seed, workers=True)
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    kept = settings.keep_freed_memory and keep_freed_memory()
+    chosen_precision = precision(settings.precision, settings.accelerator)  # before any run is opened
     prepared = prepare(experiment, settings, shards)
     digest = config_hash(prepared.params)
     record_path = out / "run.json"
@@ -203,7 +209,7 @@ def train(
         "config_hash": digest,
         "config": prepared.experiment.name,
         "tracking_uri": uri,
-        "experiment": f"musicvae-{prepared.experiment.representation.name}",
+        "experiment": prepared.store_experiment,
     }
     if leader:  # before fitting, so that a killed run can resume
         record_path.write_text(json.dumps(record, indent=1) + "\n")
@@ -211,13 +217,13 @@ def train(
         dirpath=out, filename="best", monitor="val/r_loss", save_last=True, save_top_k=1, enable_version_counter=False
     )
     monitor = LearningMonitor(
-        read_tokens(prepared.data.folder, "eval")[: settings["monitor"]["windows"]],
+        read_tokens(prepared.data.folder, "eval")[: settings.monitor.windows],
         curves,
-        settings["monitor"]["greedy"],
+        settings.monitor.greedy,
     )
     # The wall-clock cap, and the training time it counts, across a killed run's sessions: the timer's elapsed time
     # travels in the checkpoint (Lightning's max_time is this callback too, but only when a cap is set).
-    timer = Timer({"minutes": settings["max_minutes"]} if settings["max_minutes"] else None, verbose=False)
+    timer = Timer({"minutes": settings.max_minutes} if settings.max_minutes else None, verbose=False)
     trainer = trainer_for(settings, out, logger, [monitor, checkpoints, timer], chosen_precision)
     model = MusicVAE(prepared.experiment.model)
     if prepared.initial is not None:
@@ -233,7 +239,7 @@ def train(
         "kept_freed_memory": bool(kept),
         "world_size": trainer.world_size,
         "train_seconds": round(seconds, 1),
-        "val_every_n_steps": settings["val_every_n_steps"],
+        "val_every_n_steps": settings.val_every_n_steps,
         "best_val_r_loss": float(checkpoints.best_model_score) if checkpoints.best_model_score is not None else None,
     }
     if monitor.last:
@@ -312,13 +318,14 @@ def main(argv: list[str] | None = None) -> None:
     params = yaml.safe_load(Path(args.params).read_text())
     uri = tracking_uri(params["mlflow"]["tracking_uri"])
     try:  # a mistyped key or value, missing shards, or shards cut for another model: the reason, not a traceback
+        settings = train_settings(params["train"])
         experiment = load(params["model"]["config"], params["model"]["overrides"])
         cut_as(experiment, representations.of_shards(args.shards / experiment.representation.name))
-        precision(params["train"]["precision"], params["train"]["accelerator"])
+        precision(settings.precision, settings.accelerator)
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"train: {e}\n  {FAILED_VARIANT}") from None
     try:
-        record = train(experiment, params["train"], args.shards, args.out, uri, args.curves)
+        record = train(experiment, settings, args.shards, args.out, uri, args.curves)
     except Unusable as e:
         raise SystemExit(f"train: {e}") from None
     if args.report and rank_zero_only.rank == 0:

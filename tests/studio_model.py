@@ -13,12 +13,13 @@ def with_vectors(models: Path, shards: Path, root: Path) -> dict:
     from lightning_modules import generation
     from lightning_modules.attribute_effects import VECTORS, attribute_effects
     from lightning_modules.datamodule import read_tokens
+    from lightning_modules.settings import eval_settings
 
     checkpoint = models / "best.ckpt"
     loaded = generation.load(checkpoint)
     model, folder = loaded.model, shards / loaded.representation.name
     test = read_tokens(folder, "test")
-    settings = yaml.safe_load(PARAMS.read_text())["eval"]
+    settings = eval_settings(yaml.safe_load(PARAMS.read_text())["eval"])
     attribute_effects(
         model, read_tokens(folder, "train"), test, generation.encode(model, test.long())[1], settings, root
     )

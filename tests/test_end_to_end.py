@@ -15,6 +15,7 @@ import pytest
 
 from lightning_modules import generation
 from tests.dvc_repo import ROOT, activated, dvc, make_repo, set_params
+from tests.evaluation_run import evaluation_run
 from tests.killing import kill_after
 
 pytestmark = pytest.mark.system
@@ -65,7 +66,7 @@ def test_dvc_repro_runs_every_stage_and_reruns_only_what_changed(repo):
     ):
         assert (repo / path).exists(), path
     run_id = json.loads((repo / "models/run.json").read_text())["run_id"]
-    run = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}").get_run(run_id)
+    run = evaluation_run(mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}"), run_id)
     assert "eval/accuracy/sampled" in run.data.metrics and run.data.params["config"] == "debug"
 
     assert "Running stage" not in dvc(repo, "repro")

@@ -10,9 +10,11 @@ import yaml
 
 from lightning_modules import evaluate
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE
+from lightning_modules.settings import eval_settings
 from musicvae import learning, listening
 from tests import system
 from tests.cdp import Chromium
+from tests.evaluation_run import evaluation_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,9 +101,13 @@ def test_stage_writes_every_declared_output(reports, trained):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_stage_logs_metrics_and_artifacts_to_the_training_run(trained, reports):
+def test_stage_logs_an_evaluation_run_under_the_training_run(trained, reports):
     client = mlflow.MlflowClient(trained["uri"])
-    run = client.get_run(trained["run_id"])
+    training, run = client.get_run(trained["run_id"]), evaluation_run(client, trained["run_id"])
+    assert run.info.run_name == f"{training.info.run_name} · evaluate" and run.info.status == "FINISHED"
+    assert run.data.params == training.data.params  # comparable in MLflow's runs table by itself
+    # the training run keeps its curves alone, so MLflow's UI shows them first (test_mlflow_ui)
+    assert not [k for k in training.data.metrics if k.startswith("eval/")] and "train/loss" in training.data.metrics
     metrics = json.loads((reports / "metrics.json").read_text())
     assert run.data.metrics["eval/accuracy/sampled"] == pytest.approx(metrics["accuracy"]["sampled"])
     assert run.data.metrics["eval/notes/greedy/pitch_at_onset"] == pytest.approx(
@@ -110,16 +116,18 @@ def test_stage_logs_metrics_and_artifacts_to_the_training_run(trained, reports):
     assert run.data.metrics["eval/interpolation/latent_monotonicity"] == pytest.approx(
         metrics["interpolation"]["latent_monotonicity"]
     )
-    logged = {a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate")}
+    run_id = run.info.run_id
+    logged = {a.path for a in client.list_artifacts(run_id, "evaluation/evaluate")}
     assert {
         "evaluation/evaluate/samples.png",
         "evaluation/evaluate/attribute_vectors.safetensors",
         "evaluation/evaluate/samples",
     } <= logged
-    assert [a.path for a in client.list_artifacts(trained["run_id"], "evaluation/evaluate/samples")] == [
+    assert [a.path for a in client.list_artifacts(run_id, "evaluation/evaluate/samples")] == [
         f"evaluation/evaluate/samples/{i:02d}.mid" for i in range(3)
     ]
-    assert "evaluation/metrics.json" in {a.path for a in client.list_artifacts(trained["run_id"], "evaluation")}
+    assert "evaluation/metrics.json" in {a.path for a in client.list_artifacts(run_id, "evaluation")}
+    assert not client.list_artifacts(trained["run_id"], "evaluation")
 
 
 def test_stage_gives_the_same_bytes_twice(trained, shards, reports, tmp_path):
@@ -177,7 +185,8 @@ def test_trio_accuracy_is_reported_per_part():
     tokens = torch.stack(
         [torch.randint(0, 90, (6, 32)), torch.randint(0, 90, (6, 32)), torch.randint(0, 512, (6, 32))], -1
     )
-    settings = {"batch_size": 4, "seed": 0, "temperature": 1.0, "draws": 1}
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())["eval"]
+    settings = eval_settings(params | {"batch_size": 4, "seed": 0, "temperature": 1.0, "draws": 1})
     result, rows, _ = evaluate.reconstruction(MusicVAE(config).eval(), tokens, settings)
     assert set(result["accuracy"]) == {
         f"{p}_{m}" for p in ("melody", "bass", "drums") for m in ("teacher_forced", "sampled", "greedy")

@@ -16,6 +16,7 @@ from lightning_modules.datamodule import read_tokens
 from lightning_modules.generalization import decoder_bound, external_windows
 from musicvae import learning
 from musicvae.extract import REPRESENTATIONS, extract
+from tests.evaluation_run import evaluation_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,7 +113,7 @@ def test_the_evaluate_stage_scores_external_sets_as_the_test_split(trained, shar
         bound = scored["decoder_bound"]
         assert 0 <= bound["greedy_accuracy"] <= 1 and bound["windows"] == min(8, scored["test_windows"])
     assert 0 < scales["majority_accuracy"] < 1
-    client_metrics = mlflow.MlflowClient(trained["uri"]).get_run(trained["run_id"]).data.metrics
+    client_metrics = evaluation_run(mlflow.MlflowClient(trained["uri"]), trained["run_id"]).data.metrics
     assert "eval/external/scales/accuracy/greedy" in client_metrics
     assert "eval/decoder_bound/greedy_accuracy" in client_metrics
 

@@ -14,6 +14,7 @@ from lightning_modules.experiment import load
 from lightning_modules.init_from import Unusable
 from lightning_modules.magentajs.convert import export, write_checkpoint
 from lightning_modules.magentajs.convert import load as load_magentajs
+from lightning_modules.settings import eval_settings
 from lightning_modules.train import train
 from tests.magentajs_models import random_model
 from tests.training_settings import PARAMS, settings
@@ -78,5 +79,5 @@ def test_the_evaluate_stage_takes_an_imported_checkpoint(shards, tmp_path):
         "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
         "samples": {"n": 3, "temperature": 0.5},
     }
-    result = evaluate(model, folder, settings, tmp_path / "evaluate", tmp_path / "plots")
+    result = evaluate(model, folder, eval_settings(settings), tmp_path / "evaluate", tmp_path / "plots")
     assert 0 <= result["accuracy"]["greedy"] <= 1 and (tmp_path / "evaluate" / "samples").is_dir()

@@ -103,7 +103,7 @@ def test_attribute_vectors_of_another_model_are_refused(trained, tune, tmp_path)
     "overrides, named",
     [
         ({"model": {"z_sise": 8}}, "model.z_sise; valid model keys: conductor_input, dec_rnn_size"),
-        ({"trainig": {"free_bits": 8}}, "'trainig'; valid keys: representation, batch_size, model, training"),
+        ({"trainig": {"free_bits": 8}}, "'trainig'; valid keys: base, representation, batch_size, model, training"),
         ({"training": {"lr": 0.1}}, "training.lr; valid training keys: beta_rate, decay_rate"),
     ],
 )
@@ -125,3 +125,27 @@ def test_the_train_stage_names_a_missing_config_and_how_params_come_back(tmp_pat
     said = str(refused.value)
     assert said.startswith("train: no experiment config 'nonexistent'; choose from ")
     assert "`git checkout params.yaml` restores the committed ones" in said
+
+
+@pytest.mark.parametrize(
+    "section, change, named",
+    [
+        ("train", {"max_step": 100}, "train: params.yaml train.max_step: Key 'max_step' not in 'TrainSettings'"),
+        ("train", {"max_steps": "many"}, "train.max_steps: Value 'many' of type 'str' could not be converted"),
+        ("train", {"monitor": {"windows": 8}}, "train.monitor.greedy: Structured config of type `Monitor` has missing"),
+        ("eval", {"draws": "three"}, "evaluate: params.yaml eval.draws: Value 'three'"),
+        ("eval", {"samples": {"m": 3}}, "eval.samples.m: Key 'm' not in 'Samples'"),
+    ],
+)
+def test_a_mistyped_train_or_eval_param_is_refused_by_its_key(section, change, named, tmp_path):
+    """params.yaml's sections have one schema (lightning_modules/settings.py): before it, a mistyped key was ignored
+    and a missing one a KeyError deep in the stage."""
+    from lightning_modules import train
+
+    params = yaml.safe_load(PARAMS.read_text())
+    params[section] |= change
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    stage = train.main if section == "train" else evaluate.main
+    with pytest.raises(SystemExit) as refused:  # before shards or a model are looked for: there are none here
+        stage(["--params", str(tmp_path / "params.yaml"), "--shards", str(tmp_path / "none"), "--out", str(tmp_path)])
+    assert named in str(refused.value)

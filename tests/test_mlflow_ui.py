@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -87,14 +88,29 @@ def test_the_run_has_params_metric_histories_and_artifacts_over_rest(server, tra
     assert params["config"] == "debug" and "model.z_size" in params
     history = _get(server, "metrics/get-history", run_id=trained["run_id"], metric_key="train/loss")["metrics"]
     assert len(history) >= 3 and [m["step"] for m in history] == sorted(m["step"] for m in history)
-    assert {m["key"] for m in run["data"]["metrics"]} >= {"val/loss", "eval/accuracy/sampled", "eval/kl_bits"}
+    assert {m["key"] for m in run["data"]["metrics"]} >= {"val/loss", "train/loss"}
+    evaluation = _evaluation(server, trained["run_id"])
+    assert {m["key"] for m in evaluation["data"]["metrics"]} >= {"eval/accuracy/sampled", "eval/kl_bits"}
 
-    def listed(path):
-        return {f["path"] for f in _get(server, "artifacts/list", run_id=trained["run_id"], path=path)["files"]}
+    def listed(run_id, path):
+        return {f["path"] for f in _get(server, "artifacts/list", run_id=run_id, path=path)["files"]}
 
-    assert "checkpoints/best.ckpt" in listed("checkpoints")
-    assert "evaluation/evaluate/samples.png" in listed("evaluation/evaluate")
-    assert "evaluation/evaluate/samples/00.mid" in listed("evaluation/evaluate/samples")
+    assert "checkpoints/best.ckpt" in listed(trained["run_id"], "checkpoints")
+    outputs = evaluation["info"]["run_id"]
+    assert "evaluation/evaluate/samples.png" in listed(outputs, "evaluation/evaluate")
+    assert "evaluation/evaluate/samples/00.mid" in listed(outputs, "evaluation/evaluate/samples")
+
+
+def _evaluation(url: str, training_run_id: str) -> dict:
+    """The evaluation run nested under the training run, as the runs table finds it."""
+    experiment = _get(url, "runs/get", run_id=training_run_id)["run"]["info"]["experiment_id"]
+    query = {"experiment_ids": [experiment], "filter": f"tags.mlflow.parentRunId = '{training_run_id}'"}
+    request = urllib.request.Request(
+        f"{url}/api/2.0/mlflow/runs/search", json.dumps(query).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as r:
+        (run,) = json.load(r)["runs"]
+    return run
 
 
 def _open(page: str, shot: Path) -> str:
@@ -128,6 +144,34 @@ def test_the_run_page_renders_in_headless_chromium(server, trained, tmp_path):
     run = _get(server, "runs/get", run_id=trained["run_id"])["run"]
     dom = _open(f"{server}/#/experiments/{run['info']['experiment_id']}/runs/{trained['run_id']}", tmp_path / "run.png")
     assert run["info"]["run_name"] in dom and "train/loss" in dom
+
+
+def _sections(dom: str) -> list[str]:
+    """The metric sections of a run's "Model metrics" tab, in the page's order: each header is its name, then its
+    chart count, then "Add chart"."""
+    text = [t.strip() for t in re.sub(r"<[^>]+>", "\n", re.sub(r"<style.*?</style>", "", dom, flags=re.S)).split("\n")]
+    text = [t for t in text if t]
+    return [
+        name
+        for name, count, add in zip(text, text[1:], text[2:])
+        if re.fullmatch(r"\(\d+\)", count) and add == "Add chart"
+    ]
+
+
+def test_the_training_runs_metrics_tab_leads_with_its_curves_and_the_evaluation_run_holds_its_scores(
+    server, trained, tmp_path
+):
+    """MLflow's UI sorts a run's metric sections by name: logged to the training run, fifteen single-point
+    `eval/...` sections came before its curves. The learning monitor's curves lead, then training and validation,
+    then the KL of each dimension of z; the evaluation has a run of its own."""
+    run = _get(server, "runs/get", run_id=trained["run_id"])["run"]
+    page = f"{server}/#/experiments/{run['info']['experiment_id']}/runs"
+    sections = _sections(_open(f"{page}/{trained['run_id']}/model-metrics", tmp_path / "curves.png"))
+    assert sections[0] == "monitor" and sections.index("train") < sections.index("val") < sections.index("z")
+    assert not [s for s in sections if s.startswith("eval")]
+    evaluation = _evaluation(server, trained["run_id"])
+    sections = _sections(_open(f"{page}/{evaluation['info']['run_id']}/model-metrics", tmp_path / "scores.png"))
+    assert "eval/accuracy" in sections and not {"monitor", "train", "val", "z"} & set(sections)
 
 
 def test_the_experiment_link_opens_the_runs_table(server, trained, tmp_path):

@@ -1,13 +1,16 @@
 """The MusicVAE nn.Modules, objective and schedules, against hand computation."""
 
 import math
+import re
 
 import pytest
 import torch
 
+from lightning_modules import experiment
 from lightning_modules.components import objective
 from lightning_modules.components.musicvae import ModelConfig, MusicVAE, encoder_inputs
-from lightning_modules.experiment import MAGENTA_PARAMS, load, names
+from lightning_modules.datamodule import DataRecipe
+from lightning_modules.experiment import CONFIGS, MAGENTA_PARAMS, load, names
 
 
 # Parameter counts of Magenta's configs (magenta/models/music_vae/configs.py), within PyTorch's second LSTM bias vector.
@@ -47,6 +50,44 @@ def test_overrides_merge_over_the_named_config_key_by_key():
     base = load("debug")
     assert merged.model.z_size == 4 and merged.training.free_bits == 48
     assert merged.model.dec_rnn_size == base.model.dec_rnn_size and merged.training.max_beta == base.training.max_beta
+
+
+def test_a_config_states_only_what_differs_from_its_base():
+    cpu, b64 = load("hierdec-mel_16bar-cpu"), load("hierdec-mel_16bar-b64-cpu")
+    assert (b64.batch_size, b64.training.learning_rate) == (64, 0.003) != (cpu.batch_size, cpu.training.learning_rate)
+    assert b64.model == cpu.model and b64.training.free_bits == cpu.training.free_bits == 256
+    # what a -cpu config does not restate is Magenta's: its base's decoder and KL schedule
+    small, magenta = load("cat-mel_2bar_small-cpu"), load("cat-mel_2bar_small")
+    assert small.model.dec_rnn_size == magenta.model.dec_rnn_size and small.model.z_size == 128 != magenta.model.z_size
+    assert small.training.max_beta == magenta.training.max_beta and small.data == magenta.data
+
+
+def test_every_cpu_config_names_its_base_and_the_study_recipes_are_named_configs():
+    for name in names():
+        text = (CONFIGS / f"{name}.yaml").read_text()
+        assert ("base: " in text) == name.endswith("-cpu"), name
+    assert load("cat-mel_2bar_small-tf-recipe-cpu").data == DataRecipe(transpose=(-5, 5), resample=True)
+    assert load("cat-mel_2bar_small-tf-cpu").data == DataRecipe(transpose=None, resample=False)
+    assert load("hierdec-mel_16bar-ar-b64-cpu").model.conductor_input == "autoregressive"
+
+
+@pytest.mark.parametrize(
+    "files, refused",
+    [
+        ({"a": "base: b", "b": "base: a"}, "config a: its bases loop back to a"),
+        ({"a": "base: gone"}, "no experiment config 'gone'"),
+        (
+            {"a": "representation: mel_2bar\nbatch_size: 8\nmodel: {z_size: 8, enc_rnn_size: [8]}"},
+            "config a: no model.dec_rnn_size, in the file or its bases",  # not the paper's 1024 x 2 in silence
+        ),
+    ],
+)
+def test_a_broken_config_chain_is_refused_by_name(files, refused, tmp_path, monkeypatch):
+    for name, text in files.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    monkeypatch.setattr(experiment, "CONFIGS", tmp_path)
+    with pytest.raises(ValueError, match=re.escape(refused)):
+        load("a")
 
 
 def test_initial_sigma_is_softplus_of_zero():

@@ -20,6 +20,7 @@ from lightning_modules import evaluate, generation
 from lightning_modules.attribute_effects import VECTORS, attribute_effects
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import read_tokens
+from lightning_modules.settings import eval_settings
 from musicvae import windows
 from musicvae.attributes import FIRST_PITCH_TOKEN, note_density
 from musicvae.extract import Representation
@@ -29,7 +30,7 @@ from musicvae_cli import app
 
 pytestmark = pytest.mark.slow
 
-EVAL = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["eval"]
+EVAL = eval_settings(yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["eval"])
 COLLAPSED = ("baseline", "cut off from z", "at initialisation")
 MEMORISED = 0.9  # token accuracy, or share of notes, that shows a memorised window
 MOVE = 0.25  # an attribute's move, in units of its spread over the windows, that shows a vector works
@@ -146,7 +147,7 @@ def test_musicvae_sample_writes_notes_as_the_data_has(checkpoints, memorised, tm
             "--n",
             32,
             "--temperature",
-            EVAL["samples"]["temperature"],
+            EVAL.samples.temperature,
             "--out",
             out,
             "--checkpoint",
@@ -214,8 +215,8 @@ def density_moves(model: MusicVAE, tokens: torch.Tensor) -> dict[str, float]:
     mean note density in the greedy decodings from the unmoved ones', in units of density's spread over the windows."""
     mu = generation.encode(model, tokens)[1]
     density = note_density(tokens[..., 0].numpy())
-    vector = attribute_vector(mu, density, EVAL["attributes"]["quantile"])
-    amount = EVAL["attributes"]["amount"]
+    vector = attribute_vector(mu, density, EVAL.attributes.quantile)
+    amount = EVAL.attributes.amount
     codes = apply_attribute(mu, vector, torch.tensor([-amount, 0.0, amount]))  # [3, N, Z]
     decoded = generation.decode(model, codes.flatten(0, 1), GREEDY).view(3, *tokens.shape)
     mean = note_density(decoded[..., 0].numpy()).mean(-1) / density.std()
@@ -278,7 +279,7 @@ def test_musicvae_attribute_moves_note_density_and_at_zero_reconstructs(
         return files
 
     def moved(name: str) -> dict[str, list[Path]]:
-        amount = EVAL["attributes"]["amount"]
+        amount = EVAL.attributes.amount
         return {
             way: written(
                 name,

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import lightning
@@ -19,6 +19,7 @@ from lightning_modules.checkpoint import load_model
 from lightning_modules.components.musicvae import MusicVAE
 from lightning_modules.datamodule import ShardDataModule, read_tokens
 from lightning_modules.experiment import load
+from lightning_modules.settings import train_settings
 from lightning_modules.train import precision, train
 from lightning_modules.vae_module import MusicVAEModule
 from musicvae import learning
@@ -118,7 +119,7 @@ def test_train_logs_params_metrics_and_checkpoint_to_a_sqlite_mlflow_store(shard
         "monitor/active_units",
         "monitor/gap_nats",
         "monitor/gap_share",
-        "monitor/kl_dim_07",
+        "z/kl_dim_07",
         "monitor/grad_z",
         "monitor/conductor_scale",
         "monitor/greedy_pitch_at_onset",
@@ -136,7 +137,7 @@ def test_learning_curves_are_written_at_every_validation_and_drawn_at_the_end(sh
     curves = tmp_path / "plots/learning.csv"
     record = train(
         load("debug"),
-        SETTINGS | {"precision": "32-true"},
+        replace(SETTINGS, precision="32-true"),
         shards,
         tmp_path / "models",
         f"sqlite:///{tmp_path / 'mlflow.db'}",
@@ -155,7 +156,7 @@ def test_a_run_shorter_than_one_validation_interval_still_has_curves_and_a_verdi
     curves = tmp_path / "plots/learning.csv"
     record = train(
         load("debug"),
-        SETTINGS | {"max_steps": 4, "val_every_n_steps": 200},
+        replace(SETTINGS, max_steps=4, val_every_n_steps=200),
         shards,
         tmp_path / "models",
         f"sqlite:///{tmp_path / 'mlflow.db'}",
@@ -179,8 +180,9 @@ def test_bf16_on_a_cpu_without_bfloat16_instructions_is_refused_with_the_reason(
 def test_stopped_by_names_the_cap_that_ended_training():
     from lightning_modules.train import stopped_by, summary
 
-    assert stopped_by(300, {"max_steps": 300, "max_minutes": 4}, 100.0) == "max_steps"
-    assert stopped_by(62, {"max_steps": 300, "max_minutes": 4}, 240.5) == "max_minutes"
+    capped = settings(max_steps=300, max_minutes=4)
+    assert stopped_by(300, capped, 100.0) == "max_steps"
+    assert stopped_by(62, capped, 240.5) == "max_minutes"
     line = summary(
         {
             "steps": 62,
@@ -207,7 +209,7 @@ def _train_and_kill(shards, tmp_path, code: Path = ROOT, **changes) -> tuple[dic
     10th step's checkpoint."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"] = {"config": "debug", "overrides": {}}
-    params["train"] |= SETTINGS | {"max_steps": 400, "val_every_n_steps": 5} | changes
+    params["train"] |= asdict(SETTINGS) | {"max_steps": 400, "val_every_n_steps": 5} | changes
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     argv = [
@@ -235,7 +237,9 @@ def test_a_resumed_run_counts_its_earlier_sessions_against_the_wall_clock_cap(sh
     checkpoint = torch.load(tmp_path / "models/last.ckpt", weights_only=True)
     checkpoint["callbacks"]["Timer"]["time_elapsed"]["train"] = 3600.0  # as if that session had trained an hour
     torch.save(checkpoint, tmp_path / "models/last.ckpt")
-    record = train(load("debug"), params["train"], shards, tmp_path / "models", params["mlflow"]["tracking_uri"])
+    record = train(
+        load("debug"), train_settings(params["train"]), shards, tmp_path / "models", params["mlflow"]["tracking_uri"]
+    )
     assert record["stopped_by"] == "max_minutes" and record["steps"] == killed_at < 400
     assert record["train_seconds"] >= 3600
 
@@ -286,7 +290,7 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes)
     run. On one node Lightning starts both; as two nodes each is started by torchrun, as on a cluster."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"] = {"config": "debug", "overrides": {}}
-    params["train"] |= SETTINGS | {
+    params["train"] |= asdict(SETTINGS) | {
         "max_steps": 4,
         "val_every_n_steps": 2,
         "strategy": "ddp",

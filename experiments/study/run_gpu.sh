@@ -33,13 +33,11 @@ capped = json.loads((shards / "mel_16bar" / "manifest.json").read_text())["confi
 if capped != ["eval", "test"]:
     sys.exit(f"run_gpu.sh: {shards} caps the windows of {capped}; these runs train on every training window "
              "(preprocess.cap_splits [eval, test])")
-models = {"hier-ar-headinit-gpu": ("hierdec-mel_16bar-b64-cpu", {"data": data, "model": {
-              "conductor_input": "autoregressive", "state_init": "pytorch", "head_init": "pytorch"}}),
-          "flat-gpu": ("flat-mel_16bar-b64-cpu", {"data": data})}
-for name, (config, overrides) in models.items():
+models = {"hier-ar-headinit-gpu": "hierdec-mel_16bar-ar-b64-cpu", "flat-gpu": "flat-mel_16bar-b64-cpu"}
+for name, config in models.items():
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["preprocess"]["cap_splits"] = capped
-    params["model"] = {"config": config, "overrides": overrides}
+    params["model"] = {"config": config, "overrides": {"data": data}}
     # on a GPU, 4 threads each for the learning monitor's measures, which stay on the CPU
     params["train"] |= {"accelerator": accelerator, "devices": 1, "max_steps": 20000, "max_minutes": minutes,
                         "val_every_n_steps": 500, "precision": precision, "threads": threads}

@@ -46,9 +46,10 @@ class ModelConfig:
     kind: str  # "melody", "drums" or "trio": how tokens become encoder inputs
     classes: tuple[int, ...]  # per part: (90,), (512,) or (90, 90, 512)
     steps: int  # 32 for 2 bars, 256 for 16
-    z_size: int = 512
-    enc_rnn_size: tuple[int, ...] = (2048, 2048)  # per direction, one entry per layer
-    dec_rnn_size: tuple[int, ...] = (1024, 1024)
+    # the sizes, no defaults: a config that forgets one is refused instead of getting the paper's
+    z_size: int
+    enc_rnn_size: tuple[int, ...]  # per direction, one entry per layer
+    dec_rnn_size: tuple[int, ...]
     hierarchical: bool = True  # a conductor over bars; otherwise one flat decoder over all steps
     dropout: float = 0.0  # on each LSTM layer's input, as Magenta's 1 - dropout_keep_prob
     conductor_input: str = "none"  # "none" (Magenta's size-1 zeros), "z", or "autoregressive"
