@@ -102,15 +102,19 @@ def test_the_run_has_params_metric_histories_and_artifacts_over_rest(server, tra
 
 
 def _evaluation(url: str, training_run_id: str) -> dict:
-    """The evaluation run nested under the training run, as the runs table finds it."""
+    """The latest evaluation run nested under the training run, as the runs table finds it (the session's other
+    tests evaluate the same training run too)."""
     experiment = _get(url, "runs/get", run_id=training_run_id)["run"]["info"]["experiment_id"]
-    query = {"experiment_ids": [experiment], "filter": f"tags.mlflow.parentRunId = '{training_run_id}'"}
+    query = {
+        "experiment_ids": [experiment],
+        "filter": f"tags.mlflow.parentRunId = '{training_run_id}'",
+        "order_by": ["attributes.start_time DESC"],
+    }
     request = urllib.request.Request(
         f"{url}/api/2.0/mlflow/runs/search", json.dumps(query).encode(), {"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=30) as r:
-        (run,) = json.load(r)["runs"]
-    return run
+        return json.load(r)["runs"][0]
 
 
 def _open(page: str, shot: Path) -> str:
