@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 
 import apache_beam as beam
@@ -45,7 +46,7 @@ def dead_letter_reason(result: FileResult) -> str:
 
 class ConvertFile(beam.DoFn):
     """ReadableFile → tagged outputs: WINDOWS ((rep, sha1 of the tokens), packed Occurrence), FILES (rep, outcome)
-    and DEAD_LETTERS (rep, record) for every file that gave a representation nothing. The windows themselves are
+    and DEAD_LETTERS (rep, JSON line) for every file that gave a representation nothing. The windows themselves are
     staged in `folder` (pipelines/staged.py)."""
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str):
@@ -81,18 +82,14 @@ class ConvertFile(beam.DoFn):
                 FILES, (name, {"split": split, "windows": len(result.windows), "reasons": dict(result.reasons)})
             )
             if not result.windows:
-                yield beam.pvalue.TaggedOutput(
-                    DEAD_LETTERS,
-                    (
-                        name,
-                        {
-                            "path": source,
-                            "md5": md5,
-                            "reason": dead_letter_reason(result),
-                            "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
-                        },
-                    ),
-                )
+                letter = {
+                    "path": source,
+                    "md5": md5,
+                    "reason": dead_letter_reason(result),
+                    "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
+                }
+                # As its line: the runner holds every letter until the file is written, a dict costs thrice.
+                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, json.dumps(letter, sort_keys=True)))
             for index, w in enumerate(windows.get(name, [])):
                 key = name, hashlib.sha1(w.tokens.tobytes()).digest()
                 yield beam.pvalue.TaggedOutput(WINDOWS, (key, Occurrence(split, md5, index, source).pack()))

@@ -102,8 +102,8 @@ def _report(counts: list) -> tuple[str, bytes]:
     return REPORT, json.dumps(report, indent=1, sort_keys=True).encode() + b"\n"
 
 
-def _dead_letters(rep: str, records) -> tuple[str, bytes]:
-    lines = sorted(json.dumps(r, sort_keys=True) for r in records if r is not None)
+def _dead_letters(rep: str, letters) -> tuple[str, bytes]:
+    lines = sorted(line for line in letters if line is not None)
     return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in lines).encode()
 
 
