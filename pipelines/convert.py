@@ -7,7 +7,6 @@ import json
 import posixpath
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from musicvae.extract import FAILURES, FileResult, extract_all, rejected
@@ -51,12 +50,6 @@ class ConvertFile(beam.DoFn):
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str):
         self.config, self.base, self.folder = config, base, folder
-
-    def setup(self):
-        try:
-            FileSystems.mkdirs(self.folder)
-        except OSError:  # another worker made it; object stores have no folders
-            pass
 
     def process(self, readable):
         path = readable.metadata.path
