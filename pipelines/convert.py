@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 
 import apache_beam as beam
@@ -11,7 +12,9 @@ from apache_beam.metrics import Metrics
 from musicvae.extract import FAILURES, FileResult, extract_all, rejected
 from musicvae.midi import REASONS
 from musicvae.reasons import commonest
+from pipelines import staged
 from pipelines.config import SPLITS, PreprocessConfig
+from pipelines.occurrences import Occurrence
 
 WINDOWS, FILES, DEAD_LETTERS = "windows", "files", "dead_letters"
 
@@ -41,11 +44,12 @@ def dead_letter_reason(result: FileResult) -> str:
 
 
 class ConvertFile(beam.DoFn):
-    """ReadableFile → tagged outputs: WINDOWS ((rep, window key), row), FILES (rep, outcome) and
-    DEAD_LETTERS (rep, record) for every file that gave a representation nothing."""
+    """ReadableFile → tagged outputs: WINDOWS ((rep, sha1 of the tokens), packed Occurrence), FILES (rep, outcome)
+    and DEAD_LETTERS (rep, JSON line) for every file that gave a representation nothing. The windows themselves are
+    staged in `folder` (pipelines/staged.py)."""
 
-    def __init__(self, config: PreprocessConfig, base: str):
-        self.config, self.base = config, base
+    def __init__(self, config: PreprocessConfig, base: str, folder: str):
+        self.config, self.base, self.folder = config, base, folder
 
     def process(self, readable):
         path = readable.metadata.path
@@ -60,6 +64,9 @@ class ConvertFile(beam.DoFn):
             split = split_of(md5, self.config.splits)
             results = extract_all(data, self.config.representations_for(split), self.config.limits, name=path)
         source = source_id(path, self.base)
+        windows = {name: sorted(r.windows, key=staged.row_order) for name, r in results.items() if r.windows}
+        if windows:
+            staged.stage(self.folder, md5, windows)
         for name, result in results.items():
             for reason, count in result.reasons.items():
                 Metrics.counter("preprocess", f"{name}.{reason}").inc(count)
@@ -68,36 +75,17 @@ class ConvertFile(beam.DoFn):
                 FILES, (name, {"split": split, "windows": len(result.windows), "reasons": dict(result.reasons)})
             )
             if not result.windows:
-                yield beam.pvalue.TaggedOutput(
-                    DEAD_LETTERS,
-                    (
-                        name,
-                        {
-                            "path": source,
-                            "md5": md5,
-                            "reason": dead_letter_reason(result),
-                            "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
-                        },
-                    ),
-                )
-            for w in result.windows:
-                tokens = w.tokens.tobytes()
-                yield beam.pvalue.TaggedOutput(
-                    WINDOWS,
-                    (
-                        (name, hashlib.sha1(tokens).hexdigest()),
-                        {
-                            "split": split,
-                            "md5": md5,
-                            "source": source,
-                            "piece": w.piece,
-                            "start_bar": w.start_bar,
-                            "qpm": w.qpm,
-                            "programs": list(w.programs),
-                            "tokens": tokens,
-                        },
-                    ),
-                )
+                letter = {
+                    "path": source,
+                    "md5": md5,
+                    "reason": dead_letter_reason(result),
+                    "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
+                }
+                # As its line: the runner holds every letter until the file is written, a dict costs thrice.
+                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, json.dumps(letter, sort_keys=True)))
+            for index, w in enumerate(windows.get(name, [])):
+                key = name, hashlib.sha1(w.tokens.tobytes()).digest()
+                yield beam.pvalue.TaggedOutput(WINDOWS, (key, Occurrence(split, md5, index, source).pack()))
 
     @staticmethod
     def _md5_in_chunks(readable) -> str:

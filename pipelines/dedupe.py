@@ -2,7 +2,8 @@
 
 A window keeps the row of its first split (train, eval, test), then its smallest (md5, piece, start bar), and
 the md5 of every file that holds it. A copy in the same split is a duplicate; a copy in a later split is
-leakage: an eval or test window the model has already seen in training."""
+leakage: an eval or test window the model has already seen in training. Only occurrences are grouped, a few
+dozen bytes each (pipelines/occurrences.py): rows wait on disk (pipelines/staged.py)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,19 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipelines.config import SPLITS
-from pipelines.shards import row_order
+from pipelines.occurrences import Kept, Occurrence
 
 STATS = "stats"
-_RANK = {split: i for i, split in enumerate(SPLITS)}
 
 
 def dedupe(element) -> Iterator[Any]:  # tagged outputs: no narrower type
-    """((rep, window key), rows) → ((rep, split), kept row), plus STATS ((rep, counter), 1) per dropped copy."""
-    (rep, _), rows = element
-    rows = sorted(rows, key=lambda r: (_RANK[r["split"]], *row_order(r)))
-    kept = rows[0]
-    yield (rep, kept["split"]), kept | {"sources": sorted({r["md5"] for r in rows})}
-    for row in rows[1:]:
-        counter = "corpus_duplicates" if row["split"] == kept["split"] else f"leakage.{row['split']}"
+    """((rep, window key), packed occurrences) → ((rep, split), packed Kept), plus STATS ((rep, counter), 1) per
+    dropped copy."""
+    (rep, _), packed = element
+    kept, *copies = map(Occurrence.unpack, sorted(packed))
+    sources = sorted({kept.md5, *(copy.md5 for copy in copies)})
+    yield (rep, kept.split), Kept(kept.md5, kept.index, kept.source, sources).pack()
+    for copy in copies:
+        counter = "corpus_duplicates" if copy.split == kept.split else f"leakage.{copy.split}"
         Metrics.counter("preprocess", f"{rep}.{counter}").inc()
         yield beam.pvalue.TaggedOutput(STATS, ((rep, counter), 1))

@@ -29,10 +29,11 @@ from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.runners.runner import PipelineState
 
 from musicvae.extract import FAILURES
-from pipelines import manifest
+from pipelines import manifest, staged
 from pipelines.config import SPLITS, PreprocessConfig, load
 from pipelines.convert import DEAD_LETTERS, FILES, WINDOWS, ConvertFile
 from pipelines.dedupe import STATS, dedupe
+from pipelines.occurrences import Kept
 from pipelines.shards import BytesSink, to_parquet
 
 DEFAULT_RUNNER = "FnApiRunner"
@@ -85,9 +86,9 @@ def _file_stats(element):
 
 def _shard(element, counts: dict, rows_per_shard: int):
     """Shards by the source file's md5: stable as the corpus grows, and all rows of a file together."""
-    (rep, split), row = element
+    (rep, split), kept = element
     shards = max(1, math.ceil(counts[(rep, split)] / rows_per_shard))
-    return (rep, split, int(row["md5"][:8], 16) % shards, shards), row
+    return (rep, split, int(Kept.unpack(kept).md5[:8], 16) % shards, shards), kept
 
 
 def _report(counts: list) -> tuple[str, bytes]:
@@ -101,16 +102,17 @@ def _report(counts: list) -> tuple[str, bytes]:
     return REPORT, json.dumps(report, indent=1, sort_keys=True).encode() + b"\n"
 
 
-def _dead_letters(rep: str, records) -> tuple[str, bytes]:
-    lines = sorted(json.dumps(r, sort_keys=True) for r in records if r is not None)
+def _dead_letters(rep: str, letters) -> tuple[str, bytes]:
+    lines = sorted(line for line in letters if line is not None)
     return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in lines).encode()
 
 
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
     reps = {r.name: r for r in config.representations}
-    converted = read_files(p, input) | "Convert" >> beam.ParDo(ConvertFile(config, corpus_root(input))).with_outputs(
-        WINDOWS, FILES, DEAD_LETTERS
-    )
+    windows = FileSystems.join(output, staged.FOLDER)
+    converted = read_files(p, input) | "Convert" >> beam.ParDo(
+        ConvertFile(config, corpus_root(input), windows)
+    ).with_outputs(WINDOWS, FILES, DEAD_LETTERS)
     deduped = (
         converted[WINDOWS]
         | "GroupWindows" >> beam.GroupByKey()
@@ -123,9 +125,9 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         | "GroupShards" >> beam.GroupByKey()
         | "Parquet"
         >> beam.MapTuple(
-            lambda key, rows: (
+            lambda key, kept: (
                 f"{key[0]}/{key[1]}-{key[2]:05d}-of-{key[3]:05d}.parquet",
-                to_parquet(reps[key[0]], list(rows)),
+                to_parquet(reps[key[0]], staged.rows(windows, key[0], kept)),
             )
         )
     )
@@ -173,7 +175,7 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
 
 def _clear(output: str, config: PreprocessConfig) -> None:
     """A rerun starts from nothing, so a killed run leaves no stale file in what DVC records."""
-    for name in (STAGING, REPORT, *(r.name for r in config.representations)):
+    for name in (STAGING, staged.FOLDER, REPORT, *(r.name for r in config.representations)):
         path = FileSystems.join(output, name)
         if FileSystems.exists(path):
             FileSystems.delete([path])
@@ -254,8 +256,9 @@ def run(argv: list[str] | None = None) -> dict | None:
     if state != PipelineState.DONE:  # e.g. a Dataflow --dry_run, or a job submitted without waiting
         logging.info("pipeline state %s: no manifest written", state)
         return None
-    if FileSystems.exists(staging := FileSystems.join(args.output, STAGING)):
-        FileSystems.delete([staging])
+    for name in (STAGING, staged.FOLDER):
+        if FileSystems.exists(staging := FileSystems.join(args.output, name)):
+            FileSystems.delete([staging])
     with FileSystems.open(FileSystems.join(args.output, REPORT)) as f:
         written = f.read()
     report = json.loads(written)

@@ -4,6 +4,8 @@ import contextlib
 import hashlib
 import json
 import os
+import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -105,6 +107,28 @@ def test_same_bytes_on_rerun_and_in_the_multi_process_runner(shared_midi, tmp_pa
     assert any(k.endswith(".parquet") for k in first)
     assert files(tmp_path / "b") == first
     assert files(tmp_path / "c") == first
+
+
+def test_same_bytes_whatever_the_order_of_the_files_and_for_copies_of_one_file(shared_midi, tmp_path):
+    """Shards, dead letters and report depend on the files alone: not on the order they are listed and read in
+    (index order, bundles, workers), nor on which of two identical files at different paths is met first."""
+    corpus = mirror(shared_midi, tmp_path / "corpus")
+    originals = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*.mid"))
+    for name in originals[:10]:  # copies sort before and after their originals
+        for copy in (f"0copy/{name}", f"zcopy/{name}"):
+            (corpus / copy).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(corpus / name, corpus / copy)
+    listed = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*.mid"))
+    outputs = []
+    for order in (listed, listed[::-1], random.Random(30).sample(listed, len(listed))):
+        index = corpus / f"index-{len(outputs)}.csv"
+        index.write_text("path\n" + "".join(f"{name}\n" for name in order))
+        outputs.append(tmp_path / f"out-{len(outputs)}")
+        run(index, outputs[-1], "--set", "rows_per_shard=40", reps=["mel_2bar", "drums_2bar"])
+    written = [{k: v for k, v in files(out).items() if not k.endswith("manifest.json")} for out in outputs]
+    assert sum(k.endswith(".parquet") for k in written[0]) > 4
+    assert written[1] == written[0] and written[2] == written[0]
+    assert {r["source"] for r in rows(outputs[0], "mel_2bar")} <= {*originals, *(f"0copy/{n}" for n in originals)}
 
 
 @pytest.mark.slow
