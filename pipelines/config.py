@@ -21,8 +21,9 @@ class PreprocessConfig:
     splits: dict[str, float]  # fraction of source files per split, in SPLITS order
     rows_per_shard: int  # target rows of one Parquet shard; shards per split = ceil(rows / this)
     limits: Limits
-    # The stage fails when more of a representation's files than this end in a bug or the safety-net timeout.
-    max_failure_share: float = 0.05
+    # The stage fails when more of a representation's files than this end in a bug or the safety-net timeout
+    # (params.yaml holds its value, the one place it is written).
+    max_failure_share: float
     # The splits whose files Magenta's max_per_piece caps (all, as Magenta); leaving out train gives training every
     # window while eval and test stay comparable with Magenta's.
     cap_splits: tuple[str, ...] = SPLITS
@@ -86,7 +87,7 @@ def parse(section: dict, only: list[str] | None = None) -> PreprocessConfig:
         splits=splits,
         rows_per_shard=int(section["rows_per_shard"]),
         limits=Limits(**section.get("limits", {})),
-        max_failure_share=float(section.get("max_failure_share", 0.05)),
+        max_failure_share=float(section["max_failure_share"]),
         cap_splits=tuple(s for s in SPLITS if s in cap_splits),
     )
 
