@@ -103,7 +103,8 @@ def _report(counts: list) -> tuple[str, bytes]:
 
 
 def _dead_letters(rep: str, letters) -> tuple[str, bytes]:
-    return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in sorted(letters)).encode()
+    lines = sorted(line for line in letters if line is not None)
+    return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in lines).encode()
 
 
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
@@ -131,11 +132,11 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         )
     )
     every_rep = p | "Representations" >> beam.Create(sorted(reps))
-    # Letters and counts are combined where they are made (Beam lifts a CombinePerKey into each bundle of the
-    # conversion), so the runner holds a list and a few sums per representation, not an element per file.
-    letters = converted[DEAD_LETTERS] | "GatherLetters" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
-    dead_letters = every_rep | "Letters" >> beam.Map(
-        lambda rep, gathered: _dead_letters(rep, gathered.get(rep, ())), beam.pvalue.AsDict(letters)
+    dead_letters = (
+        (converted[DEAD_LETTERS], every_rep | "NoLetter" >> beam.Map(lambda rep: (rep, None)))
+        | "AllLetters" >> beam.Flatten()
+        | "GroupLetters" >> beam.GroupByKey()
+        | "Letters" >> beam.MapTuple(_dead_letters)
     )
     zeros = every_rep | "Zeros" >> beam.FlatMap(
         lambda rep: [
@@ -151,10 +152,8 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         ]
     )
     written = split_counts | "SplitStats" >> beam.MapTuple(lambda key, n: ((key[0], f"splits.{key[1]}.windows"), n))
-    file_stats = converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats) | "SumFiles" >> beam.CombinePerKey(sum)
-    copies = deduped[STATS] | "SumCopies" >> beam.CombinePerKey(sum)
     report = (
-        (file_stats, copies, written, zeros)
+        (converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats), deduped[STATS], written, zeros)
         | "AllStats" >> beam.Flatten()
         | "Sum" >> beam.CombinePerKey(sum)
         | "Collect" >> beam.combiners.ToList()
