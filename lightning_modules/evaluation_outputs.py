@@ -68,9 +68,9 @@ def write_listening(out: Path, written: dict[str, dict], kind: str) -> str:
     return "rendered"
 
 
-def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> str:
+def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> None:
     """A run of its own, nested under the training run that models/run.json names, with the metrics as `eval/...`
-    and each output (by its artifact name, whatever its local path) under `evaluation/`; returns its id.
+    and each output (by its artifact name, whatever its local path) under `evaluation/`.
 
     Its own run because MLflow's UI sorts a run's metric sections by name: logged to the training run, the
     fifteen single-point `eval/...` sections came before its `train` and `val` curves. The training run's params
@@ -106,4 +106,3 @@ def log_to_mlflow(run: dict, result: dict, outputs: dict[str, Path]) -> str:
                 client.log_artifact(evaluation, str(copy), f"{ARTIFACTS}/{name}")
     client.set_terminated(evaluation)
     log.info("logged to MLflow run %s, under training run %s, at %s", evaluation, run["run_id"], run["tracking_uri"])
-    return evaluation
