@@ -47,7 +47,7 @@ def dead_letter_reason(result: FileResult) -> str:
 
 class ConvertFile(beam.DoFn):
     """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), packed occurrence) per window, SOURCES (bucket,
-    packed Source) per file with windows, FILES (rep, outcome) and DEAD_LETTERS (rep, JSON line) for every file
+    packed Source) per file with windows, FILES (rep, outcome) and DEAD_LETTERS (rep, JSON line's bytes) for every file
     that gave a representation nothing. The windows themselves are staged in `folder` (pipelines/staged.py)."""
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str):
@@ -88,8 +88,9 @@ class ConvertFile(beam.DoFn):
                     "reason": dead_letter_reason(result),
                     "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
                 }
-                # As its line: the runner holds every letter until the file is written, a dict costs thrice.
-                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, json.dumps(letter, sort_keys=True)))
+                # As its line's bytes, combined into one bytes object per representation (pipelines/packed.py).
+                line = json.dumps(letter, sort_keys=True) + "\n"
+                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, line.encode()))
             for index, w in enumerate(windows.get(name, [])):
                 window = hashlib.sha1(w.tokens.tobytes()).digest()
                 yield beam.pvalue.TaggedOutput(WINDOWS, ((name, bucket(window)), occurrence(window, split, md5, index)))

@@ -37,3 +37,13 @@ class Concatenate(beam.CombineFn):
 
     def get_accumulator_coder(self) -> coders.Coder:
         return coders.BytesCoder()
+
+
+class SortedLines(Concatenate):
+    """Lines, each with its newline, as one bytes object of them sorted: a file whose bytes do not depend on the
+    order they came in."""
+
+    def extract_output(self, accumulator) -> bytes:
+        lines = bytes(accumulator).splitlines(keepends=True)
+        lines.sort()
+        return b"".join(lines)

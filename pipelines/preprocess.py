@@ -36,6 +36,7 @@ from pipelines.config import SPLITS, PreprocessConfig, load
 from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
 from pipelines.dedupe import Dedupe
 from pipelines.occurrences import Kept
+from pipelines.packed import SortedLines
 from pipelines.shards import BytesSink, to_parquet
 from pipelines.sources import SmallestPaths, Source
 
@@ -142,11 +143,6 @@ def _report(counts: list) -> tuple[str, bytes]:
     return REPORT, json.dumps(report, indent=1, sort_keys=True).encode() + b"\n"
 
 
-def _dead_letters(rep: str, letters) -> tuple[str, bytes]:
-    lines = sorted(line for line in letters if line is not None)
-    return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in lines).encode()
-
-
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
     reps = {r.name: r for r in config.representations}
     windows = FileSystems.join(output, staged.FOLDER)
@@ -173,11 +169,9 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         | "Parquet" >> beam.FlatMap(_parquet, reps, windows)
     )
     every_rep = p | "Representations" >> beam.Create(sorted(reps))
-    dead_letters = (
-        (converted[DEAD_LETTERS], every_rep | "NoLetter" >> beam.Map(lambda rep: (rep, None)))
-        | "AllLetters" >> beam.Flatten()
-        | "GroupLetters" >> beam.GroupByKey()
-        | "Letters" >> beam.MapTuple(_dead_letters)
+    letters = converted[DEAD_LETTERS] | "Letters" >> beam.CombinePerKey(SortedLines())
+    dead_letters = every_rep | "DeadLetters" >> beam.Map(  # a file for every representation, even empty
+        lambda rep, letters: (f"{rep}/dead_letters.jsonl", letters.get(rep, b"")), beam.pvalue.AsDict(letters)
     )
     zeros = every_rep | "Zeros" >> beam.FlatMap(
         lambda rep: [
@@ -194,7 +188,8 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     )
     report = (
         (
-            converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats),
+            # Summed before the Flatten, which would keep the runner from lifting the sum into the conversion.
+            converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats) | "SumFiles" >> beam.CombinePerKey(sum),
             deduped | "DedupeStats" >> beam.FlatMap(_dedupe_stats),
             zeros,
         )
