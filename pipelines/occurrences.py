@@ -18,7 +18,7 @@ from pipelines.config import SPLITS
 # The window's sha1, its file's split rank, md5 and the window's index in the file's staged rows: sorted as bytes,
 # a window's occurrences are together and the one the dedupe keeps comes first (first split, then row order).
 OCCURRENCE = np.dtype([("window", "S20"), ("split", "u1"), ("md5", "S16"), ("index", ">u4")])
-_KEPT = struct.Struct(">B16sIH")  # split rank, md5, index, number of sources; then their md5s
+_KEPT = struct.Struct(">B16sII")  # split rank, md5, index, number of sources (a drum beat: many); then their md5s
 MD5 = 16
 
 
