@@ -14,9 +14,11 @@ from musicvae.midi import REASONS
 from musicvae.reasons import commonest
 from pipelines import staged
 from pipelines.config import SPLITS, PreprocessConfig
-from pipelines.occurrences import Occurrence
+from pipelines.occurrences import occurrence
+from pipelines.packed import bucket
+from pipelines.sources import Source
 
-WINDOWS, FILES, DEAD_LETTERS = "windows", "files", "dead_letters"
+WINDOWS, SOURCES, FILES, DEAD_LETTERS = "windows", "sources", "files", "dead_letters"
 
 
 def split_of(md5: str, fractions: dict[str, float]) -> str:
@@ -44,9 +46,9 @@ def dead_letter_reason(result: FileResult) -> str:
 
 
 class ConvertFile(beam.DoFn):
-    """ReadableFile → tagged outputs: WINDOWS ((rep, sha1 of the tokens), packed Occurrence), FILES (rep, outcome)
-    and DEAD_LETTERS (rep, JSON line) for every file that gave a representation nothing. The windows themselves are
-    staged in `folder` (pipelines/staged.py)."""
+    """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), packed occurrence) per window, SOURCES (bucket,
+    packed Source) per file with windows, FILES (rep, outcome) and DEAD_LETTERS (rep, JSON line's bytes) for every file
+    that gave a representation nothing. The windows themselves are staged in `folder` (pipelines/staged.py)."""
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str):
         self.config, self.base, self.folder = config, base, folder
@@ -67,6 +69,11 @@ class ConvertFile(beam.DoFn):
         windows = {name: sorted(r.windows, key=staged.row_order) for name, r in results.items() if r.windows}
         if windows:
             staged.stage(self.folder, md5, windows)
+            names = [rep.name for rep in self.config.representations]
+            reps = sum(1 << names.index(name) for name in windows)
+            yield beam.pvalue.TaggedOutput(
+                SOURCES, (bucket(bytes.fromhex(md5)), Source(md5, split, reps, source).pack())
+            )
         for name, result in results.items():
             for reason, count in result.reasons.items():
                 Metrics.counter("preprocess", f"{name}.{reason}").inc(count)
@@ -81,11 +88,12 @@ class ConvertFile(beam.DoFn):
                     "reason": dead_letter_reason(result),
                     "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
                 }
-                # As its line: the runner holds every letter until the file is written, a dict costs thrice.
-                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, json.dumps(letter, sort_keys=True)))
+                # As its line's bytes, combined into one bytes object per representation (pipelines/packed.py).
+                line = json.dumps(letter, sort_keys=True) + "\n"
+                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, line.encode()))
             for index, w in enumerate(windows.get(name, [])):
-                key = name, hashlib.sha1(w.tokens.tobytes()).digest()
-                yield beam.pvalue.TaggedOutput(WINDOWS, (key, Occurrence(split, md5, index, source).pack()))
+                window = hashlib.sha1(w.tokens.tobytes()).digest()
+                yield beam.pvalue.TaggedOutput(WINDOWS, ((name, bucket(window)), occurrence(window, split, md5, index)))
 
     @staticmethod
     def _md5_in_chunks(readable) -> str:

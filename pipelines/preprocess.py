@@ -20,10 +20,12 @@ import os
 import posixpath
 import re
 import time
+from collections import defaultdict
 
 import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, StandardOptions, TestOptions
 from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.runners.runner import PipelineState
@@ -31,10 +33,12 @@ from apache_beam.runners.runner import PipelineState
 from musicvae.extract import FAILURES
 from pipelines import manifest, staged
 from pipelines.config import SPLITS, PreprocessConfig, load
-from pipelines.convert import DEAD_LETTERS, FILES, WINDOWS, ConvertFile
-from pipelines.dedupe import STATS, dedupe
+from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
+from pipelines.dedupe import Dedupe
 from pipelines.occurrences import Kept
+from pipelines.packed import SortedLines
 from pipelines.shards import BytesSink, to_parquet
+from pipelines.sources import SmallestPaths, Source
 
 DEFAULT_RUNNER = "FnApiRunner"
 STAGING = ".staging"  # WriteToFiles' temporary files; nothing appears at a final path before the write completes
@@ -59,18 +63,17 @@ def _index_paths(p: beam.Pipeline, index: str) -> beam.PCollection:
         path = next(csv.reader([line]))[column]
         return path if "://" in path or path.startswith("/") else FileSystems.join(root, path)
 
-    return (
-        p
-        | "ReadIndex" >> beam.io.ReadFromText(index, skip_header_lines=1)
-        | "Paths" >> beam.Map(absolute)
-        | "MatchIndex" >> fileio.MatchAll()
-    )
+    return p | "ReadIndex" >> beam.io.ReadFromText(index, skip_header_lines=1) | "Paths" >> beam.Map(absolute)
 
 
 def read_files(p: beam.Pipeline, input: str) -> beam.PCollection:
-    matches = _index_paths(p, input) if input.endswith(".csv") else p | "Match" >> fileio.MatchFiles(input)
-    # The fusion break: without it every file is converted by the worker that matched them all.
-    return matches | "Spread" >> beam.Reshuffle() | "Read" >> fileio.ReadMatches()
+    # The fusion break: without it every file is converted by the worker that matched them all. An index's paths
+    # cross it as they are, a few dozen bytes, where a matched file's metadata costs the FnApiRunner about 1 KB.
+    if input.endswith(".csv"):
+        matches = _index_paths(p, input) | "Spread" >> beam.Reshuffle() | "MatchIndex" >> fileio.MatchAll()
+    else:
+        matches = p | "Match" >> fileio.MatchFiles(input) | "Spread" >> beam.Reshuffle()
+    return matches | "Read" >> fileio.ReadMatches()
 
 
 def _file_stats(element):
@@ -84,11 +87,48 @@ def _file_stats(element):
         yield (rep, f"reasons.{reason}"), count
 
 
-def _shard(element, counts: dict, rows_per_shard: int):
+def _dedupe_stats(element):
+    (rep, _), (_, counts) = element
+    for name, count in counts.items():
+        if count and not name.startswith("splits."):
+            Metrics.counter("preprocess", f"{rep}.{name}").inc(count)
+        yield (rep, name), count
+
+
+def _shard(rep: str, split: str, md5: str, counts: dict, rows_per_shard: int) -> tuple:
     """Shards by the source file's md5: stable as the corpus grows, and all rows of a file together."""
-    (rep, split), kept = element
     shards = max(1, math.ceil(counts[(rep, split)] / rows_per_shard))
-    return (rep, split, int(Kept.unpack(kept).md5[:8], 16) % shards, shards), kept
+    return rep, split, int(md5[:8], 16) % shards, shards
+
+
+def _kept_by_shard(element, counts: dict, rows_per_shard: int):
+    """A bucket's kept occurrences, as one element per shard they go to."""
+    (rep, _), (kept, _) = element
+    by_shard: dict[tuple, bytearray] = defaultdict(bytearray)
+    for k, packed in Kept.unpack_all(kept):
+        by_shard[_shard(rep, k.split, k.md5, counts, rows_per_shard)] += packed
+    return [(key, bytes(packed)) for key, packed in by_shard.items()]
+
+
+def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[str]):
+    """A bucket's source paths, as one element per shard that may hold their rows: the file's shard of each
+    representation it gave windows to."""
+    _, sources = element
+    by_shard: dict[tuple, bytearray] = defaultdict(bytearray)
+    for source, packed in Source.unpack_all(sources):
+        for i, rep in enumerate(names):
+            if source.reps >> i & 1 and counts.get((rep, source.split)):
+                by_shard[_shard(rep, source.split, source.md5, counts, rows_per_shard)] += packed
+    return [(key, bytes(packed)) for key, packed in by_shard.items()]
+
+
+def _parquet(element, reps: dict, folder: str):
+    (rep, split, shard, shards), grouped = element
+    kept = [k for packed in grouped["kept"] for k, _ in Kept.unpack_all(packed)]
+    if kept:  # else only paths of files whose windows all went to other shards or were copies
+        paths = {s.md5: s.path for packed in grouped["sources"] for s, _ in Source.unpack_all(packed)}
+        rows = staged.rows(folder, rep, kept, paths)
+        yield f"{rep}/{split}-{shard:05d}-of-{shards:05d}.parquet", to_parquet(reps[rep], rows)
 
 
 def _report(counts: list) -> tuple[str, bytes]:
@@ -102,41 +142,35 @@ def _report(counts: list) -> tuple[str, bytes]:
     return REPORT, json.dumps(report, indent=1, sort_keys=True).encode() + b"\n"
 
 
-def _dead_letters(rep: str, letters) -> tuple[str, bytes]:
-    lines = sorted(line for line in letters if line is not None)
-    return f"{rep}/dead_letters.jsonl", "".join(line + "\n" for line in lines).encode()
-
-
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
     reps = {r.name: r for r in config.representations}
     windows = FileSystems.join(output, staged.FOLDER)
     converted = read_files(p, input) | "Convert" >> beam.ParDo(
         ConvertFile(config, corpus_root(input), windows)
-    ).with_outputs(WINDOWS, FILES, DEAD_LETTERS)
-    deduped = (
-        converted[WINDOWS]
-        | "GroupWindows" >> beam.GroupByKey()
-        | "Dedupe" >> beam.FlatMap(dedupe).with_outputs(STATS, main="rows")
+    ).with_outputs(WINDOWS, SOURCES, FILES, DEAD_LETTERS)
+    # Combines, not GroupByKeys: a runner lifts them into the conversion, so what it holds per window or file is
+    # a record's bytes in one accumulator per key (pipelines/packed.py).
+    deduped = converted[WINDOWS] | "Dedupe" >> beam.CombinePerKey(Dedupe())
+    paths = converted[SOURCES] | "SmallestPaths" >> beam.CombinePerKey(SmallestPaths())
+    split_counts = (
+        deduped
+        | "SplitRows" >> beam.FlatMap(lambda e: [((e[0][0], s), e[1][1][f"splits.{s}.windows"]) for s in SPLITS])
+        | "CountSplits" >> beam.CombinePerKey(sum)
     )
-    split_counts = deduped.rows | "CountSplits" >> beam.combiners.Count.PerKey()
+    counts, names = beam.pvalue.AsDict(split_counts), [r.name for r in config.representations]
     shards = (
-        deduped.rows
-        | "AssignShards" >> beam.Map(_shard, beam.pvalue.AsDict(split_counts), config.rows_per_shard)
-        | "GroupShards" >> beam.GroupByKey()
-        | "Parquet"
-        >> beam.MapTuple(
-            lambda key, kept: (
-                f"{key[0]}/{key[1]}-{key[2]:05d}-of-{key[3]:05d}.parquet",
-                to_parquet(reps[key[0]], staged.rows(windows, key[0], kept)),
-            )
-        )
+        {
+            "kept": deduped | "KeptByShard" >> beam.FlatMap(_kept_by_shard, counts, config.rows_per_shard),
+            "sources": paths
+            | "SourcesByShard" >> beam.FlatMap(_sources_by_shard, counts, config.rows_per_shard, names),
+        }
+        | "GroupShards" >> beam.CoGroupByKey()
+        | "Parquet" >> beam.FlatMap(_parquet, reps, windows)
     )
     every_rep = p | "Representations" >> beam.Create(sorted(reps))
-    dead_letters = (
-        (converted[DEAD_LETTERS], every_rep | "NoLetter" >> beam.Map(lambda rep: (rep, None)))
-        | "AllLetters" >> beam.Flatten()
-        | "GroupLetters" >> beam.GroupByKey()
-        | "Letters" >> beam.MapTuple(_dead_letters)
+    letters = converted[DEAD_LETTERS] | "Letters" >> beam.CombinePerKey(SortedLines())
+    dead_letters = every_rep | "DeadLetters" >> beam.Map(  # a file for every representation, even empty
+        lambda rep, letters: (f"{rep}/dead_letters.jsonl", letters.get(rep, b"")), beam.pvalue.AsDict(letters)
     )
     zeros = every_rep | "Zeros" >> beam.FlatMap(
         lambda rep: [
@@ -151,9 +185,13 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
             )
         ]
     )
-    written = split_counts | "SplitStats" >> beam.MapTuple(lambda key, n: ((key[0], f"splits.{key[1]}.windows"), n))
     report = (
-        (converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats), deduped[STATS], written, zeros)
+        (
+            # Summed before the Flatten, which would keep the runner from lifting the sum into the conversion.
+            converted[FILES] | "FileStats" >> beam.FlatMap(_file_stats) | "SumFiles" >> beam.CombinePerKey(sum),
+            deduped | "DedupeStats" >> beam.FlatMap(_dedupe_stats),
+            zeros,
+        )
         | "AllStats" >> beam.Flatten()
         | "Sum" >> beam.CombinePerKey(sum)
         | "Collect" >> beam.combiners.ToList()

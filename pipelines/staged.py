@@ -39,10 +39,12 @@ def stage(folder: str, md5: str, windows: dict[str, list[Window]]) -> None:
         f.write(pickle.dumps(staged, protocol=5))
 
 
-def rows(folder: str, rep: str, kept: Iterable[bytes]) -> list[dict]:
-    """The rows of packed Kept occurrences of `rep`, in row order, each file's windows read once."""
+def rows(folder: str, rep: str, kept: Iterable[Kept], paths: dict[str, str]) -> list[dict]:
+    """The rows of the Kept occurrences of `rep`, in row order, each file's windows read once; `paths` gives the
+    source path of each md5 (pipelines/sources.py)."""
     found = []
-    for md5, group in itertools.groupby(map(Kept.unpack, sorted(kept)), key=lambda k: k.md5):
+    ordered = sorted(kept, key=lambda k: (k.md5, k.index))
+    for md5, group in itertools.groupby(ordered, key=lambda k: k.md5):
         with FileSystems.open(_path(folder, md5)) as f:
             windows = pickle.loads(f.read())[rep]  # written by stage() in this run, never read from elsewhere
         for k in group:
@@ -50,7 +52,7 @@ def rows(folder: str, rep: str, kept: Iterable[bytes]) -> list[dict]:
             found.append(
                 {
                     "tokens": tokens,
-                    "source": k.source,
+                    "source": paths[md5],
                     "md5": md5,
                     "sources": k.sources,
                     "piece": piece,

@@ -1,0 +1,48 @@
+"""The path a row names as its source: of the files with the row's content, the smallest path.
+
+Identical files hold identical windows at the same places, so the path depends on the md5 alone and travels once
+per file, not once per window: a record of the file's md5, split, the representations it gave windows to and its
+path, combined per bucket of the md5 into the smallest path of each md5 (pipelines/packed.py)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from pipelines.config import SPLITS
+from pipelines.packed import Concatenate
+
+_SOURCE = struct.Struct(">16sBQI")  # md5, split rank, representations with windows (bit i: config's i-th), path length
+
+
+class Source(NamedTuple):
+    md5: str
+    split: str
+    reps: int  # bit i: the file gave windows to the config's i-th representation
+    path: str  # relative to the corpus root
+
+    def pack(self) -> bytes:
+        path = self.path.encode()
+        return _SOURCE.pack(bytes.fromhex(self.md5), SPLITS.index(self.split), self.reps, len(path)) + path
+
+    @classmethod
+    def unpack_all(cls, packed: bytes | bytearray) -> Iterator[tuple[Source, bytes]]:
+        """Each of the concatenated packed records, with its bytes."""
+        start = 0
+        while start < len(packed):
+            md5, rank, reps, size = _SOURCE.unpack_from(packed, start)
+            end = start + _SOURCE.size + size
+            yield cls(md5.hex(), SPLITS[rank], reps, packed[start + _SOURCE.size : end].decode()), packed[start:end]
+            start = end
+
+
+class SmallestPaths(Concatenate):
+    """Packed sources of one key → the packed source of the smallest path of each md5."""
+
+    def extract_output(self, accumulator) -> bytes:
+        smallest: dict[str, tuple[Source, bytes]] = {}
+        for source, packed in Source.unpack_all(accumulator):
+            if source.md5 not in smallest or source.path < smallest[source.md5][0].path:
+                smallest[source.md5] = source, packed
+        return b"".join(packed for _, packed in smallest.values())

@@ -1,0 +1,85 @@
+"""The preprocess pipeline's combines of packed records, against the plain Python they replace."""
+
+import json
+import random
+from collections import Counter
+
+from apache_beam.transforms.combiners import curry_combine_fn
+
+from pipelines.config import SPLITS
+from pipelines.dedupe import Dedupe
+from pipelines.occurrences import Kept, occurrence
+from pipelines.packed import SortedLines
+from pipelines.sources import SmallestPaths, Source
+
+
+def _combine(fn, inputs, bundles=3):
+    """As a runner does: inputs added in several bundles, the accumulators compacted, merged, then extracted."""
+    fn = curry_combine_fn(fn, [], {})
+    accumulators = []
+    for b in range(bundles):
+        accumulator = fn.create_accumulator()
+        for record in inputs[b::bundles]:
+            accumulator = fn.add_input(accumulator, record)
+        accumulators.append(fn.compact(accumulator))
+    return fn.extract_output(fn.merge_accumulators(accumulators))
+
+
+def _reference(occurrences):
+    """The dedupe as it was written first: group by window, keep the smallest (split, md5, index), count copies."""
+    by_window: dict[bytes, list] = {}
+    for window, split, md5, index in occurrences:
+        by_window.setdefault(window, []).append((SPLITS.index(split), md5, index))
+    kept, counts = set(), Counter()
+    for found in by_window.values():
+        first, *copies = sorted(found)
+        sources = sorted({md5 for _, md5, _ in found})
+        kept.add((SPLITS[first[0]], first[1], first[2], tuple(sources)))
+        counts[f"splits.{SPLITS[first[0]]}.windows"] += 1
+        for rank, _, _ in copies:
+            counts["corpus_duplicates" if rank == first[0] else f"leakage.{SPLITS[rank]}"] += 1
+    return kept, counts
+
+
+def test_dedupe_keeps_what_grouping_kept_and_counts_every_copy():
+    rng = random.Random(30)
+    # Zero bytes at the ends of hashes: numpy drops a bytes field's trailing zeros when it hands one back.
+    windows = [bytes(19) + bytes([i]) for i in range(3)] + [rng.randbytes(19) + b"\0" for _ in range(40)]
+    md5s = [rng.randbytes(15).hex() + "00" for _ in range(10)] + [rng.randbytes(16).hex() for _ in range(20)]
+    split_of = {md5: rng.choice(SPLITS) for md5 in md5s}
+    occurrences = []
+    for md5 in md5s:
+        for index in range(rng.randrange(1, 12)):  # a window twice in one file, and files that are copies
+            occurrences += [(rng.choice(windows), split_of[md5], md5, index)] * rng.choice((1, 1, 2))
+    rng.shuffle(occurrences)
+    packed, counts = _combine(Dedupe(), [occurrence(*o) for o in occurrences])
+    kept = {(k.split, k.md5, k.index, tuple(k.sources)) for k, _ in Kept.unpack_all(packed)}
+    expected_kept, expected_counts = _reference(occurrences)
+    assert kept == expected_kept
+    assert {name: n for name, n in counts.items() if n} == dict(expected_counts)
+    assert counts.keys() == {"corpus_duplicates", *(f"splits.{s}.windows" for s in SPLITS)} | {
+        f"leakage.{s}" for s in SPLITS[1:]
+    }
+
+
+def test_smallest_paths_keeps_one_source_per_md5_with_its_smallest_path():
+    a, b = "a" * 32, "b" * 31 + "0"
+    sources = [
+        Source(a, "train", 0b101, "z/copy.mid"),
+        Source(b, "test", 0b010, "only.mid"),
+        Source(a, "train", 0b101, "a/copyé.mid"),
+        Source(a, "train", 0b101, "a/copy.mid"),
+    ]
+    packed = _combine(SmallestPaths(), [s.pack() for s in sources], bundles=2)
+    assert sorted(s for s, _ in Source.unpack_all(packed)) == [
+        Source(a, "train", 0b101, "a/copy.mid"),
+        Source(b, "test", 0b010, "only.mid"),
+    ]
+
+
+def test_sorted_lines_are_the_lines_sorted_whatever_their_order():
+    lines = [json.dumps({"path": f"{i % 7}/{i}.mid", "md5": f"{i:032x}"}, sort_keys=True) + "\n" for i in range(50)]
+    random.Random(1).shuffle(lines)
+    fn = SortedLines()
+    fn.CHUNK = 200  # several compressed chunks per accumulator
+    assert _combine(fn, [line.encode() for line in lines]) == "".join(sorted(lines)).encode()
