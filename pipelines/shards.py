@@ -14,6 +14,8 @@ from apache_beam.io import fileio
 
 from musicvae.extract import Representation
 
+ROW_GROUP = 8192  # rows
+
 
 def _numpy_type(rep: Representation) -> type:
     return np.uint8 if max(rep.classes) <= 256 else np.uint16
@@ -57,7 +59,9 @@ def to_parquet(rep: Representation, rows: list[dict]) -> bytes:
     fields = schema(rep)
     columns = [tokens] + [pa.array([r[f.name] for r in rows], f.type) for f in list(fields)[1:]]
     sink = io.BytesIO()
-    pq.write_table(pa.Table.from_arrays(columns, schema=fields), sink, compression="zstd")
+    # Row groups bound the writer's working memory: it needs about 12 bytes a token for the group it writes (a
+    # 40,000-row trio shard in one group peaked at 470 MB in Arrow's pool, in groups of 8,192 rows at 114 MB).
+    pq.write_table(pa.Table.from_arrays(columns, schema=fields), sink, compression="zstd", row_group_size=ROW_GROUP)
     # Arrow's allocator (mimalloc) keeps what it freed: without this, each shard's peak stays in the RSS.
     pa.default_memory_pool().release_unused()
     return sink.getvalue()
