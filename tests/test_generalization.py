@@ -70,6 +70,21 @@ def test_the_bound_is_near_one_for_a_memorising_model_and_near_the_baseline_at_i
     assert fresh["nats_per_window"] > 5 * memorised["nats_per_window"]
 
 
+@pytest.mark.slow
+def test_snapshot_scores_follow_a_run_from_its_baseline_to_memorised(learned, tmp_path):
+    """The study's scores along a run: the model stopped at its baseline, then the same run memorised."""
+    from experiments.study import snapshot_scores
+
+    out = tmp_path / "scores.json"
+    checkpoints = [str(learned[name] / "best.ckpt") for name in ("baseline", "learned")]
+    snapshot_scores.main([*checkpoints, "--windows", f"{learned['shards']}:train", "--limit", "64", "--out", str(out)])
+    baseline, memorised = json.loads(out.read_text())
+    assert baseline["step"] < memorised["step"]
+    assert baseline["train"]["majority"] == memorised["train"]["majority"]
+    assert baseline["train"]["greedy"] < baseline["train"]["majority"] + 0.05
+    assert memorised["train"]["greedy"] > 0.9 and memorised["train"]["pitch_at_onset"] > 0.8
+
+
 def _run(trained, shards, tmp_path, external) -> dict:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["eval"] |= {

@@ -33,13 +33,13 @@ def scores(model, tokens: torch.Tensor, batch: int = 256) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoints", nargs="+", type=Path)
     parser.add_argument("--windows", action="append", required=True, help="NAME=FOLDER_OF_MIDI or SHARDS:SPLIT")
     parser.add_argument("--limit", type=int, default=1024, help="a seeded choice of at most this many windows")
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     sets = dict(windows(spec, args.limit) for spec in args.windows)
     results = []
