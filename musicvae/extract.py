@@ -123,10 +123,7 @@ def _extract_all(
 ) -> dict[str, FileResult]:
     table = read_midi(data, limits)
     _in_time(deadline, limits, "reading")
-    pieces, bad_pieces = quantize(table, max_steps=limits.max_steps)
-    splits = len(pieces) + sum(bad_pieces.values())
-    if splits > limits.max_time_splits:
-        raise MidiRejected("too_many_time_splits", f"{splits} tempo or meter pieces > {limits.max_time_splits}")
+    pieces, bad_pieces = quantize(table, max_steps=limits.max_steps, max_pieces=limits.max_time_splits)
     results = {}
     for rep in reps:
         result = results[rep.name] = FileResult(md5)

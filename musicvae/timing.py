@@ -5,6 +5,7 @@ operations, so steps match Magenta's. Each piece restarts its bar grid at its cu
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass
 
@@ -61,32 +62,35 @@ def split_times(table: NoteTable) -> list[float]:
     return cuts
 
 
-def _in_force(events: list[tuple[float, object]], at: float, default: object) -> object:
-    """The last event at or before `at` (note-seq carries the previous event into each piece)."""
-    value = default
-    for t, v in events:
-        if t > at:
-            break
-        value = v
-    return value
+def _in_force(times: list[float], values: list, at: float, default: object) -> object:
+    """The value of the last event at or before `at` (note-seq carries the previous event into each piece); `times`
+    sorted. A bisection: expressive files change tempo thousands of times, once a piece."""
+    i = bisect.bisect_right(times, at)
+    return values[i - 1] if i else default
 
 
-def quantize(table: NoteTable, steps_per_quarter: int = 4, max_steps: float = np.inf) -> tuple[list[Piece], Counter]:
-    """Split and quantize; returns the pieces and a count of the pieces rejected, by reason. A file whose pieces
-    span more than `max_steps` steps in all is rejected before anything of that size is made."""
+def quantize(
+    table: NoteTable, steps_per_quarter: int = 4, max_steps: float = np.inf, max_pieces: float = np.inf
+) -> tuple[list[Piece], Counter]:
+    """Split and quantize; returns the pieces and a count of the pieces rejected, by reason. A file split into more
+    than `max_pieces` pieces (Magenta's max_time_splits), or whose pieces span more than `max_steps` steps in all,
+    is rejected before anything of that size is made."""
     cuts = split_times(table)
-    meters = [(t, (int(num), int(den))) for t, num, den in table.time_signatures.tolist()]
-    tempos = [(t, qpm) for t, qpm in table.tempos.tolist()]
+    if len(cuts) - 1 > max_pieces:
+        raise MidiRejected("too_many_time_splits", f"{len(cuts) - 1} tempo or meter pieces > {max_pieces}")
+    meter_times = table.time_signatures[:, 0].tolist()
+    meters = [(int(num), int(den)) for num, den in table.time_signatures[:, 1:].tolist()]
+    tempo_times, tempos = table.tempos[:, 0].tolist(), table.tempos[:, 1].tolist()
     notes = table.notes
-    starts = notes["start"]
+    starts = notes["start"]  # sorted
     pieces, rejected, steps = [], Counter(), 0.0
     for i, (begin, end) in enumerate(zip(cuts[:-1], cuts[1:])):
-        numerator, denominator = _in_force(meters, begin, (4, 4))
+        numerator, denominator = _in_force(meter_times, meters, begin, (4, 4))
         if numerator <= 0 or denominator <= 0 or denominator & (denominator - 1):
             rejected["bad_time_signature"] += 1
             continue
-        qpm = _in_force(tempos, begin, 120.0)
-        inside = notes[(starts >= begin) & (starts < end)]
+        qpm = _in_force(tempo_times, tempos, begin, 120.0)
+        inside = notes[np.searchsorted(starts, begin) : np.searchsorted(starts, end)]  # begin <= start < end
         steps_per_second = steps_per_quarter * qpm / 60.0
         ends = (np.minimum(inside["end"], end) - begin) * steps_per_second + 0.5
         steps += ends.max(initial=0.0)

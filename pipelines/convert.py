@@ -14,7 +14,7 @@ from musicvae.midi import REASONS
 from musicvae.reasons import commonest
 from pipelines import staged
 from pipelines.config import SPLITS, PreprocessConfig
-from pipelines.occurrences import occurrence
+from pipelines.occurrences import occurrences
 from pipelines.packed import bucket
 from pipelines.sources import Source
 
@@ -46,9 +46,10 @@ def dead_letter_reason(result: FileResult) -> str:
 
 
 class ConvertFile(beam.DoFn):
-    """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), packed occurrence) per window, SOURCES (bucket,
-    packed Source) per file with windows, FILES (rep, outcome) and DEAD_LETTERS (rep, JSON line's bytes) for every file
-    that gave a representation nothing. The windows themselves are staged in `folder` (pipelines/staged.py)."""
+    """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), packed occurrences) for each bucket its windows fall in,
+    SOURCES (bucket, packed Source) per file with windows, FILES (rep, outcome) and DEAD_LETTERS (rep, JSON line's
+    bytes) for every file that gave a representation nothing. The windows themselves are staged in `folder`
+    (pipelines/staged.py)."""
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str):
         self.config, self.base, self.folder = config, base, folder
@@ -91,9 +92,9 @@ class ConvertFile(beam.DoFn):
                 # As its line's bytes, combined into one bytes object per representation (pipelines/packed.py).
                 line = json.dumps(letter, sort_keys=True) + "\n"
                 yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, line.encode()))
-            for index, w in enumerate(windows.get(name, [])):
-                window = hashlib.sha1(w.tokens.tobytes()).digest()
-                yield beam.pvalue.TaggedOutput(WINDOWS, ((name, bucket(window)), occurrence(window, split, md5, index)))
+            hashes = [hashlib.sha1(w.tokens.tobytes()).digest() for w in windows.get(name, [])]
+            for key, packed in occurrences(hashes, split, md5):
+                yield beam.pvalue.TaggedOutput(WINDOWS, ((name, key), packed))
 
     @staticmethod
     def _md5_in_chunks(readable) -> str:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from pipelines.config import SPLITS
+from pipelines.packed import BUCKETS, records
 
 # The window's sha1, its file's split rank, md5 and the window's index in the file's staged rows: sorted as bytes,
 # a window's occurrences are together and the one the dedupe keeps comes first (first split, then row order).
@@ -22,10 +23,19 @@ _KEPT = struct.Struct(">B16sII")  # split rank, md5, index, number of sources (a
 MD5 = 16
 
 
-def occurrence(window: bytes, split: str, md5: str, index: int) -> bytes:
-    """`window` is the sha1 of the window's tokens; `index` its place in its file's windows, in row order
-    (pipelines/staged.py)."""
-    return window + struct.pack(">B16sI", SPLITS.index(split), bytes.fromhex(md5), index)
+def occurrences(windows: list[bytes], split: str, md5: str) -> Iterator[tuple[int, bytes]]:
+    """A file's windows of one representation, as the sha1s of their tokens in row order (pipelines/staged.py), to
+    their occurrences by bucket of the hash: (bucket, the bucket's occurrences concatenated). One element per bucket
+    and file, not one per window: a runner's cost per element outweighs a record's."""
+    table = np.empty(len(windows), OCCURRENCE)
+    table["window"], table["split"], table["md5"] = windows, SPLITS.index(split), bytes.fromhex(md5)
+    table["index"] = np.arange(len(windows))
+    buckets = table.view(np.uint8).reshape(len(table), OCCURRENCE.itemsize)[:, 0] % BUCKETS  # bucket()'s
+    order = np.argsort(buckets, kind="stable")
+    ends = np.cumsum(np.bincount(buckets, minlength=BUCKETS)).tolist()
+    for key, (start, end) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
+        if end > start:
+            yield key, table[order[start:end]].tobytes()
 
 
 class Kept(NamedTuple):
@@ -44,10 +54,6 @@ class Kept(NamedTuple):
     @classmethod
     def unpack_all(cls, packed: bytes) -> Iterator[tuple[Kept, bytes]]:
         """Each of the concatenated packed records, with its bytes."""
-        start = 0
-        while start < len(packed):
-            rank, md5, index, n = _KEPT.unpack_from(packed, start)
-            end = start + _KEPT.size + n * MD5
-            sources = [packed[i : i + MD5].hex() for i in range(start + _KEPT.size, end, MD5)]
-            yield cls(SPLITS[rank], md5.hex(), index, sources), packed[start:end]
-            start = end
+        for (rank, md5, index, _), tail, end in records(packed, _KEPT, lambda head: head[3] * MD5):
+            sources = [packed[i : i + MD5].hex() for i in range(tail, end, MD5)]
+            yield cls(SPLITS[rank], md5.hex(), index, sources), packed[tail - _KEPT.size : end]

@@ -7,7 +7,9 @@ distributed runner still spreads the work over workers."""
 
 from __future__ import annotations
 
+import struct
 import zlib
+from collections.abc import Callable, Iterator
 
 import apache_beam as beam
 from apache_beam import coders
@@ -17,6 +19,17 @@ BUCKETS = 64  # per representation: few accumulators per bundle, enough for a di
 
 def bucket(digest: bytes) -> int:
     return digest[0] % BUCKETS
+
+
+def records(packed: bytes | bytearray, head: struct.Struct, tail: Callable[[tuple], int]) -> Iterator[tuple]:
+    """Walks concatenated self-delimited records: a fixed `head`, then `tail(head's fields)` more bytes. Yields
+    each record's head fields, and where its tail starts and it ends."""
+    start = 0
+    while start < len(packed):
+        fields = head.unpack_from(packed, start)
+        end = start + head.size + tail(fields)
+        yield fields, start + head.size, end
+        start = end
 
 
 class Concatenate(beam.CombineFn):

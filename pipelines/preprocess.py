@@ -27,21 +27,19 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, StandardOptions, TestOptions
-from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.runners.runner import PipelineState
 
 from musicvae.extract import FAILURES
-from pipelines import manifest, staged
+from pipelines import manifest, publish, staged
 from pipelines.config import SPLITS, PreprocessConfig, load
 from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
 from pipelines.dedupe import Dedupe
 from pipelines.occurrences import Kept
 from pipelines.packed import SortedLines
-from pipelines.shards import BytesSink, to_parquet
+from pipelines.shards import to_parquet
 from pipelines.sources import SmallestPaths, Source
 
 DEFAULT_RUNNER = "FnApiRunner"
-STAGING = ".staging"  # WriteToFiles' temporary files; nothing appears at a final path before the write completes
 REPORT = "report.json"
 
 
@@ -101,25 +99,32 @@ def _shard(rep: str, split: str, md5: str, counts: dict, rows_per_shard: int) ->
     return rep, split, int(md5[:8], 16) % shards, shards
 
 
-def _kept_by_shard(element, counts: dict, rows_per_shard: int):
-    """A bucket's kept occurrences, as one element per shard they go to."""
-    (rep, _), (kept, _) = element
+def _by_shard(records) -> list[tuple[tuple, bytes]]:
+    """(shard, packed record) pairs as one element per shard, its records concatenated."""
     by_shard: dict[tuple, bytearray] = defaultdict(bytearray)
-    for k, packed in Kept.unpack_all(kept):
-        by_shard[_shard(rep, k.split, k.md5, counts, rows_per_shard)] += packed
-    return [(key, bytes(packed)) for key, packed in by_shard.items()]
+    for shard, packed in records:
+        by_shard[shard] += packed
+    return [(shard, bytes(packed)) for shard, packed in by_shard.items()]
+
+
+def _kept_by_shard(element, counts: dict, rows_per_shard: int):
+    """A bucket's kept occurrences, by the shard they go to."""
+    (rep, _), (kept, _) = element
+    return _by_shard(
+        (_shard(rep, k.split, k.md5, counts, rows_per_shard), packed) for k, packed in Kept.unpack_all(kept)
+    )
 
 
 def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[str]):
-    """A bucket's source paths, as one element per shard that may hold their rows: the file's shard of each
-    representation it gave windows to."""
+    """A bucket's source paths, by each shard that may hold their rows: the file's shard of each representation it
+    gave windows to."""
     _, sources = element
-    by_shard: dict[tuple, bytearray] = defaultdict(bytearray)
-    for source, packed in Source.unpack_all(sources):
-        for i, rep in enumerate(names):
-            if source.reps >> i & 1 and counts.get((rep, source.split)):
-                by_shard[_shard(rep, source.split, source.md5, counts, rows_per_shard)] += packed
-    return [(key, bytes(packed)) for key, packed in by_shard.items()]
+    return _by_shard(
+        (_shard(rep, source.split, source.md5, counts, rows_per_shard), packed)
+        for source, packed in Source.unpack_all(sources)
+        for i, rep in enumerate(names)
+        if source.reps >> i & 1 and counts.get((rep, source.split))
+    )
 
 
 def _parquet(element, reps: dict, folder: str):
@@ -197,29 +202,29 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         | "Collect" >> beam.combiners.ToList()
         | "Report" >> beam.Map(_report)
     )
+    # Each output is staged by the step that makes it, so its bytes never wait in a runner's buffer.
+    staging = FileSystems.join(output, publish.STAGING)
     _ = (
-        (shards, dead_letters, report)
-        | "Outputs" >> beam.Flatten()
-        | "Write"
-        >> fileio.WriteToFiles(
-            path=output,
-            destination=lambda record: record[0],
-            sink=lambda destination: BytesSink(),
-            file_naming=lambda window, pane, shard, shards, compression, destination: destination,
-            temp_directory=StaticValueProvider(str, FileSystems.join(output, STAGING)),
-        )
+        [
+            outputs | f"Stage{name}" >> beam.Map(publish.stage, staging)
+            for name, outputs in (("Shards", shards), ("DeadLetters", dead_letters), ("Report", report))
+        ]
+        | "Staged" >> beam.Flatten()
+        | "Names" >> beam.combiners.ToList()
+        | "Publish" >> beam.Map(publish.publish, staging, output)
     )
 
 
 def _clear(output: str, config: PreprocessConfig) -> None:
     """A rerun starts from nothing, so a killed run leaves no stale file in what DVC records."""
-    for name in (STAGING, staged.FOLDER, REPORT, *(r.name for r in config.representations)):
+    for name in (publish.STAGING, staged.FOLDER, REPORT, *(r.name for r in config.representations)):
         path = FileSystems.join(output, name)
         if FileSystems.exists(path):
             FileSystems.delete([path])
     if "://" not in output:  # object stores have no folders to make
-        for rep in config.representations:
-            FileSystems.mkdirs(FileSystems.join(output, rep.name))
+        for folder in (output, FileSystems.join(output, publish.STAGING)):
+            for rep in config.representations:
+                FileSystems.mkdirs(FileSystems.join(folder, rep.name))
 
 
 def _fail_on_failures(output: str, config: PreprocessConfig, report: dict) -> None:
@@ -294,7 +299,7 @@ def run(argv: list[str] | None = None) -> dict | None:
     if state != PipelineState.DONE:  # e.g. a Dataflow --dry_run, or a job submitted without waiting
         logging.info("pipeline state %s: no manifest written", state)
         return None
-    for name in (STAGING, staged.FOLDER):
+    for name in (publish.STAGING, staged.FOLDER):
         if FileSystems.exists(staging := FileSystems.join(args.output, name)):
             FileSystems.delete([staging])
     with FileSystems.open(FileSystems.join(args.output, REPORT)) as f:

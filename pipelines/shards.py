@@ -1,4 +1,4 @@
-"""Parquet shards of windows: the schema, one shard's bytes, and a sink that writes bytes as they are.
+"""Parquet shards of windows: the schema and one shard's bytes.
 
 Tokens are fixed-size integer lists (trio: [steps][3]), so pandas, Spark and Arrow readers get the shape
 from the file itself, and the data module reads them without copying."""
@@ -10,7 +10,6 @@ import io
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io import fileio
 
 from musicvae.extract import Representation
 
@@ -65,16 +64,3 @@ def to_parquet(rep: Representation, rows: list[dict]) -> bytes:
     # Arrow's allocator (mimalloc) keeps what it freed: without this, each shard's peak stays in the RSS.
     pa.default_memory_pool().release_unused()
     return sink.getvalue()
-
-
-class BytesSink(fileio.FileSink):
-    """Writes each record's bytes unchanged: a record is a whole shard."""
-
-    def open(self, fh):
-        self._fh = fh
-
-    def write(self, record):
-        self._fh.write(record[1])
-
-    def flush(self):
-        self._fh.flush()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from pipelines.config import SPLITS
-from pipelines.packed import Concatenate
+from pipelines.packed import Concatenate, records
 
 _SOURCE = struct.Struct(">16sBQI")  # md5, split rank, representations with windows (bit i: config's i-th), path length
 
@@ -29,12 +29,8 @@ class Source(NamedTuple):
     @classmethod
     def unpack_all(cls, packed: bytes | bytearray) -> Iterator[tuple[Source, bytes]]:
         """Each of the concatenated packed records, with its bytes."""
-        start = 0
-        while start < len(packed):
-            md5, rank, reps, size = _SOURCE.unpack_from(packed, start)
-            end = start + _SOURCE.size + size
-            yield cls(md5.hex(), SPLITS[rank], reps, packed[start + _SOURCE.size : end].decode()), packed[start:end]
-            start = end
+        for (md5, rank, reps, _), path, end in records(packed, _SOURCE, lambda head: head[3]):
+            yield cls(md5.hex(), SPLITS[rank], reps, packed[path:end].decode()), packed[path - _SOURCE.size : end]
 
 
 class SmallestPaths(Concatenate):

@@ -8,7 +8,7 @@ from apache_beam.transforms.combiners import curry_combine_fn
 
 from pipelines.config import SPLITS
 from pipelines.dedupe import Dedupe
-from pipelines.occurrences import Kept, occurrence
+from pipelines.occurrences import Kept, occurrences
 from pipelines.packed import SortedLines
 from pipelines.sources import SmallestPaths, Source
 
@@ -47,14 +47,16 @@ def test_dedupe_keeps_what_grouping_kept_and_counts_every_copy():
     windows = [bytes(19) + bytes([i]) for i in range(3)] + [rng.randbytes(19) + b"\0" for _ in range(40)]
     md5s = [rng.randbytes(15).hex() + "00" for _ in range(10)] + [rng.randbytes(16).hex() for _ in range(20)]
     split_of = {md5: rng.choice(SPLITS) for md5 in md5s}
-    occurrences = []
+    found, inputs = [], []
     for md5 in md5s:
-        for index in range(rng.randrange(1, 12)):  # a window twice in one file, and files that are copies
-            occurrences += [(rng.choice(windows), split_of[md5], md5, index)] * rng.choice((1, 1, 2))
-    rng.shuffle(occurrences)
-    packed, counts = _combine(Dedupe(), [occurrence(*o) for o in occurrences])
+        in_file = [rng.choice(windows) for _ in range(rng.randrange(1, 12))]  # a window twice in one file
+        for _ in range(rng.choice((1, 1, 2))):  # files at two paths
+            found += [(window, split_of[md5], md5, index) for index, window in enumerate(in_file)]
+            inputs += [packed for _, packed in occurrences(in_file, split_of[md5], md5)]
+    rng.shuffle(inputs)
+    packed, counts = _combine(Dedupe(), inputs)
     kept = {(k.split, k.md5, k.index, tuple(k.sources)) for k, _ in Kept.unpack_all(packed)}
-    expected_kept, expected_counts = _reference(occurrences)
+    expected_kept, expected_counts = _reference(found)
     assert kept == expected_kept
     assert {name: n for name, n in counts.items() if n} == dict(expected_counts)
     assert counts.keys() == {"corpus_duplicates", *(f"splits.{s}.windows" for s in SPLITS)} | {
