@@ -8,11 +8,15 @@ import posixpath
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
 
 from musicvae.extract import FAILURES, FileResult, extract_all, rejected
 from musicvae.midi import REASONS
 from musicvae.reasons import commonest
 from pipelines import staged
+from pipelines.batches import Batches
 from pipelines.config import SPLITS, PreprocessConfig
 from pipelines.occurrences import occurrences
 from pipelines.packed import bucket
@@ -46,13 +50,20 @@ def dead_letter_reason(result: FileResult) -> str:
 
 
 class ConvertFile(beam.DoFn):
-    """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), packed occurrences) for each bucket its windows fall in,
-    SOURCES (bucket, packed Source) per file with windows, FILES (rep, outcome) and DEAD_LETTERS (rep, JSON line's
-    bytes) for every file that gave a representation nothing. The windows themselves are staged in `folder`
-    (pipelines/staged.py)."""
+    """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), name of a file of packed occurrences) for each batch
+    written (pipelines/batches.py), SOURCES (bucket, packed Source) per file with windows, FILES (rep, outcome) and
+    DEAD_LETTERS (rep, JSON line's bytes) for every file that gave a representation nothing. The windows themselves
+    are staged in `folder` (pipelines/staged.py)."""
 
-    def __init__(self, config: PreprocessConfig, base: str, folder: str):
-        self.config, self.base, self.folder = config, base, folder
+    def __init__(self, config: PreprocessConfig, base: str, folder: str, batches: str):
+        self.config, self.base, self.folder, self.batches_folder = config, base, folder, batches
+
+    def start_bundle(self):
+        self.batches = Batches(self.batches_folder)
+
+    def finish_bundle(self):
+        for element in self.batches.flush():
+            yield beam.pvalue.TaggedOutput(WINDOWS, WindowedValue(element, MIN_TIMESTAMP, [GlobalWindow()]))
 
     def process(self, readable):
         path = readable.metadata.path
@@ -94,7 +105,8 @@ class ConvertFile(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, line.encode()))
             hashes = [hashlib.sha1(w.tokens.tobytes()).digest() for w in windows.get(name, [])]
             for key, packed in occurrences(hashes, split, md5):
-                yield beam.pvalue.TaggedOutput(WINDOWS, ((name, key), packed))
+                for element in self.batches.add((name, key), packed):
+                    yield beam.pvalue.TaggedOutput(WINDOWS, element)
 
     @staticmethod
     def _md5_in_chunks(readable) -> str:

@@ -2,9 +2,9 @@
 
 A window keeps the row of its first split (train, eval, test), then its smallest (md5, piece, start bar), and
 the md5 of every file that holds it. A copy in the same split is a duplicate; a copy in a later split is
-leakage: an eval or test window the model has already seen in training. Only occurrences are combined, 41 bytes
-each (pipelines/occurrences.py), concatenated per (representation, bucket of the window's hash): rows wait on
-disk (pipelines/staged.py)."""
+leakage: an eval or test window the model has already seen in training. Only occurrences are read, 41 bytes each
+(pipelines/occurrences.py), those of one (representation, bucket of the window's hash) at a time
+(pipelines/batches.py): rows wait on disk (pipelines/staged.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import numpy as np
 
 from pipelines.config import SPLITS
 from pipelines.occurrences import MD5, OCCURRENCE, Kept
-from pipelines.packed import Concatenate
 
 _PAIR = np.dtype([("window", "u8"), ("md5", "S16")])
 
@@ -22,15 +21,9 @@ def _hex(md5: bytes) -> str:
     return md5.ljust(MD5, b"\0").hex()
 
 
-class Dedupe(Concatenate):
+def dedupe(packed: bytes | bytearray) -> tuple[bytes, dict[str, int]]:
     """Packed occurrences of one key → (packed Kept records, counts): corpus_duplicates, leakage.<split> and
     splits.<split>.windows, the rows kept."""
-
-    def extract_output(self, accumulator) -> tuple[bytes, dict[str, int]]:
-        return dedupe(accumulator)
-
-
-def dedupe(packed: bytes | bytearray) -> tuple[bytes, dict[str, int]]:
     # Sorted as bytes: by window, the kept occurrence first.
     records = np.sort(np.frombuffer(packed, f"S{OCCURRENCE.itemsize}")).view(OCCURRENCE)
     first = np.ones(len(records), bool)

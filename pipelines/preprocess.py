@@ -30,10 +30,10 @@ from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOpt
 from apache_beam.runners.runner import PipelineState
 
 from musicvae.extract import FAILURES
-from pipelines import manifest, publish, staged
+from pipelines import batches, manifest, publish, staged
 from pipelines.config import SPLITS, PreprocessConfig, load
 from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
-from pipelines.dedupe import Dedupe
+from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept
 from pipelines.packed import SortedLines
 from pipelines.shards import to_parquet
@@ -151,11 +151,15 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     reps = {r.name: r for r in config.representations}
     windows = FileSystems.join(output, staged.FOLDER)
     converted = read_files(p, input) | "Convert" >> beam.ParDo(
-        ConvertFile(config, corpus_root(input), windows)
+        ConvertFile(config, corpus_root(input), windows, FileSystems.join(output, batches.FOLDER))
     ).with_outputs(WINDOWS, SOURCES, FILES, DEAD_LETTERS)
-    # Combines, not GroupByKeys: a runner lifts them into the conversion, so what it holds per window or file is
-    # a record's bytes in one accumulator per key (pipelines/packed.py).
-    deduped = converted[WINDOWS] | "Dedupe" >> beam.CombinePerKey(Dedupe())
+    # Occurrences cross as names of their batches' files; paths and letters in combines, which a runner lifts into
+    # the conversion, so what it holds per file is a record's bytes in one accumulator per key (pipelines/packed.py).
+    deduped = (
+        converted[WINDOWS]
+        | "Batches" >> beam.GroupByKey()
+        | "Dedupe" >> beam.MapTuple(lambda key, names: (key, dedupe(batches.read(names))))
+    )
     paths = converted[SOURCES] | "SmallestPaths" >> beam.CombinePerKey(SmallestPaths())
     split_counts = (
         deduped
@@ -217,14 +221,13 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
 
 def _clear(output: str, config: PreprocessConfig) -> None:
     """A rerun starts from nothing, so a killed run leaves no stale file in what DVC records."""
-    for name in (publish.STAGING, staged.FOLDER, REPORT, *(r.name for r in config.representations)):
+    for name in (publish.STAGING, staged.FOLDER, batches.FOLDER, REPORT, *(r.name for r in config.representations)):
         path = FileSystems.join(output, name)
         if FileSystems.exists(path):
             FileSystems.delete([path])
     if "://" not in output:  # object stores have no folders to make
-        for folder in (output, FileSystems.join(output, publish.STAGING)):
-            for rep in config.representations:
-                FileSystems.mkdirs(FileSystems.join(folder, rep.name))
+        for rep in config.representations:
+            FileSystems.mkdirs(FileSystems.join(output, rep.name))
 
 
 def _fail_on_failures(output: str, config: PreprocessConfig, report: dict) -> None:
@@ -299,7 +302,7 @@ def run(argv: list[str] | None = None) -> dict | None:
     if state != PipelineState.DONE:  # e.g. a Dataflow --dry_run, or a job submitted without waiting
         logging.info("pipeline state %s: no manifest written", state)
         return None
-    for name in (publish.STAGING, staged.FOLDER):
+    for name in (publish.STAGING, staged.FOLDER, batches.FOLDER):
         if FileSystems.exists(staging := FileSystems.join(args.output, name)):
             FileSystems.delete([staging])
     with FileSystems.open(FileSystems.join(args.output, REPORT)) as f:

@@ -1,4 +1,4 @@
-"""The preprocess pipeline's combines of packed records, against the plain Python they replace."""
+"""The preprocess pipeline's packed records, batches and combines, against the plain Python they replace."""
 
 import json
 import random
@@ -6,8 +6,10 @@ from collections import Counter
 
 from apache_beam.transforms.combiners import curry_combine_fn
 
+from pipelines import batches
+from pipelines.batches import Batches
 from pipelines.config import SPLITS
-from pipelines.dedupe import Dedupe
+from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept, occurrences
 from pipelines.packed import SortedLines
 from pipelines.sources import SmallestPaths, Source
@@ -41,7 +43,7 @@ def _reference(occurrences):
     return kept, counts
 
 
-def test_dedupe_keeps_what_grouping_kept_and_counts_every_copy():
+def test_dedupe_keeps_what_grouping_kept_and_counts_every_copy(tmp_path, monkeypatch):
     rng = random.Random(30)
     # Zero bytes at the ends of hashes: numpy drops a bytes field's trailing zeros when it hands one back.
     windows = [bytes(19) + bytes([i]) for i in range(3)] + [rng.randbytes(19) + b"\0" for _ in range(40)]
@@ -54,7 +56,12 @@ def test_dedupe_keeps_what_grouping_kept_and_counts_every_copy():
             found += [(window, split_of[md5], md5, index) for index, window in enumerate(in_file)]
             inputs += [packed for _, packed in occurrences(in_file, split_of[md5], md5)]
     rng.shuffle(inputs)
-    packed, counts = _combine(Dedupe(), inputs)
+    monkeypatch.setattr(batches, "BATCH", 100)  # several batches per worker, and a remainder at the bundle's end
+    workers = [Batches(str(tmp_path)) for _ in range(3)]
+    names = [n for i, p in enumerate(inputs) for _, n in workers[i % 3].add("key", p)]
+    names += [n for worker in workers for _, n in worker.flush()]
+    assert len(names) > 3 and all(batch == {} for batch in (w.pending for w in workers))
+    packed, counts = dedupe(batches.read(names))
     kept = {(k.split, k.md5, k.index, tuple(k.sources)) for k, _ in Kept.unpack_all(packed)}
     expected_kept, expected_counts = _reference(found)
     assert kept == expected_kept
