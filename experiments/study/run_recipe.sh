@@ -18,23 +18,23 @@ import sys, yaml
 from pathlib import Path
 store, minutes, shards, external, steps = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 runs = sys.argv[6:]
-recipes = {  # each ingredient alone against the whole recipe, as named configs, and train settings
-    "recipe": ("cat-mel_2bar_small-tf-recipe-cpu", {}),
-    "plain": ("cat-mel_2bar_small-tf-cpu", {}),
-    "transpose": ("cat-mel_2bar_small-tf-transpose-cpu", {}),
-    "resample": ("cat-mel_2bar_small-tf-resample-cpu", {}),
+recipes = {  # each ingredient alone against the whole recipe: named configs, train settings, model overrides
+    "recipe": ("cat-mel_2bar_small-tf-recipe-cpu", {}, {}),
+    "plain": ("cat-mel_2bar_small-tf-cpu", {}, {}),
+    "transpose": ("cat-mel_2bar_small-tf-transpose-cpu", {}, {}),
+    "resample": ("cat-mel_2bar_small-tf-resample-cpu", {}, {}),
     # bf16 autocast against fp32 on the same host; larger batches train no more windows a second on a CPU
     # (benchmarks/bench_train.py), so both keep batch 64
-    "recipe-fp32": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "32-true"}),
-    "recipe-bf16": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"}),
+    "recipe-fp32": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "32-true"}, {}),
+    "recipe-bf16": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"}, {}),
     # Magenta's own z and encoder sizes (its released decoder's bound uses z 256), at the cost of slower steps
     "recipe-bf16-z256": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
                          {"model": {"z_size": 256, "enc_rnn_size": [512]}}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
-    config, settings, *overrides = recipes[name]
-    params["model"] = {"config": config, "overrides": overrides[0] if overrides else {}}
+    config, settings, overrides = recipes[name]
+    params["model"] = {"config": config, "overrides": overrides}
     params["train"] |= {"max_steps": yaml.safe_load(steps), "max_minutes": minutes, "val_every_n_steps": 1000,
                         "threads": 1} | settings
     params["eval"]["external"] = yaml.safe_load(external)
