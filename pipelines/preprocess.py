@@ -36,7 +36,7 @@ from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
 from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept
 from pipelines.packed import SortedLines
-from pipelines.shards import to_parquet
+from pipelines.shards import write as write_shard
 from pipelines.sources import SmallestPaths, Source
 
 DEFAULT_RUNNER = "FnApiRunner"
@@ -127,13 +127,16 @@ def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[st
     )
 
 
-def _parquet(element, reps: dict, folder: str):
+def _shard_file(element, reps: dict, windows: str, staging: str):
+    """Writes one shard into the staging folder, a row group at a time, and gives its name."""
     (rep, split, shard, shards), grouped = element
     kept = [k for packed in grouped["kept"] for k, _ in Kept.unpack_all(packed)]
     if kept:  # else only paths of files whose windows all went to other shards or were copies
         paths = {s.md5: s.path for packed in grouped["sources"] for s, _ in Source.unpack_all(packed)}
-        rows = staged.rows(folder, rep, kept, paths)
-        yield f"{rep}/{split}-{shard:05d}-of-{shards:05d}.parquet", to_parquet(reps[rep], rows)
+        name = f"{rep}/{split}-{shard:05d}-of-{shards:05d}.parquet"
+        with FileSystems.create(FileSystems.join(staging, name)) as f:
+            write_shard(reps[rep], staged.rows(windows, rep, kept, paths), f)
+        yield name
 
 
 def _report(counts: list) -> tuple[str, bytes]:
@@ -149,7 +152,7 @@ def _report(counts: list) -> tuple[str, bytes]:
 
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
     reps = {r.name: r for r in config.representations}
-    windows = FileSystems.join(output, staged.FOLDER)
+    windows, staging = FileSystems.join(output, staged.FOLDER), FileSystems.join(output, publish.STAGING)
     converted = read_files(p, input) | "Convert" >> beam.ParDo(
         ConvertFile(config, corpus_root(input), windows, FileSystems.join(output, batches.FOLDER))
     ).with_outputs(WINDOWS, SOURCES, FILES, DEAD_LETTERS)
@@ -174,7 +177,7 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
             | "SourcesByShard" >> beam.FlatMap(_sources_by_shard, counts, config.rows_per_shard, names),
         }
         | "GroupShards" >> beam.CoGroupByKey()
-        | "Parquet" >> beam.FlatMap(_parquet, reps, windows)
+        | "Shards" >> beam.FlatMap(_shard_file, reps, windows, staging)
     )
     every_rep = p | "Representations" >> beam.Create(sorted(reps))
     letters = converted[DEAD_LETTERS] | "Letters" >> beam.CombinePerKey(SortedLines())
@@ -207,12 +210,12 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         | "Report" >> beam.Map(_report)
     )
     # Each output is staged by the step that makes it, so its bytes never wait in a runner's buffer.
-    staging = FileSystems.join(output, publish.STAGING)
     _ = (
-        [
-            outputs | f"Stage{name}" >> beam.Map(publish.stage, staging)
-            for name, outputs in (("Shards", shards), ("DeadLetters", dead_letters), ("Report", report))
-        ]
+        (
+            shards,
+            dead_letters | "StageDeadLetters" >> beam.Map(publish.stage, staging),
+            report | "StageReport" >> beam.Map(publish.stage, staging),
+        )
         | "Staged" >> beam.Flatten()
         | "Names" >> beam.combiners.ToList()
         | "Publish" >> beam.Map(publish.publish, staging, output)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -20,7 +20,7 @@ FOLDER = ".windows"  # under the output; removed when the run ends, as WriteToFi
 
 
 def row_order(window: Window) -> tuple:
-    """Within a file, as pipelines/shards.py orders rows."""
+    """Within a file, the shards' row order (they order by md5, then this)."""
     return window.piece, window.start_bar, list(window.programs), window.tokens.tobytes()
 
 
@@ -39,26 +39,22 @@ def stage(folder: str, md5: str, windows: dict[str, list[Window]]) -> None:
         f.write(pickle.dumps(staged, protocol=5))
 
 
-def rows(folder: str, rep: str, kept: Iterable[Kept], paths: dict[str, str]) -> list[dict]:
-    """The rows of the Kept occurrences of `rep`, in row order, each file's windows read once; `paths` gives the
-    source path of each md5 (pipelines/sources.py)."""
-    found = []
+def rows(folder: str, rep: str, kept: Iterable[Kept], paths: dict[str, str]) -> Iterator[dict]:
+    """The rows of the Kept occurrences of `rep`, in row order (by md5, then as staged), each file's windows read
+    once; `paths` gives the source path of each md5 (pipelines/sources.py)."""
     ordered = sorted(kept, key=lambda k: (k.md5, k.index))
     for md5, group in itertools.groupby(ordered, key=lambda k: k.md5):
         with FileSystems.open(_path(folder, md5)) as f:
             windows = pickle.loads(f.read())[rep]  # written by stage() in this run, never read from elsewhere
         for k in group:
             piece, start_bar, qpm, programs, tokens = windows[k.index]
-            found.append(
-                {
-                    "tokens": tokens,
-                    "source": paths[md5],
-                    "md5": md5,
-                    "sources": k.sources,
-                    "piece": piece,
-                    "start_bar": start_bar,
-                    "qpm": qpm,
-                    "programs": programs,
-                }
-            )
-    return found
+            yield {
+                "tokens": tokens,
+                "source": paths[md5],
+                "md5": md5,
+                "sources": k.sources,
+                "piece": piece,
+                "start_bar": start_bar,
+                "qpm": qpm,
+                "programs": programs,
+            }

@@ -120,7 +120,7 @@ def test_dataflow_dry_run_builds_the_job_graph_offline(network_off, tmp_path):
     preprocess.build(p, load(PARAMS, only=ALL), argv[1], argv[3])
     graph = p.run().job.proto_pipeline  # the Beam job Dataflow would receive
     names = {t.unique_name for t in graph.components.transforms.values()}
-    assert {"Convert", "Dedupe", "GroupShards", "StageShards", "Publish"} <= names
+    assert {"Convert", "Dedupe", "GroupShards", "Shards", "Publish"} <= names
     assert network_off == []
 
 
