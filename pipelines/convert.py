@@ -51,19 +51,20 @@ def dead_letter_reason(result: FileResult) -> str:
 
 class ConvertFile(beam.DoFn):
     """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), name of a file of packed occurrences) for each batch
-    written (pipelines/batches.py), SOURCES (bucket, packed Source) per file with windows, FILES (rep, outcome) and
-    DEAD_LETTERS (rep, JSON line's bytes) for every file that gave a representation nothing. The windows themselves
-    are staged in `folder` (pipelines/staged.py)."""
+    written (pipelines/batches.py), SOURCES (bucket, packed Source) per file with windows, FILES (rep, outcome) for
+    every file and DEAD_LETTERS (rep, name of a file of JSON lines) for each batch of the files that gave a
+    representation nothing. The windows themselves are staged in `folder` (pipelines/staged.py)."""
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str, batches: str):
         self.config, self.base, self.folder, self.batches_folder = config, base, folder, batches
 
     def start_bundle(self):
-        self.batches = Batches(self.batches_folder)
+        self.batches = {WINDOWS: Batches(self.batches_folder), DEAD_LETTERS: Batches(self.batches_folder)}
 
     def finish_bundle(self):
-        for element in self.batches.flush():
-            yield beam.pvalue.TaggedOutput(WINDOWS, WindowedValue(element, MIN_TIMESTAMP, [GlobalWindow()]))
+        for tag, batches in self.batches.items():
+            for element in batches.flush():
+                yield beam.pvalue.TaggedOutput(tag, WindowedValue(element, MIN_TIMESTAMP, [GlobalWindow()]))
 
     def process(self, readable):
         path = readable.metadata.path
@@ -100,12 +101,12 @@ class ConvertFile(beam.DoFn):
                     "reason": dead_letter_reason(result),
                     "detail": result.detail or ", ".join(f"{k}={v}" for k, v in sorted(result.reasons.items())),
                 }
-                # As its line's bytes, combined into one bytes object per representation (pipelines/packed.py).
                 line = json.dumps(letter, sort_keys=True) + "\n"
-                yield beam.pvalue.TaggedOutput(DEAD_LETTERS, (name, line.encode()))
+                for element in self.batches[DEAD_LETTERS].add(name, line.encode()):
+                    yield beam.pvalue.TaggedOutput(DEAD_LETTERS, element)
             hashes = [hashlib.sha1(w.tokens.tobytes()).digest() for w in windows.get(name, [])]
             for key, packed in occurrences(hashes, split, md5):
-                for element in self.batches.add((name, key), packed):
+                for element in self.batches[WINDOWS].add((name, key), packed):
                     yield beam.pvalue.TaggedOutput(WINDOWS, element)
 
     @staticmethod

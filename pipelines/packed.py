@@ -8,7 +8,6 @@ distributed runner still spreads the work over workers."""
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Callable, Iterator
 
 import apache_beam as beam
@@ -52,40 +51,3 @@ class Concatenate(beam.CombineFn):
 
     def get_accumulator_coder(self) -> coders.Coder:
         return coders.BytesCoder()
-
-
-class SortedLines(beam.CombineFn):
-    """Lines, each with its newline, as one bytes object of them sorted: a file whose bytes do not depend on the
-    order they came in. Held zlib-compressed in chunks (dead letters are a few hundred bytes a file, and JSON with
-    paths compresses several times), as (compressed chunks, the last lines' bytes)."""
-
-    CHUNK = 1 << 18
-
-    def create_accumulator(self) -> tuple[list[bytes], bytearray]:
-        return [], bytearray()
-
-    def add_input(self, accumulator, line: bytes):
-        chunks, last = accumulator
-        last = last if isinstance(last, bytearray) else bytearray(last)  # merged, or decoded
-        last += line
-        if len(last) >= self.CHUNK:
-            chunks.append(zlib.compress(last, 1))
-            last = bytearray()
-        return chunks, last
-
-    def merge_accumulators(self, accumulators):
-        chunks, last = [], bytearray()
-        for more, lines in accumulators:
-            chunks += more
-            last += lines
-        return self.compact((chunks, last))
-
-    def compact(self, accumulator) -> tuple[list[bytes], bytes]:
-        chunks, last = accumulator
-        return chunks + [zlib.compress(last, 1)] if last else chunks, b""  # as the accumulator coder encodes it
-
-    def extract_output(self, accumulator) -> bytes:
-        chunks, last = accumulator
-        lines = b"".join([*map(zlib.decompress, chunks), last]).splitlines(keepends=True)
-        lines.sort()
-        return b"".join(lines)

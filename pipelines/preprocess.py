@@ -35,7 +35,6 @@ from pipelines.config import SPLITS, PreprocessConfig, load
 from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
 from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept
-from pipelines.packed import SortedLines
 from pipelines.shards import write as write_shard
 from pipelines.sources import SmallestPaths, Source
 
@@ -139,6 +138,18 @@ def _shard_file(element, reps: dict, windows: str, staging: str):
         yield name
 
 
+def _dead_letters(element: tuple[str, dict], staging: str) -> str:
+    """Writes a representation's dead letters into the staging folder, sorted: a file whose bytes do not depend on
+    the order files were read in."""
+    rep, grouped = element
+    lines = batches.read(grouped["batches"]).splitlines(keepends=True)
+    lines.sort()
+    name = f"{rep}/dead_letters.jsonl"
+    with FileSystems.create(FileSystems.join(staging, name)) as f:
+        f.writelines(lines)
+    return name
+
+
 def _report(counts: list) -> tuple[str, bytes]:
     report: dict = {}
     for (rep, name), count in sorted(counts):
@@ -156,8 +167,9 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     converted = read_files(p, input) | "Convert" >> beam.ParDo(
         ConvertFile(config, corpus_root(input), windows, FileSystems.join(output, batches.FOLDER))
     ).with_outputs(WINDOWS, SOURCES, FILES, DEAD_LETTERS)
-    # Occurrences cross as names of their batches' files; paths and letters in combines, which a runner lifts into
-    # the conversion, so what it holds per file is a record's bytes in one accumulator per key (pipelines/packed.py).
+    # Occurrences and dead letters cross as names of their batches' files; paths in a combine, which a runner lifts
+    # into the conversion, so what it holds per file is a record's bytes in one accumulator per key
+    # (pipelines/packed.py).
     deduped = (
         converted[WINDOWS]
         | "Batches" >> beam.GroupByKey()
@@ -180,9 +192,10 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         | "Shards" >> beam.FlatMap(_shard_file, reps, windows, staging)
     )
     every_rep = p | "Representations" >> beam.Create(sorted(reps))
-    letters = converted[DEAD_LETTERS] | "Letters" >> beam.CombinePerKey(SortedLines())
-    dead_letters = every_rep | "DeadLetters" >> beam.Map(  # a file for every representation, even empty
-        lambda rep, letters: (f"{rep}/dead_letters.jsonl", letters.get(rep, b"")), beam.pvalue.AsDict(letters)
+    dead_letters = (  # a file for every representation, even empty
+        {"rep": every_rep | "ByName" >> beam.Map(lambda rep: (rep, None)), "batches": converted[DEAD_LETTERS]}
+        | "LettersByRep" >> beam.CoGroupByKey()
+        | "DeadLetters" >> beam.Map(_dead_letters, staging)
     )
     zeros = every_rep | "Zeros" >> beam.FlatMap(
         lambda rep: [
@@ -213,7 +226,7 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     _ = (
         (
             shards,
-            dead_letters | "StageDeadLetters" >> beam.Map(publish.stage, staging),
+            dead_letters,
             report | "StageReport" >> beam.Map(publish.stage, staging),
         )
         | "Staged" >> beam.Flatten()

@@ -11,7 +11,7 @@ from pipelines.batches import Batches
 from pipelines.config import SPLITS
 from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept, occurrences
-from pipelines.packed import SortedLines
+from pipelines.preprocess import _dead_letters
 from pipelines.sources import SmallestPaths, Source
 
 
@@ -86,9 +86,16 @@ def test_smallest_paths_keeps_one_source_per_md5_with_its_smallest_path():
     ]
 
 
-def test_sorted_lines_are_the_lines_sorted_whatever_their_order():
+def test_dead_letters_are_sorted_whatever_order_their_batches_came_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(batches, "BATCH", 200)
     lines = [json.dumps({"path": f"{i % 7}/{i}.mid", "md5": f"{i:032x}"}, sort_keys=True) + "\n" for i in range(50)]
     random.Random(1).shuffle(lines)
-    fn = SortedLines()
-    fn.CHUNK = 200  # several compressed chunks per accumulator
-    assert _combine(fn, [line.encode() for line in lines]) == "".join(sorted(lines)).encode()
+    worker = Batches(str(tmp_path / "batches"))
+    names = [n for line in lines for _, n in worker.add("mel_2bar", line.encode())] + [n for _, n in worker.flush()]
+    assert len(names) > 3
+    random.Random(2).shuffle(names)
+    staging = tmp_path / "staging"
+    assert _dead_letters(("mel_2bar", {"batches": names}), str(staging)) == "mel_2bar/dead_letters.jsonl"
+    assert (staging / "mel_2bar/dead_letters.jsonl").read_text() == "".join(sorted(lines))
+    _dead_letters(("trio_16bar", {"batches": []}), str(staging))  # a representation no file failed
+    assert (staging / "trio_16bar/dead_letters.jsonl").read_bytes() == b""
