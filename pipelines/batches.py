@@ -1,5 +1,6 @@
 """Occurrences and dead letters wait on disk, as rows do (pipelines/staged.py): a converting worker appends them
-to a batch per key and writes each full batch to a file of its own, and only the file's name travels on.
+to a batch per key and writes each full batch to a file of its own, and only the file's name travels on. So do
+the occurrences the dedupe keeps, on their way to their shards.
 
 The dedupe needs every occurrence of a key at once, and the dead letters are sorted as a whole, so a runner would
 otherwise hold all of them until the conversion ends: 41 bytes a window and a few hundred a rejected file, what
@@ -28,18 +29,20 @@ class Batches:
         batch = self.pending[key]
         batch += packed
         if len(batch) >= BATCH:
-            yield key, self._write(self.pending.pop(key))
+            yield key, write(self.folder, self.pending.pop(key))
 
     def flush(self) -> Iterator[tuple[Hashable, str]]:
         for key, batch in self.pending.items():
-            yield key, self._write(batch)
+            yield key, write(self.folder, batch)
         self.pending.clear()
 
-    def _write(self, batch: bytearray) -> str:
-        name = FileSystems.join(self.folder, f"{uuid.uuid4().hex}.bin")
-        with FileSystems.create(name) as f:
-            f.write(batch)
-        return name
+
+def write(folder: str, data: bytes | bytearray) -> str:
+    """`data` as a file of its own in `folder`; its name."""
+    name = FileSystems.join(folder, f"{uuid.uuid4().hex}.bin")
+    with FileSystems.create(name) as f:
+        f.write(data)
+    return name
 
 
 def read(names: Iterable[str]) -> bytes:

@@ -106,12 +106,21 @@ def _by_shard(records) -> list[tuple[tuple, bytes]]:
     return [(shard, bytes(packed)) for shard, packed in by_shard.items()]
 
 
-def _kept_by_shard(element, counts: dict, rows_per_shard: int):
-    """A bucket's kept occurrences, by the shard they go to."""
+def _dedupe(element: tuple[tuple, list[str]], folder: str) -> tuple:
+    """A key's occurrences, from their batches, to (the name of a file of the kept ones, counts)."""
+    key, names = element
+    kept, counts = dedupe(batches.read(names))
+    return key, (batches.write(folder, kept), counts)
+
+
+def _kept_by_shard(element, counts: dict, rows_per_shard: int, folder: str):
+    """A bucket's kept occurrences, as the name of a file for each shard they go to."""
     (rep, _), (kept, _) = element
-    return _by_shard(
-        (_shard(rep, k.split, k.md5, counts, rows_per_shard), packed) for k, packed in Kept.unpack_all(kept)
+    by_shard = _by_shard(
+        (_shard(rep, k.split, k.md5, counts, rows_per_shard), packed)
+        for k, packed in Kept.unpack_all(batches.read([kept]))
     )
+    return [(shard, batches.write(folder, packed)) for shard, packed in by_shard]
 
 
 def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[str]):
@@ -129,7 +138,7 @@ def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[st
 def _shard_file(element, reps: dict, windows: str, staging: str):
     """Writes one shard into the staging folder, a row group at a time, and gives its name."""
     (rep, split, shard, shards), grouped = element
-    kept = [k for packed in grouped["kept"] for k, _ in Kept.unpack_all(packed)]
+    kept = [k for k, _ in Kept.unpack_all(batches.read(grouped["kept"]))]
     if kept:  # else only paths of files whose windows all went to other shards or were copies
         paths = {s.md5: s.path for packed in grouped["sources"] for s, _ in Source.unpack_all(packed)}
         name = f"{rep}/{split}-{shard:05d}-of-{shards:05d}.parquet"
@@ -164,17 +173,14 @@ def _report(counts: list) -> tuple[str, bytes]:
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
     reps = {r.name: r for r in config.representations}
     windows, staging = FileSystems.join(output, staged.FOLDER), FileSystems.join(output, publish.STAGING)
+    on_disk = FileSystems.join(output, batches.FOLDER)
     converted = read_files(p, input) | "Convert" >> beam.ParDo(
-        ConvertFile(config, corpus_root(input), windows, FileSystems.join(output, batches.FOLDER))
+        ConvertFile(config, corpus_root(input), windows, on_disk)
     ).with_outputs(WINDOWS, SOURCES, FILES, DEAD_LETTERS)
-    # Occurrences and dead letters cross as names of their batches' files; paths in a combine, which a runner lifts
-    # into the conversion, so what it holds per file is a record's bytes in one accumulator per key
-    # (pipelines/packed.py).
-    deduped = (
-        converted[WINDOWS]
-        | "Batches" >> beam.GroupByKey()
-        | "Dedupe" >> beam.MapTuple(lambda key, names: (key, dedupe(batches.read(names))))
-    )
+    # Occurrences, kept occurrences and dead letters cross as names of files (pipelines/batches.py); paths in a
+    # combine, which a runner lifts into the conversion, so what it holds per file is a record's bytes in one
+    # accumulator per key (pipelines/packed.py).
+    deduped = converted[WINDOWS] | "Batches" >> beam.GroupByKey() | "Dedupe" >> beam.Map(_dedupe, on_disk)
     paths = converted[SOURCES] | "SmallestPaths" >> beam.CombinePerKey(SmallestPaths())
     split_counts = (
         deduped
@@ -184,7 +190,7 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     counts, names = beam.pvalue.AsDict(split_counts), [r.name for r in config.representations]
     shards = (
         {
-            "kept": deduped | "KeptByShard" >> beam.FlatMap(_kept_by_shard, counts, config.rows_per_shard),
+            "kept": deduped | "KeptByShard" >> beam.FlatMap(_kept_by_shard, counts, config.rows_per_shard, on_disk),
             "sources": paths
             | "SourcesByShard" >> beam.FlatMap(_sources_by_shard, counts, config.rows_per_shard, names),
         }
