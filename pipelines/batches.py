@@ -1,11 +1,11 @@
-"""Occurrences and dead letters wait on disk, as rows do (pipelines/staged.py): a converting worker appends them
-to a batch per key and writes each full batch to a file of its own, and only the file's name travels on. So do
-the occurrences the dedupe keeps, on their way to their shards.
+"""Occurrences, sources and dead letters wait on disk, as rows do (pipelines/staged.py): a converting worker appends
+them to a batch per key and writes each full batch to a file of its own, and only the file's name travels on. So
+do the occurrences the dedupe keeps and the sources, on their way to their shards.
 
-The dedupe needs every occurrence of a key at once, and the dead letters are sorted as a whole, so a runner would
-otherwise hold all of them until the conversion ends: 41 bytes a window and a few hundred a rejected file, what
-still grew with the corpus. Names are emitted only by bundles that complete, so a retried bundle's files are never
-read twice."""
+The dedupe needs every occurrence of a key at once, a source is the smallest of its md5's paths, and the dead
+letters are sorted as a whole, so a runner would otherwise hold all of them until the conversion ends: 41 bytes a
+window, some 80 a file and a few hundred a rejected file, what still grew with the corpus. Names are emitted only
+by bundles that complete, so a retried bundle's files are never read twice."""
 
 from __future__ import annotations
 

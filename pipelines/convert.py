@@ -50,16 +50,16 @@ def dead_letter_reason(result: FileResult) -> str:
 
 
 class ConvertFile(beam.DoFn):
-    """ReadableFile → tagged outputs: WINDOWS ((rep, bucket), name of a file of packed occurrences) for each batch
-    written (pipelines/batches.py), SOURCES (bucket, packed Source) per file with windows, FILES (rep, outcome) for
-    every file and DEAD_LETTERS (rep, name of a file of JSON lines) for each batch of the files that gave a
-    representation nothing. The windows themselves are staged in `folder` (pipelines/staged.py)."""
+    """ReadableFile → tagged outputs, each batch's for each batch written (pipelines/batches.py): WINDOWS ((rep,
+    bucket), name of a file of packed occurrences), SOURCES (bucket, name of a file of packed Sources of the files
+    with windows), DEAD_LETTERS (rep, name of a file of JSON lines of the files that gave a representation nothing);
+    and FILES (rep, outcome) for every file. The windows themselves are staged in `folder` (pipelines/staged.py)."""
 
     def __init__(self, config: PreprocessConfig, base: str, folder: str, batches: str):
         self.config, self.base, self.folder, self.batches_folder = config, base, folder, batches
 
     def start_bundle(self):
-        self.batches = {WINDOWS: Batches(self.batches_folder), DEAD_LETTERS: Batches(self.batches_folder)}
+        self.batches = {tag: Batches(self.batches_folder) for tag in (WINDOWS, SOURCES, DEAD_LETTERS)}
 
     def finish_bundle(self):
         for tag, batches in self.batches.items():
@@ -84,9 +84,10 @@ class ConvertFile(beam.DoFn):
             staged.stage(self.folder, md5, windows)
             names = [rep.name for rep in self.config.representations]
             reps = sum(1 << names.index(name) for name in windows)
-            yield beam.pvalue.TaggedOutput(
-                SOURCES, (bucket(bytes.fromhex(md5)), Source(md5, split, reps, source).pack())
-            )
+            for element in self.batches[SOURCES].add(
+                bucket(bytes.fromhex(md5)), Source(md5, split, reps, source).pack()
+            ):
+                yield beam.pvalue.TaggedOutput(SOURCES, element)
         for name, result in results.items():
             for reason, count in result.reasons.items():
                 Metrics.counter("preprocess", f"{name}.{reason}").inc(count)

@@ -1,9 +1,9 @@
 """A window's occurrence in a file, and the occurrence the dedupe keeps, as the few bytes the runner holds per
 window instead of its row.
 
-Between stages a runner holds these (the FnApiRunner keeps a GroupByKey's whole input in memory, and a lifted
-combine's accumulators for a whole bundle), so they are fixed-size records concatenated in a few large bytes
-objects, not a Python object per window, laid out so that ordering the bytes orders them as the dedupe needs."""
+They wait on disk in batches (pipelines/batches.py) until the dedupe reads those of one key, so they are
+fixed-size records concatenated in a few large bytes objects, not a Python object per window, laid out so that
+ordering the bytes orders them as the dedupe needs."""
 
 from __future__ import annotations
 

@@ -1,19 +1,15 @@
-"""Combining fixed- or self-delimited records as one bytes object per key, not a Python object per record.
+"""Fixed- or self-delimited records concatenated as one bytes object per key, not a Python object per record, and
+the bucket of a record's hash that keys them.
 
-A runner holds what crosses a GroupByKey (the FnApiRunner all of it, in memory), and a lifted combine's
-accumulators for a whole bundle (in_memory: the whole stage). With the records of a key concatenated, what it
-holds is a few bytes per record in a few large objects. The key carries a bucket of the record's hash, so that a
-distributed runner still spreads the work over workers."""
+They wait on disk in batches (pipelines/batches.py) and a step reads those of one key at a time: a few bytes per
+record in a few large objects. The bucket in the key lets a distributed runner spread that work over workers."""
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
 
-import apache_beam as beam
-from apache_beam import coders
-
-BUCKETS = 64  # per representation: few accumulators per bundle, enough for a distributed runner's workers
+BUCKETS = 64  # per representation: few batches per worker, enough keys for a distributed runner's workers
 
 
 def bucket(digest: bytes) -> int:
@@ -29,25 +25,3 @@ def records(packed: bytes | bytearray, head: struct.Struct, tail: Callable[[tupl
         end = start + head.size + tail(fields)
         yield fields, start + head.size, end
         start = end
-
-
-class Concatenate(beam.CombineFn):
-    """Accumulates its inputs' bytes; extract_output is the subclass's."""
-
-    def create_accumulator(self) -> bytearray:
-        return bytearray()
-
-    def add_input(self, accumulator: bytearray | bytes, record: bytes) -> bytearray:
-        if isinstance(accumulator, bytes):  # merged, or decoded
-            accumulator = bytearray(accumulator)
-        accumulator += record
-        return accumulator
-
-    def merge_accumulators(self, accumulators) -> bytes:
-        return b"".join(accumulators)
-
-    def compact(self, accumulator: bytearray | bytes) -> bytes:
-        return bytes(accumulator)  # as the accumulator coder encodes it
-
-    def get_accumulator_coder(self) -> coders.Coder:
-        return coders.BytesCoder()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import logging
 import math
@@ -21,6 +22,7 @@ import posixpath
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -36,9 +38,10 @@ from pipelines.convert import DEAD_LETTERS, FILES, SOURCES, WINDOWS, ConvertFile
 from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept
 from pipelines.shards import write as write_shard
-from pipelines.sources import SmallestPaths, Source
+from pipelines.sources import Source, smallest_paths
 
 DEFAULT_RUNNER = "FnApiRunner"
+SPREAD = 100  # files a worker takes at a time: few elements for the runner, enough for many workers to share
 REPORT = "report.json"
 
 
@@ -49,27 +52,60 @@ def corpus_root(input: str) -> str:
     return posixpath.dirname(re.split(r"[*?\[]", input, maxsplit=1)[0])
 
 
+def _index_chunks(index: str) -> Iterator[tuple[int, int]]:
+    """Byte ranges of the index's lines after its header, SPREAD lines each."""
+    with FileSystems.open(index) as f:
+        start = end = len(f.readline())
+        for count, line in enumerate(f, 1):
+            end += len(line)
+            if count % SPREAD == 0:
+                yield start, end
+                start = end
+    if end > start:
+        yield start, end
+
+
 def _index_paths(p: beam.Pipeline, index: str) -> beam.PCollection:
+    """The index's paths. Ranges of its lines cross the fusion break, not the paths: what the runner carries and
+    holds does not grow with the corpus (paths would cost the FnApiRunner about 0.7 KB each)."""
     with FileSystems.open(index) as f:
         header = next(csv.reader([f.readline().decode()]))
     if "path" not in header:
         raise SystemExit(f"{index}: no `path` column in the header {header}")
     column, root = header.index("path"), corpus_root(index)
 
-    def absolute(line: str) -> str:
-        path = next(csv.reader([line]))[column]
-        return path if "://" in path or path.startswith("/") else FileSystems.join(root, path)
+    def paths(chunk: tuple[int, int]) -> Iterator[str]:
+        with FileSystems.open(index) as f:
+            f.seek(chunk[0])
+            lines = f.read(chunk[1] - chunk[0]).decode()
+        for row in csv.reader(io.StringIO(lines)):
+            if row:
+                path = row[column]
+                yield path if "://" in path or path.startswith("/") else FileSystems.join(root, path)
 
-    return p | "ReadIndex" >> beam.io.ReadFromText(index, skip_header_lines=1) | "Paths" >> beam.Map(absolute)
+    return (
+        p
+        | "Index" >> beam.Create([index])
+        | "Chunks" >> beam.FlatMap(_index_chunks)
+        | "SpreadChunks" >> beam.Reshuffle()
+        | "Paths" >> beam.FlatMap(paths)
+    )
 
 
 def read_files(p: beam.Pipeline, input: str) -> beam.PCollection:
-    # The fusion break: without it every file is converted by the worker that matched them all. An index's paths
-    # cross it as they are, a few dozen bytes, where a matched file's metadata costs the FnApiRunner about 1 KB.
+    # The fusion break: without it every file is converted by the worker that matched them all. Matched files
+    # cross it in batches, as a runner's GroupByKey costs it about 1 KB per element (the FnApiRunner holds them
+    # all): LMD-full's 176,581 are 1,766 elements.
     if input.endswith(".csv"):
-        matches = _index_paths(p, input) | "Spread" >> beam.Reshuffle() | "MatchIndex" >> fileio.MatchAll()
+        matches = _index_paths(p, input) | "MatchIndex" >> fileio.MatchAll()
     else:
-        matches = p | "Match" >> fileio.MatchFiles(input) | "Spread" >> beam.Reshuffle()
+        matches = (
+            p
+            | "Match" >> fileio.MatchFiles(input)
+            | "Batch" >> beam.BatchElements(min_batch_size=SPREAD, max_batch_size=SPREAD)
+            | "Spread" >> beam.Reshuffle()
+            | "Unbatch" >> beam.FlatMap(iter)
+        )
     return matches | "Read" >> fileio.ReadMatches()
 
 
@@ -123,16 +159,17 @@ def _kept_by_shard(element, counts: dict, rows_per_shard: int, folder: str):
     return [(shard, batches.write(folder, packed)) for shard, packed in by_shard]
 
 
-def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[str]):
-    """A bucket's source paths, by each shard that may hold their rows: the file's shard of each representation it
-    gave windows to."""
+def _sources_by_shard(element, counts: dict, rows_per_shard: int, names: list[str], folder: str):
+    """A bucket's sources, from their batches, as the smallest path of each md5, in the name of a file for each
+    shard that may hold their rows: the file's shard of each representation it gave windows to."""
     _, sources = element
-    return _by_shard(
+    by_shard = _by_shard(
         (_shard(rep, source.split, source.md5, counts, rows_per_shard), packed)
-        for source, packed in Source.unpack_all(sources)
+        for source, packed in smallest_paths(batches.read(sources))
         for i, rep in enumerate(names)
         if source.reps >> i & 1 and counts.get((rep, source.split))
     )
+    return [(shard, batches.write(folder, packed)) for shard, packed in by_shard]
 
 
 def _shard_file(element, reps: dict, windows: str, staging: str):
@@ -140,7 +177,7 @@ def _shard_file(element, reps: dict, windows: str, staging: str):
     (rep, split, shard, shards), grouped = element
     kept = [k for k, _ in Kept.unpack_all(batches.read(grouped["kept"]))]
     if kept:  # else only paths of files whose windows all went to other shards or were copies
-        paths = {s.md5: s.path for packed in grouped["sources"] for s, _ in Source.unpack_all(packed)}
+        paths = {s.md5: s.path for s, _ in Source.unpack_all(batches.read(grouped["sources"]))}
         name = f"{rep}/{split}-{shard:05d}-of-{shards:05d}.parquet"
         with FileSystems.create(FileSystems.join(staging, name)) as f:
             write_shard(reps[rep], staged.rows(windows, rep, kept, paths), f)
@@ -159,7 +196,8 @@ def _dead_letters(element: tuple[str, dict], staging: str) -> str:
     return name
 
 
-def _report(counts: list) -> tuple[str, bytes]:
+def _report(counts: list, staging: str) -> str:
+    """Writes the data report into the staging folder."""
     report: dict = {}
     for (rep, name), count in sorted(counts):
         node = report.setdefault(rep, {})
@@ -167,7 +205,9 @@ def _report(counts: list) -> tuple[str, bytes]:
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = count
-    return REPORT, json.dumps(report, indent=1, sort_keys=True).encode() + b"\n"
+    with FileSystems.create(FileSystems.join(staging, REPORT)) as f:
+        f.write(json.dumps(report, indent=1, sort_keys=True).encode() + b"\n")
+    return REPORT
 
 
 def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -> None:
@@ -177,11 +217,8 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     converted = read_files(p, input) | "Convert" >> beam.ParDo(
         ConvertFile(config, corpus_root(input), windows, on_disk)
     ).with_outputs(WINDOWS, SOURCES, FILES, DEAD_LETTERS)
-    # Occurrences, kept occurrences and dead letters cross as names of files (pipelines/batches.py); paths in a
-    # combine, which a runner lifts into the conversion, so what it holds per file is a record's bytes in one
-    # accumulator per key (pipelines/packed.py).
+    # Occurrences, sources, kept occurrences and dead letters cross as names of files (pipelines/batches.py).
     deduped = converted[WINDOWS] | "Batches" >> beam.GroupByKey() | "Dedupe" >> beam.Map(_dedupe, on_disk)
-    paths = converted[SOURCES] | "SmallestPaths" >> beam.CombinePerKey(SmallestPaths())
     split_counts = (
         deduped
         | "SplitRows" >> beam.FlatMap(lambda e: [((e[0][0], s), e[1][1][f"splits.{s}.windows"]) for s in SPLITS])
@@ -191,8 +228,9 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
     shards = (
         {
             "kept": deduped | "KeptByShard" >> beam.FlatMap(_kept_by_shard, counts, config.rows_per_shard, on_disk),
-            "sources": paths
-            | "SourcesByShard" >> beam.FlatMap(_sources_by_shard, counts, config.rows_per_shard, names),
+            "sources": converted[SOURCES]
+            | "SourceBatches" >> beam.GroupByKey()
+            | "SourcesByShard" >> beam.FlatMap(_sources_by_shard, counts, config.rows_per_shard, names, on_disk),
         }
         | "GroupShards" >> beam.CoGroupByKey()
         | "Shards" >> beam.FlatMap(_shard_file, reps, windows, staging)
@@ -226,14 +264,14 @@ def build(p: beam.Pipeline, config: PreprocessConfig, input: str, output: str) -
         | "AllStats" >> beam.Flatten()
         | "Sum" >> beam.CombinePerKey(sum)
         | "Collect" >> beam.combiners.ToList()
-        | "Report" >> beam.Map(_report)
+        | "Report" >> beam.Map(_report, staging)
     )
     # Each output is staged by the step that makes it, so its bytes never wait in a runner's buffer.
     _ = (
         (
             shards,
             dead_letters,
-            report | "StageReport" >> beam.Map(publish.stage, staging),
+            report,
         )
         | "Staged" >> beam.Flatten()
         | "Names" >> beam.combiners.ToList()

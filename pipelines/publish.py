@@ -11,13 +11,5 @@ from apache_beam.io.filesystems import FileSystems
 STAGING = ".staging"  # under the output; cleared when a run starts and removed when it ends
 
 
-def stage(record: tuple[str, bytes], staging: str) -> str:
-    """Writes one output at its name under `staging`. A retried bundle rewrites the same bytes at the same name."""
-    name, data = record
-    with FileSystems.create(FileSystems.join(staging, name)) as f:
-        f.write(data)
-    return name
-
-
 def publish(names: list[str], staging: str, output: str) -> None:
     FileSystems.rename([FileSystems.join(staging, n) for n in names], [FileSystems.join(output, n) for n in names])

@@ -2,7 +2,8 @@
 
 Identical files hold identical windows at the same places, so the path depends on the md5 alone and travels once
 per file, not once per window: a record of the file's md5, split, the representations it gave windows to and its
-path, combined per bucket of the md5 into the smallest path of each md5 (pipelines/packed.py)."""
+path, which waits on disk with the others of its bucket of the md5 (pipelines/batches.py) until the bucket is
+reduced to the smallest path of each md5."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from pipelines.config import SPLITS
-from pipelines.packed import Concatenate, records
+from pipelines.packed import records
 
 _SOURCE = struct.Struct(">16sBQI")  # md5, split rank, representations with windows (bit i: config's i-th), path length
 
@@ -33,12 +34,10 @@ class Source(NamedTuple):
             yield cls(md5.hex(), SPLITS[rank], reps, packed[path:end].decode()), packed[path - _SOURCE.size : end]
 
 
-class SmallestPaths(Concatenate):
-    """Packed sources of one key → the packed source of the smallest path of each md5."""
-
-    def extract_output(self, accumulator) -> bytes:
-        smallest: dict[str, tuple[Source, bytes]] = {}
-        for source, packed in Source.unpack_all(accumulator):
-            if source.md5 not in smallest or source.path < smallest[source.md5][0].path:
-                smallest[source.md5] = source, packed
-        return b"".join(packed for _, packed in smallest.values())
+def smallest_paths(packed: bytes) -> Iterator[tuple[Source, bytes]]:
+    """Packed sources → the source of the smallest path of each md5, with its bytes."""
+    smallest: dict[str, tuple[Source, bytes]] = {}
+    for source, record in Source.unpack_all(packed):
+        if source.md5 not in smallest or source.path < smallest[source.md5][0].path:
+            smallest[source.md5] = source, record
+    return iter(smallest.values())

@@ -16,7 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from musicvae.extract import Window
 from pipelines.occurrences import Kept
 
-FOLDER = ".windows"  # under the output; removed when the run ends, as WriteToFiles' staging is
+FOLDER = ".windows"  # under the output; cleared when a run starts and removed when it ends
 
 
 def row_order(window: Window) -> tuple:

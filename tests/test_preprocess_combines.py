@@ -1,10 +1,8 @@
-"""The preprocess pipeline's packed records, batches and combines, against the plain Python they replace."""
+"""The preprocess pipeline's packed records and batches, against the plain Python they replace."""
 
 import json
 import random
 from collections import Counter
-
-from apache_beam.transforms.combiners import curry_combine_fn
 
 from pipelines import batches
 from pipelines.batches import Batches
@@ -12,19 +10,7 @@ from pipelines.config import SPLITS
 from pipelines.dedupe import dedupe
 from pipelines.occurrences import Kept, occurrences
 from pipelines.preprocess import _dead_letters
-from pipelines.sources import SmallestPaths, Source
-
-
-def _combine(fn, inputs, bundles=3):
-    """As a runner does: inputs added in several bundles, the accumulators compacted, merged, then extracted."""
-    fn = curry_combine_fn(fn, [], {})
-    accumulators = []
-    for b in range(bundles):
-        accumulator = fn.create_accumulator()
-        for record in inputs[b::bundles]:
-            accumulator = fn.add_input(accumulator, record)
-        accumulators.append(fn.compact(accumulator))
-    return fn.extract_output(fn.merge_accumulators(accumulators))
+from pipelines.sources import Source, smallest_paths
 
 
 def _reference(occurrences):
@@ -79,8 +65,8 @@ def test_smallest_paths_keeps_one_source_per_md5_with_its_smallest_path():
         Source(a, "train", 0b101, "a/copyé.mid"),
         Source(a, "train", 0b101, "a/copy.mid"),
     ]
-    packed = _combine(SmallestPaths(), [s.pack() for s in sources], bundles=2)
-    assert sorted(s for s, _ in Source.unpack_all(packed)) == [
+    kept = smallest_paths(b"".join(s.pack() for s in sources))
+    assert sorted(s for s, _ in kept) == [
         Source(a, "train", 0b101, "a/copy.mid"),
         Source(b, "test", 0b010, "only.mid"),
     ]

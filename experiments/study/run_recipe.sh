@@ -30,6 +30,10 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     # Magenta's own z and encoder sizes (its released decoder's bound uses z 256), at the cost of slower steps
     "recipe-bf16-z256": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
                          {"model": {"z_size": 256, "enc_rnn_size": [512]}}),
+    # Magenta's learning-rate decay (0.9999 a step) leaves 8 % of the rate at 25,000 steps, where jazz still rises
+    # slowly: the same run with a rate that decays half as fast
+    "recipe-bf16-slowdecay": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
+                              {"training": {"decay_rate": 0.99995}}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
