@@ -21,10 +21,9 @@ WORKERS ?= $(shell nproc)
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# The fast tier: every test not marked slow, system, browser or gpu (pyproject.toml's markers)
+# The fast tier: tests/fast, every test that needs no trained-until-learned model, external system, browser or GPU
 test-fast: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile \
-		-m "not slow and not system and not browser and not gpu" $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest -n $(WORKERS) --dist loadfile tests/fast $(PYTEST_ARGS)
 
 # The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or a page missing from nav.
 docs: $(STAMP)

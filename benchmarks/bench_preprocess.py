@@ -13,13 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 sys.path.insert(0, str(ROOT))
 
-import shared_midi  # noqa: E402
+import shared_midi
 
-from musicvae.extract import extract_all  # noqa: E402
-from pipelines.config import load  # noqa: E402
+from musicvae.extract import extract_all
+from pipelines.config import load
 
 REPS = ["mel_2bar", "mel_16bar", "drums_2bar", "trio_16bar"]
 MODES = {

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import symusic
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import shared_midi  # noqa: E402
+import shared_midi
 
 MODES = {
     "in_memory": [],

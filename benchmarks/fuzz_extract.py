@@ -3,7 +3,7 @@
     python benchmarks/fuzz_extract.py [--mutants 10000] [--seed 0] [--seeds DIR] [--timeout 30] [--memory-mb 2048]
 
 Mutants of real files (--seeds: any folder of MIDI, by default ../shared/midi) and of the hand-built adversarial
-files (tests/adversarial_midi.py):
+files (tests/support/adversarial_midi.py):
 bit flips, truncations, damaged chunk lengths, injected tempo and meter events of any value, huge delta-times,
 damaged headers and random bytes, one to three at a time, from a seeded generator. A worker process runs
 `extract_all` with params.yaml's limits under a memory cap (RLIMIT_DATA); a mutant that takes longer than
@@ -22,13 +22,14 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 sys.path.insert(0, str(ROOT))
 
-import shared_midi  # noqa: E402
+import shared_midi
 
-from musicvae.midi import REASONS  # noqa: E402
-from tests.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, at_the_limits, meter, tempo, vlq  # noqa: E402
+from musicvae.midi import REASONS
+from tests.support.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, at_the_limits, meter, tempo, vlq
 
 PEAK_RSS_MB = 1024
 
