@@ -13,18 +13,17 @@ from pathlib import Path
 
 import symusic
 
-from tests.support import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import shared_midi
+import shared_midi  # noqa: E402
 
-from musicvae.codecs.drums import drum_windows
-from musicvae.codecs.melody import melody_windows
-from musicvae.codecs.trio import trio_windows
-from musicvae.midi import Limits, read_midi
-from musicvae.timing import quantize
-from tests.support import magenta_reference as ref
+from musicvae.codecs.drums import drum_windows  # noqa: E402
+from musicvae.codecs.melody import melody_windows  # noqa: E402
+from musicvae.codecs.trio import trio_windows  # noqa: E402
+from musicvae.midi import Limits, read_midi  # noqa: E402
+from musicvae.timing import quantize  # noqa: E402
+from tests.support import magenta_reference as ref  # noqa: E402
 
 LIMITS = Limits(max_notes=10**6)
 MEL_PROGRAMS = set(range(32))

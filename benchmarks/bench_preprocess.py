@@ -13,14 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import shared_midi
+import shared_midi  # noqa: E402
 
-from musicvae.extract import extract_all
-from pipelines.config import load
+from musicvae.extract import extract_all  # noqa: E402
+from pipelines.config import load  # noqa: E402
 
 REPS = ["mel_2bar", "mel_16bar", "drums_2bar", "trio_16bar"]
 MODES = {

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import symusic
 
-from tests.support import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import shared_midi
+import shared_midi  # noqa: E402
 
 MODES = {
     "in_memory": [],

@@ -46,21 +46,20 @@ from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.support import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import shared_midi
-from naive_port import NaivePort
+import shared_midi  # noqa: E402
+from naive_port import NaivePort  # noqa: E402
 
-from lightning_modules.allocator import keep_freed_memory
-from lightning_modules.components import objective
-from lightning_modules.components.musicvae import MusicVAE
-from lightning_modules.datamodule import ShardDataModule
-from lightning_modules.experiment import MAGENTA_PARAMS, load, names
-from lightning_modules.settings import train_settings
-from lightning_modules.train import train
-from lightning_modules.vae_module import MusicVAEModule
+from lightning_modules.allocator import keep_freed_memory  # noqa: E402
+from lightning_modules.components import objective  # noqa: E402
+from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
+from lightning_modules.datamodule import ShardDataModule  # noqa: E402
+from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
+from lightning_modules.settings import train_settings  # noqa: E402
+from lightning_modules.train import train  # noqa: E402
+from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
 HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (docs/results.md)

@@ -22,14 +22,13 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from tests.support import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import shared_midi
+import shared_midi  # noqa: E402
 
-from musicvae.midi import REASONS
-from tests.support.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, at_the_limits, meter, tempo, vlq
+from musicvae.midi import REASONS  # noqa: E402
+from tests.support.adversarial_midi import CASES, HEAVY, ZERO_LENGTH, at_the_limits, meter, tempo, vlq  # noqa: E402
 
 PEAK_RSS_MB = 1024
 

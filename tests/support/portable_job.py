@@ -1,7 +1,7 @@
 """The preprocess pipeline on Beam's portable path, the Fn API path that Flink and Spark use: a local job service
 and an EXTERNAL worker pool as separate processes on 127.0.0.1.
 
-    [unshare -n] python -m tests.portable_job PREPROCESS_ARGS...
+    [unshare -n] python -m tests.support.portable_job PREPROCESS_ARGS...
 
 Both servers listen on every interface, so the test runs this inside a loopback-only network namespace when it
 can (MUSICVAE_NETNS=1 brings the namespace's loopback up first)."""

@@ -63,7 +63,7 @@ def test_portable_runner_with_an_external_worker_pool_gives_the_same_bytes(share
     argv = [
         sys.executable,
         "-m",
-        "tests.portable_job",
+        "tests.support.portable_job",
         "--input",
         inputs,
         "--output",
