@@ -8,6 +8,7 @@ compares decoders that share no encoder, such as Magenta's released one (`musicv
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
@@ -22,6 +23,12 @@ from musicvae.codecs.kinds import KINDS
 from musicvae.extract import Representation, extract
 from musicvae.midi import midi_files
 from musicvae.temperature import GREEDY
+
+log = logging.getLogger(__name__)
+
+
+class NoWindows(ValueError):
+    """Files that give none of the representation's windows: music of another kind (chorales for a drum model)."""
 
 
 def _windows(path: str, rep: Representation) -> list[np.ndarray]:
@@ -42,7 +49,7 @@ def external_windows(source: str, rep: Representation, workers: int = 1) -> tupl
     windows = [w for file in found for w in file]
     info = {"files": len(paths), "files_with_windows": sum(bool(f) for f in found), "windows": len(windows)}
     if not windows:
-        raise ValueError(f"{source!r}: none of its {len(paths)} files gives a {rep.name} window")
+        raise NoWindows(f"{source!r}: none of its {len(paths)} files gives a {rep.name} window")
     tokens = np.stack(windows)
     return torch.from_numpy(tokens.reshape(len(tokens), rep.steps, -1).astype(np.int64)), info
 
@@ -89,11 +96,15 @@ def decoder_bound(
 
 
 def load_external(sources: dict[str, str], rep: Representation, workers: int = 1) -> dict[str, tuple]:
-    """Each named set's windows and counts; a set that gives none is an error naming it."""
+    """Each named set's windows and counts. A set that matches no file is an error naming it (a mistyped path); one
+    whose files give none of this representation's windows is left out with a warning, so that the default held-out
+    melodies do not stop a drum model's evaluation."""
     sets = {}
     for name, source in (sources or {}).items():
         try:
             sets[name] = external_windows(str(source), rep, workers)
+        except NoWindows as e:
+            log.warning("eval.external.%s: %s; not scored", name, e)
         except (FileNotFoundError, ValueError) as e:
             raise ValueError(f"eval.external.{name}: {e}") from None
     return sets

@@ -87,5 +87,5 @@ def reports(trained, shards, tmp_path_factory) -> Path:
     from tests.support.evaluation_run import run_evaluate, small_eval_params
 
     root = tmp_path_factory.mktemp("evaluated")
-    run_evaluate(trained, shards, small_eval_params(root), root / "reports")
+    run_evaluate(trained["models"], shards, small_eval_params(root), root / "reports")
     return root / "reports"

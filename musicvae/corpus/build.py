@@ -5,7 +5,11 @@ names (its folk tunebooks, Bach's chorales, Monteverdi's madrigals), a folder or
 user's own MIDI files in place. Every file is tagged with its collection (the tunebook, or the source's name) in
 index.csv and the report, and a file whose bytes came before is indexed once.
 
-    python -m musicvae.corpus.build --params params.yaml --out data/corpus --report reports/corpus.json
+`corpus.held_out` names embedded collections to render beside the corpus, one folder each, in no split: music from
+outside the training corpus that a model trained on it has never heard, for `eval.external`.
+
+    python -m musicvae.corpus.build --params params.yaml --out data/corpus --held-out data/held_out \
+        --report reports/corpus.json
 """
 
 from __future__ import annotations
@@ -176,6 +180,19 @@ def index_folder(source: str, collection: str, workers: int) -> tuple[list[dict]
     }
 
 
+def build_held_out(params: dict, out: Path, workers: int) -> dict:
+    """Each collection of `corpus.held_out` rendered as the corpus's embedded ones are (the same meters and
+    selection), into out/<collection>/ and no index; returns the report of each."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    held_out = params.get("held_out") or []
+    trained = set(params["collections"]) if EMBEDDED in params["sources"].values() else set()
+    if both := sorted(trained.intersection(held_out)):
+        raise ValueError(f"corpus.held_out: {both} also in corpus.collections; music held out is not trained on")
+    return {c: build_embedded(params | {"collections": [c]}, out / c, workers)[1]["collections"][c] for c in held_out}
+
+
 def _reasons(failures: list[dict]) -> dict[str, int]:
     return dict(sorted(Counter(f["reason"].split(":")[0] for f in failures).items()))
 
@@ -233,19 +250,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="reads its `corpus` section")
     parser.add_argument("--out", type=Path, required=True, help="corpus folder to (re)create")
+    parser.add_argument("--held-out", type=Path, required=True, help="folder to (re)create for corpus.held_out")
     parser.add_argument("--report", type=Path, required=True, help="JSON report: counts and every failure")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="processes; the output does not depend on it"
     )
     args = parser.parse_args()
     start = time.perf_counter()
-    report = build(yaml.safe_load(args.params.read_text())["corpus"], args.out, args.workers)
+    params = yaml.safe_load(args.params.read_text())["corpus"]
+    report = build(params, args.out, args.workers) | {"held_out": build_held_out(params, args.held_out, args.workers)}
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     counts = {name: c["files"] for name, c in report["collections"].items()}
+    held = {name: c["written"] for name, c in report["held_out"].items()}
     print(
-        f"corpus: {report['files']} files {counts}, {report['failed']} failed in "
-        f"{time.perf_counter() - start:.1f} s -> {args.out}"
+        f"corpus: {report['files']} files {counts}, {report['failed']} failed, held out {held} in "
+        f"{time.perf_counter() - start:.1f} s -> {args.out}, {args.held_out}"
     )
 
 

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lightning_modules import evaluate
 from tests.support import system
-from tests.support.evaluation_run import small_eval_params
+from tests.support.evaluation_run import run_evaluate, small_eval_params
 from tests.support.portable_job import free_port
 
 pytestmark = pytest.mark.system  # and browser, by its folder
@@ -27,22 +26,7 @@ def server(trained, shards, tmp_path_factory):
     """The trained run, evaluated, served by `mlflow server` on a free loopback port."""
     root = tmp_path_factory.mktemp("ui")
     reports = root / "reports"
-    evaluate.main(
-        [
-            "--params",
-            str(small_eval_params(root)),
-            "--shards",
-            str(shards),
-            "--model",
-            str(trained["models"]),
-            "--out",
-            str(reports / "evaluate"),
-            "--metrics",
-            str(reports / "metrics.json"),
-            "--plots",
-            str(reports / "plots"),
-        ]
-    )
+    run_evaluate(trained["models"], shards, small_eval_params(root), reports)
     port = free_port()
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     proc = subprocess.Popen(

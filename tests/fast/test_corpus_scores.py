@@ -8,7 +8,7 @@ import pytest
 import symusic
 
 from musicvae.corpus import abc, scores
-from musicvae.corpus.build import build
+from musicvae.corpus.build import build, build_held_out
 from musicvae.extract import REPRESENTATIONS, extract
 from tests.support.corpus import read_index
 
@@ -61,3 +61,18 @@ def test_an_unknown_collection_names_both_kinds(tmp_path):
     }
     with pytest.raises(ValueError, match=r"\['palestrina'\].*folk tunebooks.*'bach', 'monteverdi'.*scores"):
         build(params, tmp_path / "corpus", workers=1)
+
+
+def test_held_out_collections_are_rendered_beside_the_corpus_as_it_would_have_been_and_indexed_nowhere(tmp_path):
+    """corpus.held_out: the chorales a folk model never hears, chosen and rendered as corpus.collections would."""
+    params = {"sources": {"folk": "embedded"}, "collections": ["ryans"], "meters": ["4/4"], "max_pieces": 3, "seed": 0}
+    held_out = build_held_out(params | {"held_out": ["bach"]}, tmp_path / "held_out", workers=1)
+    build(params | {"collections": ["bach"]}, tmp_path / "as_corpus", workers=1)
+    rendered = sorted(p.relative_to(tmp_path / "held_out" / "bach") for p in (tmp_path / "held_out").rglob("*.mid"))
+    trained = {r["path"] for r in read_index(tmp_path / "as_corpus")}
+    assert held_out["bach"]["written"] == len(rendered) == 3 and {str(p) for p in rendered} == trained
+    assert extract(next((tmp_path / "held_out").rglob("*.mid")), REPRESENTATIONS["mel_2bar"]).windows
+    assert build_held_out(params, tmp_path / "held_out", workers=1) == {}  # none named: an empty folder, rewritten
+    assert (tmp_path / "held_out").is_dir() and not any((tmp_path / "held_out").iterdir())
+    with pytest.raises(ValueError, match=r"corpus.held_out: \['bach'\] also in corpus.collections"):
+        build_held_out(params | {"collections": ["bach"], "held_out": ["bach"]}, tmp_path / "x", workers=1)

@@ -88,7 +88,7 @@ def test_stage_logs_an_evaluation_run_under_the_training_run(trained, reports):
 
 def test_stage_gives_the_same_bytes_twice(trained, shards, reports, tmp_path):
     again = tmp_path / "reports"
-    run_evaluate(trained, shards, small_eval_params(tmp_path), again)
+    run_evaluate(trained["models"], shards, small_eval_params(tmp_path), again)
     first = {p.relative_to(reports): p.read_bytes() for p in sorted(reports.rglob("*")) if p.is_file()}
     second = {p.relative_to(again): p.read_bytes() for p in sorted(again.rglob("*")) if p.is_file()}
     assert first.keys() == second.keys() and all(first[k] == second[k] for k in first)

@@ -10,7 +10,7 @@ import pytest
 from lightning_modules.generalization import external_windows
 from musicvae.extract import REPRESENTATIONS, extract
 from tests.support.evaluation_run import evaluation_run, run_evaluate, small_eval_params
-from tests.support.midi_files import scale_tune
+from tests.support.midi_files import make_midi, scale_tune
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,9 @@ def test_external_windows_are_the_extractors_windows_of_each_file(handmade):
 
 def _run(trained, shards, tmp_path, external) -> dict:
     bound = {"windows": 8, "steps": 20, "learning_rate": 0.05}
-    run_evaluate(trained, shards, small_eval_params(tmp_path, external=external, decoder_bound=bound), tmp_path / "r")
+    run_evaluate(
+        trained["models"], shards, small_eval_params(tmp_path, external=external, decoder_bound=bound), tmp_path / "r"
+    )
     return json.loads((tmp_path / "r" / "metrics.json").read_text())
 
 
@@ -59,3 +61,15 @@ def test_the_evaluate_stage_scores_external_sets_as_the_test_split(trained, shar
 def test_an_external_set_that_matches_nothing_is_refused_by_name(trained, shards, tmp_path):
     with pytest.raises(SystemExit, match=r"eval.external.typo: .* matches no .mid"):
         _run(trained, shards, tmp_path, {"typo": str(tmp_path / "nowhere")})
+
+
+def test_an_external_set_of_another_kind_of_music_is_left_out_with_a_warning(
+    trained, shards, handmade, tmp_path, caplog
+):
+    """The default held-out chorales give a drum model no window: its evaluation goes on without them."""
+    drums = tmp_path / "drums"
+    drums.mkdir()
+    (drums / "beat.mid").write_bytes(make_midi([(i * 48, 24, 36) for i in range(64)], is_drum=True))
+    metrics = _run(trained, shards, tmp_path, {"drums": str(drums), "scales": str(handmade)})
+    assert set(metrics["external"]) == {"scales"}
+    assert "eval.external.drums: " in caplog.text and "gives a mel_16bar window; not scored" in caplog.text

@@ -6,10 +6,9 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from lightning_modules import evaluate
 from musicvae.report import STOPPED_BY, WIDTH
 from musicvae_cli import app
-from tests.support.evaluation_run import small_eval_params
+from tests.support.evaluation_run import run_evaluate, small_eval_params
 
 FILES = ("metrics.json", "train.json", "preprocess.json")
 
@@ -21,22 +20,7 @@ def reports(trained, shards, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reports")
     shutil.copy(shards / "report.json", folder / "preprocess.json")
     shutil.copy(trained["models"] / "run.json", folder / "train.json")
-    evaluate.main(
-        [
-            "--params",
-            str(small_eval_params(folder)),
-            "--shards",
-            str(shards),
-            "--model",
-            str(trained["models"]),
-            "--out",
-            str(folder / "evaluate"),
-            "--metrics",
-            str(folder / "metrics.json"),
-            "--plots",
-            str(folder / "plots"),
-        ]
-    )
+    run_evaluate(trained["models"], shards, small_eval_params(folder), folder)
     return folder
 
 

@@ -8,46 +8,25 @@ import pytest
 import yaml
 
 from experiments import compare
-from lightning_modules import evaluate
 from lightning_modules.experiment import load
 from lightning_modules.train import train
 from tests.support import training_settings
-from tests.support.evaluation_run import small_eval_params
+from tests.support.evaluation_run import run_evaluate, small_eval_params
 from tests.support.midi_files import scale_tune
 
 
 def test_flat_and_hierarchical_runs_side_by_side(shards, tmp_path, monkeypatch, capsys):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings = training_settings.settings(max_steps=3, val_every_n_steps=3)
-    params = small_eval_params(tmp_path)
     (tmp_path / "scales").mkdir()
     scale_tune(tmp_path / "scales" / "c.mid", 60)
-    settings_file = yaml.safe_load(params.read_text())
-    settings_file["eval"] |= {
-        "external": {"scales": str(tmp_path / "scales")},
-        "decoder_bound": {"windows": 4, "steps": 5, "learning_rate": 0.05},
-    }
-    params.write_text(yaml.safe_dump(settings_file))
+    bound = {"windows": 4, "steps": 5, "learning_rate": 0.05}
+    params = small_eval_params(tmp_path, external={"scales": str(tmp_path / "scales")}, decoder_bound=bound)
     for name, overrides in (("hier", {}), ("flat", {"model": {"hierarchical": False}})):
         models = tmp_path / name / "models"
         train(load("debug", overrides), settings, shards, models, uri)
         reports = tmp_path / name / "reports"
-        evaluate.main(
-            [
-                "--params",
-                str(params),
-                "--shards",
-                str(shards),
-                "--model",
-                str(models),
-                "--out",
-                str(reports / "evaluate"),
-                "--metrics",
-                str(reports / "metrics.json"),
-                "--plots",
-                str(reports / "plots"),
-            ]
-        )
+        run_evaluate(models, shards, params, reports)
     # A run stopped before its evaluation (a session's end, say): no row in the table, but its curves are drawn.
     train(load("debug"), settings, shards, tmp_path / "stopped" / "models", uri)
     stopped = json.loads((tmp_path / "stopped/models/run.json").read_text())["run_id"]

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from lightning_modules import generation
@@ -26,8 +27,9 @@ def test_the_bound_is_near_one_for_a_memorising_model_and_near_the_baseline_at_i
 
 
 def test_snapshot_scores_follow_a_run_from_its_baseline_to_memorised(learned, tmp_path):
-    """The study's scores along a run: the model stopped at its baseline, then the same run memorised."""
-    from experiments.study import snapshot_scores
+    """The study's scores along a run: the model stopped at its baseline, then the same run memorised; and their
+    curves, a line per run and set beside the set's baseline and target."""
+    from experiments.study import snapshot_curves, snapshot_scores
 
     out = tmp_path / "scores.json"
     checkpoints = [str(learned[name] / "best.ckpt") for name in ("baseline", "learned")]
@@ -37,3 +39,9 @@ def test_snapshot_scores_follow_a_run_from_its_baseline_to_memorised(learned, tm
     assert baseline["train"]["majority"] == memorised["train"]["majority"]
     assert baseline["train"]["greedy"] < baseline["train"]["majority"] + 0.05
     assert memorised["train"]["greedy"] > 0.9 and memorised["train"]["pitch_at_onset"] > 0.8
+    curve = snapshot_curves.rows({"run": [memorised, baseline]}, ["train"], {"train": 0.2})
+    assert [row["step"] for row in curve] == [baseline["step"], memorised["step"]]
+    assert [row["train, run"] for row in curve] == [baseline["train"]["greedy"], memorised["train"]["greedy"]]
+    assert curve[0]["train target (baseline + 0.20)"] == pytest.approx(baseline["train"]["majority"] + 0.2)
+    snapshot_curves.main(["--sets", "train", "--out", str(tmp_path / "curves.png"), f"run={out}"])
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")

@@ -36,8 +36,8 @@ def small_eval_params(tmp_path: Path, **changes) -> Path:
     return path
 
 
-def run_evaluate(trained, shards, params: Path, reports: Path) -> None:
-    """The evaluate stage on the session's `trained` model, its outputs under reports."""
+def run_evaluate(models: Path, shards: Path, params: Path, reports: Path) -> None:
+    """The evaluate stage on the model in `models`, its outputs under `reports`."""
     evaluate.main(
         [
             "--params",
@@ -45,7 +45,7 @@ def run_evaluate(trained, shards, params: Path, reports: Path) -> None:
             "--shards",
             str(shards),
             "--model",
-            str(trained["models"]),
+            str(models),
             "--out",
             str(reports / "evaluate"),
             "--metrics",
