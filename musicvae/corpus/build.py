@@ -258,7 +258,8 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     params = yaml.safe_load(args.params.read_text())["corpus"]
-    report = build(params, args.out, args.workers) | {"held_out": build_held_out(params, args.held_out, args.workers)}
+    held_out = build_held_out(params, args.held_out, args.workers)  # first: a collection in both fails at once
+    report = build(params, args.out, args.workers) | {"held_out": held_out}
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     counts = {name: c["files"] for name, c in report["collections"].items()}
