@@ -3,7 +3,6 @@
 import json
 import shutil
 import subprocess
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from lightning_modules.train import train
 from lightning_modules.vae_module import MusicVAEModule
 from tests.support import ROOT
 from tests.support.killing import kill_after
-from tests.support.training_settings import SHORT, bare_trainer
+from tests.support.training_settings import SHORT, bare_trainer, train_stage
 
 
 def test_overfits_16_real_windows(shards):
@@ -51,19 +50,12 @@ def _train_and_kill(shards, tmp_path, code: Path = ROOT, **changes) -> tuple[dic
     params["train"] |= asdict(SHORT) | {"max_steps": 400, "val_every_n_steps": 5} | changes
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    argv = [
-        sys.executable,
-        "-m",
-        "lightning_modules.train",
-        "--params",
-        str(tmp_path / "params.yaml"),
-        "--shards",
-        str(shards),
-        "--out",
-        str(tmp_path / "models"),
-    ]
     proc = subprocess.Popen(
-        argv, cwd=code, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        train_stage(tmp_path, shards),
+        cwd=code,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return params, kill_after(proc, tmp_path / "models/last.ckpt", 10)
 
@@ -95,17 +87,7 @@ def test_a_killed_run_whose_code_changed_starts_afresh_and_ends_killed(shards, t
     params["train"]["max_steps"] = 12
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lightning_modules.train",
-            "--params",
-            str(tmp_path / "params.yaml"),
-            "--shards",
-            str(shards),
-            "--out",
-            str(tmp_path / "models"),
-        ],
+        train_stage(tmp_path, shards),
         cwd=code,
         capture_output=True,
         text=True,

@@ -1,6 +1,9 @@
 """params.yaml's `train` section made short for tests: no wall-clock cap, every step logged, a small monitor; and a
 bare Lightning trainer."""
 
+import sys
+from pathlib import Path
+
 import lightning
 import yaml
 
@@ -30,3 +33,9 @@ def bare_trainer(**kwargs) -> lightning.Trainer:
 
 
 SHORT = settings(max_steps=12, val_every_n_steps=6)  # a run that validates twice
+
+
+def train_stage(folder: Path, shards: Path) -> list[str]:
+    """The train stage as dvc.yaml runs it, reading folder/params.yaml and writing folder/models."""
+    params, out = str(folder / "params.yaml"), str(folder / "models")
+    return [sys.executable, "-m", "lightning_modules.train", "--params", params, "--shards", str(shards), "--out", out]

@@ -13,7 +13,7 @@ import yaml
 
 from tests.support import ROOT
 from tests.support.portable_job import free_port
-from tests.support.training_settings import SHORT
+from tests.support.training_settings import SHORT, train_stage
 
 
 @pytest.mark.parametrize("nodes", [1, 2])
@@ -31,18 +31,7 @@ def test_two_process_ddp_on_cpu_trains_and_logs_one_run(shards, tmp_path, nodes)
     }
     params["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    stage = [
-        "-m",
-        "lightning_modules.train",
-        "--params",
-        str(tmp_path / "params.yaml"),
-        "--shards",
-        str(shards),
-        "--out",
-        str(tmp_path / "models"),
-        "--report",
-        str(tmp_path / "train.json"),
-    ]
+    stage = [*train_stage(tmp_path, shards)[1:], "--report", str(tmp_path / "train.json")]  # after `python`
     if nodes == 1:
         launches = [[sys.executable, *stage]]
     else:
