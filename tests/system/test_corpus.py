@@ -8,7 +8,7 @@ from tests.support.dvc_repo import dvc, make_repo
 
 
 def test_dvc_repro_preprocesses_your_own_midi_in_place(shared_midi, tmp_path):
-    repo = make_repo(tmp_path / "repo", corpus={"sources": {"lakh": str(shared_midi / "lakh")}})
+    repo = make_repo(tmp_path / "repo", corpus={"sources": {"lakh": str(shared_midi / "lakh")}, "held_out": []})
     dvc(repo, "repro", "preprocess")
     files = sorted(p.name for p in (shared_midi / "lakh").glob("*.mid"))
     assert sorted(Path(r["path"]).name for r in read_index(repo / "data/corpus")) == files
