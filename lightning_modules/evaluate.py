@@ -7,7 +7,8 @@ Writes reconstruction accuracy (teacher-forced, fully sampled, greedy; overall a
 how the note onsets of melodic parts come back (onset recall and precision, pitch at onsets: rhythm against pitch),
 KL bits, the ELBO and active units to the metrics file; per-bar accuracy and interpolation curves (CSV and PNG) to
 the plots folder; samples, an interpolation and a reconstruction as MIDI and piano rolls, attribute vectors and
-their effect matrix, and (with FluidSynth) audio and a listening page to the out folder. It scores the music of
+their effect matrix, and (with FluidSynth) audio and a listening page to the out folder; how like the test windows
+the prior's samples are (musicvae.realism). It scores the music of
 `eval.external` (folders or globs from outside the training corpus) as it scores the test split, and gives both the
 decoder-only bound (generalization.py). Everything is also logged to the training run in MLflow."""
 
@@ -39,6 +40,7 @@ from musicvae.codecs.kinds import KINDS
 from musicvae.figures import curve_png
 from musicvae.headline import headline
 from musicvae.latent import interpolation_path
+from musicvae.realism import attribute_overlap
 from musicvae.temperature import GREEDY, check_temperature
 
 log = logging.getLogger("musicvae.evaluate")
@@ -156,6 +158,19 @@ def samples(model: MusicVAE, settings: EvalSettings) -> torch.Tensor:
     return model.sample(settings.samples.n, settings.samples.temperature)
 
 
+def realism(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, settings: EvalSettings) -> dict:
+    """How like the test windows the prior's samples are, attribute by attribute, beside real training windows as
+    like them as a set of that size can be (the ceiling)."""
+    torch.manual_seed(settings.seed)
+    generated = model.sample(settings.samples.compared, settings.samples.temperature)[..., 0].numpy()
+    real = subset(train, settings.samples.compared, settings.seed)[..., 0].numpy()
+    return {
+        "compared": len(generated),
+        "attribute_overlap": attribute_overlap(generated, test[..., 0].numpy()),
+        "ceiling": attribute_overlap(real, test[..., 0].numpy())["mean"],
+    }
+
+
 def _write_csv(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
@@ -235,10 +250,12 @@ def evaluate(
     }  # the model's
     warn(result)
     if KINDS[kind].melodic:
-        train = subset(read_tokens(shards, "train"), settings.attributes.examples, settings.seed)
-        result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
+        train = read_tokens(shards, "train")
+        chosen = subset(train, settings.attributes.examples, settings.seed)
+        result["attributes"] = attribute_effects(model, chosen, test, recon["mu"], settings, out)
+        result["samples"] = realism(model, train, test, settings)
     else:
-        log.info("attribute vectors: skipped, the paper's attributes are melodic and this model is %s", kind)
+        log.info("attribute vectors, samples' realism: skipped, the paper's attributes are melodic; this is %s", kind)
     result["audio"] = write_listening(out, written, kind)
     return result
 

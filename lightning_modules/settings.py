@@ -54,6 +54,7 @@ class Attributes:
 class Samples:
     n: int = MISSING
     temperature: Any = MISSING  # a number above 0 or "greedy", checked by musicvae.temperature
+    compared: int = MISSING  # drawn to compare with the test windows (musicvae.realism)
 
 
 @dataclass

@@ -28,6 +28,8 @@ def headline(metrics: dict, run: dict) -> dict:
         "active_units": metrics["active_units"],
         "shuffled_code_gap_nats": metrics["learning"]["gap_nats"],  # what decoding another window's z costs
         "decoder_bound": bound.get("greedy_accuracy"),
+        # what a better reconstruction may cost the prior's samples; none for drums, whose attributes are not melodic
+        "samples_attribute_overlap": metrics.get("samples", {}).get("attribute_overlap", {}).get("mean"),
         "external": {
             name: {
                 **{mode: value for mode, value in scores["accuracy"].items() if mode.endswith("greedy")},

@@ -44,6 +44,12 @@ def _test(metrics: dict) -> list[str]:
         f"    {'majority-class baseline':<24}{learned['majority_accuracy']:>16.3f}  (always the commonest token)"
     )
     empty = {name: n for name, n in metrics["empty_outputs"].items() if n}
+    if "samples" in metrics:  # melodic models: what a better reconstruction may cost the prior's samples
+        realism = metrics["samples"]
+        lines.append(
+            f"  {'samples like the data':<26}{realism['attribute_overlap']['mean']:.2f} attribute overlap "
+            f"(real windows {realism['ceiling']:.2f})"
+        )
     lines += [
         f"  {'active units':<26}{metrics['active_units']} of {metrics['z_size']} latent dimensions",
         f"  {'shuffled-code gap':<26}{learned['gap_nats']:.1f} nats, {100 * learned['gap_share']:.1f} % of the "

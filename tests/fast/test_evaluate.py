@@ -45,6 +45,12 @@ def test_stage_writes_every_declared_output(reports, trained):
         "syncopation_16th",
         "c_dim_triad",
     }
+    realism = metrics["samples"]  # the prior's samples against the test windows, beside real windows against them
+    assert realism["compared"] == 16 and set(realism["attribute_overlap"]) == set(metrics["attributes"]["effect"]) | {
+        "mean"
+    }
+    assert all(0 <= v <= 1 for v in realism["attribute_overlap"].values()) and 0 < realism["ceiling"] <= 1
+    assert shown["samples_attribute_overlap"] == round(realism["attribute_overlap"]["mean"], 4)
     per_bar = (reports / "plots/accuracy_per_bar.csv").read_text().splitlines()
     assert per_bar[0] == "bar,teacher_forced,sampled,greedy" and len(per_bar) == 1 + 16
     curve = (reports / "plots/interpolation.csv").read_text().splitlines()

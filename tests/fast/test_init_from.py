@@ -77,7 +77,7 @@ def test_the_evaluate_stage_takes_an_imported_checkpoint(shards, tmp_path):
         "draws": 2,
         "interpolation": {"pairs": 3, "steps": 5},
         "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
-        "samples": {"n": 3, "temperature": 0.5},
+        "samples": {"n": 3, "temperature": 0.5, "compared": 16},
     }
     result = evaluate(model, folder, eval_settings(settings), tmp_path / "evaluate", tmp_path / "plots")
     assert 0 <= result["accuracy"]["greedy"] <= 1 and (tmp_path / "evaluate" / "samples").is_dir()

@@ -46,6 +46,7 @@ def test_report_fits_a_terminal_and_holds_the_essentials(reports):
         train["learning"]["verdict"],
         f"{metrics['decoder_bound']['greedy_accuracy']:.3f}",
         "eval.external={name: folder}",
+        f"{metrics['samples']['attribute_overlap']['mean']:.2f} attribute overlap",
     ):
         assert text in words, text
     for rep, stats in preprocess.items():

@@ -29,7 +29,7 @@ def small_eval_params(tmp_path: Path, **changes) -> Path:
         "draws": 2,
         "interpolation": {"pairs": 3, "steps": 5},
         "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
-        "samples": {"n": 3, "temperature": 0.5},
+        "samples": {"n": 3, "temperature": 0.5, "compared": 16},
         "external": {},  # the default's held-out chorales exist only where the corpus stage ran
     } | changes
     path = tmp_path / "params.yaml"

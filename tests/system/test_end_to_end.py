@@ -30,7 +30,7 @@ QUICK = {
         "draws": 1,
         "interpolation": {"pairs": 2, "steps": 3},
         "attributes": {"examples": 64, "quantile": 0.25, "amount": 1.0},
-        "samples": {"n": 2, "temperature": 0.5},
+        "samples": {"n": 2, "temperature": 0.5, "compared": 16},
     },
 }
 STAGES = ("corpus", "preprocess", "train", "evaluate")
