@@ -158,12 +158,13 @@ def samples(model: MusicVAE, settings: EvalSettings) -> torch.Tensor:
     return model.sample(settings.samples.n, settings.samples.temperature)
 
 
-def realism(model: MusicVAE, train: torch.Tensor, test: torch.Tensor, settings: EvalSettings) -> dict:
-    """How like the test windows the prior's samples are, attribute by attribute, beside real training windows as
-    like them as a set of that size can be (the ceiling)."""
+def realism(model: MusicVAE, held: torch.Tensor, test: torch.Tensor, settings: EvalSettings) -> dict:
+    """How like the test windows the prior's samples are, attribute by attribute, beside the validation windows (cut
+    and capped as the test split is; the training split may keep every window) as the ceiling: as like them as a
+    real set of that size is."""
     torch.manual_seed(settings.seed)
     generated = model.sample(settings.samples.compared, settings.samples.temperature)[..., 0].numpy()
-    real = subset(train, settings.samples.compared, settings.seed)[..., 0].numpy()
+    real = subset(held, settings.samples.compared, settings.seed)[..., 0].numpy()
     return {
         "compared": len(generated),
         "attribute_overlap": attribute_overlap(generated, test[..., 0].numpy()),
@@ -250,10 +251,9 @@ def evaluate(
     }  # the model's
     warn(result)
     if KINDS[kind].melodic:
-        train = read_tokens(shards, "train")
-        chosen = subset(train, settings.attributes.examples, settings.seed)
-        result["attributes"] = attribute_effects(model, chosen, test, recon["mu"], settings, out)
-        result["samples"] = realism(model, train, test, settings)
+        train = subset(read_tokens(shards, "train"), settings.attributes.examples, settings.seed)
+        result["attributes"] = attribute_effects(model, train, test, recon["mu"], settings, out)
+        result["samples"] = realism(model, read_tokens(shards, "eval"), test, settings)
     else:
         log.info("attribute vectors, samples' realism: skipped, the paper's attributes are melodic; this is %s", kind)
     result["audio"] = write_listening(out, written, kind)

@@ -38,8 +38,7 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     # outside the corpus better at equal time, and what does it cost the prior's samples?
     "recipe-bf16-beta05": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
                            {"training": {"max_beta": 0.05}}),
-    "recipe-bf16-beta01": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
-                           {"training": {"max_beta": 0.01}}),
+    "recipe-bf16-beta01": ("cat-mel_2bar_small-tf-recipe-beta01-cpu", {"precision": "bf16-mixed"}, {}),
     # Magenta's own β schedule (0.2 · (1 − 0.99999^step): 0.006 at 3,000 steps, 0.028 at 15,000) where the -cpu
     # configs run it 100 times faster (full β by 3,000 steps), for runs of minutes
     "recipe-bf16-magentabeta": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
