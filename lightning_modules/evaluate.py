@@ -8,9 +8,9 @@ how the note onsets of melodic parts come back (onset recall and precision, pitc
 KL bits, the ELBO and active units to the metrics file; per-bar accuracy and interpolation curves (CSV and PNG) to
 the plots folder; samples, an interpolation and a reconstruction as MIDI and piano rolls, attribute vectors and
 their effect matrix, and (with FluidSynth) audio and a listening page to the out folder; how like the test windows
-the prior's samples are (musicvae.realism). It scores the music of
-`eval.external` (folders or globs from outside the training corpus) as it scores the test split, and gives both the
-decoder-only bound (generalization.py). Everything is also logged to the training run in MLflow."""
+the prior's samples are (musicvae.realism). It scores the music of `eval.external` (folders or globs from outside
+the training corpus) as it scores the test split, and gives both the decoder-only bound (generalization.py).
+Everything is also logged to the training run in MLflow."""
 
 from __future__ import annotations
 
@@ -158,13 +158,13 @@ def samples(model: MusicVAE, settings: EvalSettings) -> torch.Tensor:
     return model.sample(settings.samples.n, settings.samples.temperature)
 
 
-def realism(model: MusicVAE, held: torch.Tensor, test: torch.Tensor, settings: EvalSettings) -> dict:
+def realism(model: MusicVAE, validation: torch.Tensor, test: torch.Tensor, settings: EvalSettings) -> dict:
     """How like the test windows the prior's samples are, attribute by attribute, beside the validation windows (cut
     and capped as the test split is; the training split may keep every window) as the ceiling: as like them as a
     real set of that size is."""
     torch.manual_seed(settings.seed)
     generated = model.sample(settings.samples.compared, settings.samples.temperature)[..., 0].numpy()
-    real = subset(held, settings.samples.compared, settings.seed)[..., 0].numpy()
+    real = subset(validation, settings.samples.compared, settings.seed)[..., 0].numpy()
     return {
         "compared": len(generated),
         "attribute_overlap": attribute_overlap(generated, test[..., 0].numpy()),
