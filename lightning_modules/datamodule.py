@@ -3,7 +3,8 @@
 Tokens are read with Arrow from memory-mapped files and handed to torch without a copy; nothing decodes MIDI during
 training. The training order is a seeded shuffle. With a config's data recipe (Magenta's), each epoch also draws
 afresh which windows of each piece and file train (the shards then hold every training window) and how far each is
-transposed; both draws are seeded by the seed and the epoch, so a run repeats and a resumed one draws the same."""
+transposed (and displaced); the draws are seeded by the seed and the epoch, so a run repeats and a resumed one draws
+the same."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import torch
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
-from musicvae.augment import capped_draw, transpose
+from musicvae.augment import capped_draw, displace, transpose
 from musicvae.extract import Representation
 
 
@@ -33,6 +34,9 @@ class DataRecipe:
     # afresh: Magenta's converters cap every config's windows so, at random, but its dataset cache() freezes the
     # first draw (and transposition). False trains on every window of the shards.
     resample: bool = True
+    # Not Magenta's: each window delayed by this many sixteenths, both ends included, drawn afresh each epoch
+    # (musicvae.augment.displace), so that tunes on the beat also train off it
+    displace: tuple[int, int] | None = None
 
 
 def table_tokens(table: pa.Table) -> np.ndarray:
@@ -72,8 +76,8 @@ def read_groups(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return files * (int(piece.max()) + 1) + piece, files
 
 
-class Transposed(Dataset):
-    """Windows fetched by (row, semitones)."""
+class Augmented(Dataset):
+    """Windows fetched by (row, semitones, sixteenths of delay)."""
 
     def __init__(self, tokens: torch.Tensor, kind: str):
         self.tokens, self.kind = tokens.numpy(), kind
@@ -81,21 +85,27 @@ class Transposed(Dataset):
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def __getitem__(self, draw: tuple[int, int]) -> tuple[torch.Tensor]:
-        row, shift = draw
-        # a copy: an untransposed window is a view of the read-only memory map
-        return (torch.from_numpy(np.array(transpose(self.tokens[row], shift, self.kind))),)
+    def __getitem__(self, draw: tuple[int, int, int]) -> tuple[torch.Tensor]:
+        row, shift, delay = draw
+        window = displace(transpose(self.tokens[row], shift, self.kind), delay, self.kind)
+        # a copy: an unaugmented window is a view of the read-only memory map
+        return (torch.from_numpy(np.array(window)),)
 
 
 class RecipeSampler(Sampler):
-    """Each epoch the windows the caps keep, in a random order, each with its transposition, as (row, semitones).
-    The fit loop calls set_epoch before every epoch."""
+    """Each epoch the windows the caps keep, in a random order, each with its transposition and delay, as (row,
+    semitones, sixteenths). The fit loop calls set_epoch before every epoch."""
 
     def __init__(
-        self, groups: tuple[np.ndarray, np.ndarray], cap: int | None, shifts: tuple[int, int] | None, seed: int
+        self,
+        groups: tuple[np.ndarray, np.ndarray],
+        cap: int | None,
+        shifts: tuple[int, int] | None,
+        seed: int,
+        delays: tuple[int, int] | None = None,
     ):
         self.pieces, self.files = groups
-        self.cap, self.shifts, self.seed, self.epoch = cap, shifts or (0, 0), seed, 0
+        self.cap, self.shifts, self.delays, self.seed, self.epoch = cap, shifts or (0, 0), delays, seed, 0
         self.size = len(capped_draw(self.pieces, self.files, cap, np.random.default_rng(0)))
 
     def set_epoch(self, epoch: int) -> None:
@@ -108,7 +118,9 @@ class RecipeSampler(Sampler):
         rng = np.random.default_rng([self.seed, self.epoch])
         rows = rng.permutation(capped_draw(self.pieces, self.files, self.cap, rng))
         shifts = rng.integers(self.shifts[0], self.shifts[1] + 1, len(rows))
-        return iter(zip(rows.tolist(), shifts.tolist()))
+        # drawn after the rest, and only when asked, so a recipe without it draws what it always drew
+        delays = rng.integers(self.delays[0], self.delays[1] + 1, len(rows)) if self.delays else np.zeros_like(rows)
+        return iter(zip(rows.tolist(), shifts.tolist(), delays.tolist()))
 
 
 class ShardDataModule(LightningDataModule):
@@ -138,14 +150,16 @@ class ShardDataModule(LightningDataModule):
             if split not in self.splits and self.manifest["splits"][split]["rows"]:
                 self.splits[split] = TensorDataset(read_tokens(self.folder, split))
         recipe = self.recipe
-        if recipe and (recipe.transpose or recipe.resample) and self.sampler is None and "train" in self.splits:
+        augments = recipe and (recipe.transpose or recipe.resample or recipe.displace)
+        if augments and self.sampler is None and "train" in self.splits:
             rep = self.representation
-            self.splits["train"] = Transposed(self.splits["train"].tensors[0], rep.kind)
+            self.splits["train"] = Augmented(self.splits["train"].tensors[0], rep.kind)
             self.sampler = RecipeSampler(
                 read_groups(self.folder, "train"),
                 rep.max_per_piece if recipe.resample else None,
                 recipe.transpose,
                 self.seed,
+                recipe.displace,
             )
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:

@@ -1,4 +1,5 @@
-"""Magenta's data recipe on windows already cut: its transposition augmentation and its per-file caps, drawn afresh.
+"""Magenta's data recipe on windows already cut: its transposition augmentation and its per-file caps, drawn afresh;
+and one augmentation of ours, metric displacement.
 
 Magenta transposes each NoteSequence by a whole number of semitones drawn from `transpose_range` before converting
 it (data.NoteSequenceAugmenter, sequences_lib.augment_note_sequence with delete_out_of_range_notes), and its
@@ -10,7 +11,11 @@ A transposed window equals the window of the transposed file as long as its pitc
 vocabulary). A note pushed out of it is deleted, as Magenta's converter filters it: what sounded before it ends at its
 onset (a note-off where a note was sounding), the rest of its steps are rest. That is the file's own result when the
 note before it ended where it began, as in legato lines; the file alone knows the other cases. A window left without
-a note is not transposed: Magenta would have no such window."""
+a note is not transposed: Magenta would have no such window.
+
+Metric displacement (not Magenta's) delays a whole window by a few sixteenths: a rest before it, its last steps cut.
+A tune whose notes fall on the beat and the off-beat eighth then also trains with them on the off-beat sixteenths,
+where pop melodies put half their onsets and folk tunes an eighth of theirs (docs/results.md)."""
 
 from __future__ import annotations
 
@@ -56,6 +61,19 @@ def transpose(tokens: np.ndarray, shift: int, kind: str) -> np.ndarray:
             if not (part >= FIRST_PITCH).any() and pitched.any():
                 return tokens
     return moved.astype(tokens.dtype)
+
+
+def displace(tokens: np.ndarray, steps: int, kind: str) -> np.ndarray:
+    """A window ([steps], or [steps, 3] for a trio) delayed by `steps` sixteenths. Class 0 is every codec's silence
+    (a melody's no-event, which at a window's start is a rest; drums' nothing hit), so the delay is silence in every
+    part. A window whose notes all fall in the steps cut is left as it was."""
+    if not steps:
+        return tokens
+    moved = np.zeros_like(tokens)
+    moved[steps:] = tokens[:-steps]
+    view = moved[:, None] if moved.ndim == 1 else moved
+    silent = [NOTE_OFF if p in PITCHED_PARTS[kind] else NO_EVENT for p in range(view.shape[1])]
+    return moved if (view > np.array(silent)).any() else tokens
 
 
 def _first_per_group(groups: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:

@@ -3,8 +3,8 @@
 # with and without Magenta's data recipe, one thread each, for the same wall-clock minutes; then the evaluate stage
 # on the test split and on the held-out collections named in EXTERNAL.
 #   SHARDS=FOLDER EXTERNAL='{jazz: /path/jazz}' [STEPS=N] experiments/study/run_recipe.sh STORE [MINUTES] [RUN...]
-# SHARDS: the preprocess stage's output with preprocess.cap_splits [eval, test] (every training window), from a
-# corpus whose corpus.sources leave the EXTERNAL collections out. STORE: a folder for the MLflow store
+# SHARDS: the preprocess stage's output (for the runs that resample, with preprocess.cap_splits [eval, test]: every
+# training window), from a corpus whose corpus.sources leave the EXTERNAL collections out. STORE: a folder for the MLflow store
 # (STORE/mlflow.db) and each run's reports. STEPS: a step budget besides the minutes. RUN: any of the runs below
 # (default: recipe plain).
 set -euo pipefail
@@ -43,6 +43,11 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     # configs run it 100 times faster (full β by 3,000 steps), for runs of minutes
     "recipe-bf16-magentabeta": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
                                 {"training": {"beta_rate": 0.99999}}),
+    # The default on the embedded corpus (SHARDS=data/shards, STEPS=3000), and with metric displacement,
+    # not Magenta's: each window delayed by 0..3 sixteenths, or by 0..1
+    "default": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {}, {}),
+    "default-displace": ("cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu", {}, {}),
+    "default-displace01": ("cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu", {}, {"data": {"displace": [0, 1]}}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())

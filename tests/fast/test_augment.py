@@ -1,5 +1,5 @@
 """Magenta's data recipe on cut windows: transposition against the windows of the transposed MIDI itself, and the
-per-epoch draws of the training windows."""
+per-epoch draws of the training windows; metric displacement against the windows of the delayed MIDI."""
 
 from collections import Counter
 from dataclasses import replace
@@ -10,7 +10,7 @@ import symusic
 import torch
 
 from lightning_modules.datamodule import DataRecipe, RecipeSampler, ShardDataModule
-from musicvae.augment import capped_draw, transpose
+from musicvae.augment import capped_draw, displace, transpose
 from musicvae.codecs import melody
 from musicvae.extract import REPRESENTATIONS, extract
 
@@ -92,6 +92,44 @@ def test_trio_bass_pushed_out_of_range_is_deleted_and_a_part_left_silent_keeps_t
     assert transpose(trio, -5, "trio") is trio
 
 
+def delayed(midi: bytes, sixteenths: int) -> bytes:
+    score = symusic.Score.from_midi(midi)
+    return score.shift_time(sixteenths * score.ticks_per_quarter // 4).dumps_midi()
+
+
+@pytest.mark.parametrize("sixteenths", [1, 2, 3])
+def test_a_displaced_window_is_the_window_of_the_delayed_file(sixteenths):
+    midi = legato([60, 62, 64, 65, 67, 69, 71, 72])
+    (window,) = windows(midi)
+    tokens = np.frombuffer(window, np.uint8)
+    moved = displace(tokens, sixteenths, "melody")
+    # the delayed file spills into a third bar, so it has a second window, from bar 1
+    (first,) = [w.tokens for w in extract(delayed(midi, sixteenths), MEL).windows if w.start_bar == 0]
+    assert (moved == first).all()
+    assert melody.decode(moved)[0] == melody.NO_EVENT  # a rest where the window's first note was
+
+
+def test_displacement_delays_every_part_and_keeps_a_window_that_would_fall_silent():
+    rng = np.random.default_rng(0)
+    trio = np.stack([rng.integers(2, 60, 64), rng.integers(2, 40, 64), rng.integers(1, 512, 64)], 1).astype(np.int16)
+    moved = displace(trio, 3, "trio")
+    assert (moved[:3] == 0).all() and (moved[3:] == trio[:-3]).all()
+    kick = np.zeros(32, np.int16)
+    kick[[0, 30]] = 1  # drums' class 1, the kick alone
+    assert displace(kick, 2, "drums")[[2, 30, 31]].tolist() == [1, 0, 0]
+    late = melody.encode([melody.NO_EVENT] * 30 + [60, melody.NO_EVENT])
+    assert displace(late, 3, "melody") is late
+
+
+def test_displacement_draws_delays_without_changing_the_other_draws():
+    files = np.repeat(np.arange(20), 12)
+    groups = (files * 2 + np.tile(np.repeat([0, 1], 6), 20), files)
+    plain = list(RecipeSampler(groups, 5, (-5, 5), seed=7))
+    displaced = list(RecipeSampler(groups, 5, (-5, 5), seed=7, delays=(0, 3)))
+    assert [d[:2] for d in displaced] == [d[:2] for d in plain]
+    assert {delay for *_, delay in displaced} == {0, 1, 2, 3}
+
+
 def test_capped_draws_hold_the_caps_each_epoch_and_reach_every_window():
     files = np.repeat(np.arange(30), 40)  # 30 files of 40 windows in 4 pieces of 10
     pieces = files * 4 + np.tile(np.repeat(np.arange(4), 10), 30)
@@ -110,7 +148,8 @@ def test_the_sampler_repeats_under_its_seed_and_draws_afresh_each_epoch():
     sampler = RecipeSampler((files * 2 + np.tile(np.repeat([0, 1], 6), 20), files), 5, (-5, 5), seed=7)
     first = list(sampler)
     assert len(first) == len(sampler) == 100 and list(sampler) == first
-    assert {shift for _, shift in first} == set(range(-5, 6))
+    assert {shift for _, shift, _ in first} == set(range(-5, 6))
+    assert {delay for *_, delay in first} == {0}
     sampler.set_epoch(1)
     assert list(sampler) != first
     sampler.set_epoch(0)
@@ -147,3 +186,8 @@ def test_the_data_module_trains_on_drawn_transposed_windows(shared_midi, tmp_pat
     assert drawn.dtype == every.dtype and drawn.shape[1:] == every.shape[1:]
     originals = {w.numpy().tobytes() for w in every}
     assert sum(w.numpy().tobytes() in originals for w in drawn) < len(drawn) / 2  # most windows moved
+    delayed = ShardDataModule(out / "mel_2bar", 16, seed=1, recipe=DataRecipe(None, False, (1, 1)), representation=rep)
+    delayed.setup()
+    drawn = torch.cat([b[0] for b in delayed.train_dataloader()])
+    expected = {displace(w.numpy(), 1, "melody").tobytes() for w in every}
+    assert len(drawn) == len(every) // 16 * 16 and all(w.numpy().tobytes() in expected for w in drawn)
