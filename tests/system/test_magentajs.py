@@ -161,6 +161,7 @@ EXPORTABLE = {
     "cat-mel_2bar_small-tf-resample-cpu",
     "cat-mel_2bar_small-tf-transpose-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-cpu",
+    "cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu",
     "flat-mel_16bar-b64-cpu",
     "flat-mel_16bar-cpu",
     "hier-mel_16bar",
