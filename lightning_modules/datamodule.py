@@ -3,8 +3,8 @@
 Tokens are read with Arrow from memory-mapped files and handed to torch without a copy; nothing decodes MIDI during
 training. The training order is a seeded shuffle. With a config's data recipe (Magenta's), each epoch also draws
 afresh which windows of each piece and file train (the shards then hold every training window) and how far each is
-transposed (and displaced); the draws are seeded by the seed and the epoch, so a run repeats and a resumed one draws
-the same."""
+transposed (and, by our augmentations, displaced and played staccato); the draws are seeded by the seed and the
+epoch, so a run repeats and a resumed one draws the same."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import torch
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
-from musicvae.augment import capped_draw, displace, transpose
+from musicvae.augment import capped_draw, displace, staccato, transpose
 from musicvae.extract import Representation
 
 
@@ -37,6 +37,9 @@ class DataRecipe:
     # Not Magenta's: each window delayed by this many sixteenths, both ends included, drawn afresh each epoch
     # (musicvae.augment.displace), so that tunes on the beat also train off it
     displace: tuple[int, int] | None = None
+    # Not Magenta's: the share of windows played staccato each epoch (musicvae.augment.staccato), so that a model
+    # trained on legato tunes also hears notes that end before the next begins
+    staccato: float = 0.0
 
 
 def table_tokens(table: pa.Table) -> np.ndarray:
@@ -77,7 +80,7 @@ def read_groups(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Augmented(Dataset):
-    """Windows fetched by (row, semitones, sixteenths of delay)."""
+    """Windows fetched by (row, semitones, sixteenths of delay, staccato or not)."""
 
     def __init__(self, tokens: torch.Tensor, kind: str):
         self.tokens, self.kind = tokens.numpy(), kind
@@ -85,16 +88,17 @@ class Augmented(Dataset):
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def __getitem__(self, draw: tuple[int, int, int]) -> tuple[torch.Tensor]:
-        row, shift, delay = draw
+    def __getitem__(self, draw: tuple[int, int, int, bool]) -> tuple[torch.Tensor]:
+        row, shift, delay, detached = draw
         window = displace(transpose(self.tokens[row], shift, self.kind), delay, self.kind)
+        window = staccato(window, self.kind) if detached else window
         # a copy: an unaugmented window is a view of the read-only memory map
         return (torch.from_numpy(np.array(window)),)
 
 
 class RecipeSampler(Sampler):
-    """Each epoch the windows the caps keep, in a random order, each with its transposition and delay, as (row,
-    semitones, sixteenths). The fit loop calls set_epoch before every epoch."""
+    """Each epoch the windows the caps keep, in a random order, each with its transposition, delay and articulation,
+    as (row, semitones, sixteenths, staccato). The fit loop calls set_epoch before every epoch."""
 
     def __init__(
         self,
@@ -103,9 +107,11 @@ class RecipeSampler(Sampler):
         shifts: tuple[int, int] | None,
         seed: int,
         delays: tuple[int, int] | None = None,
+        staccato: float = 0.0,
     ):
         self.pieces, self.files = groups
-        self.cap, self.shifts, self.delays, self.seed, self.epoch = cap, shifts or (0, 0), delays, seed, 0
+        self.cap, self.shifts, self.seed, self.epoch = cap, shifts or (0, 0), seed, 0
+        self.delays, self.staccato = delays, staccato
         self.size = len(capped_draw(self.pieces, self.files, cap, np.random.default_rng(0)))
 
     def set_epoch(self, epoch: int) -> None:
@@ -118,9 +124,10 @@ class RecipeSampler(Sampler):
         rng = np.random.default_rng([self.seed, self.epoch])
         rows = rng.permutation(capped_draw(self.pieces, self.files, self.cap, rng))
         shifts = rng.integers(self.shifts[0], self.shifts[1] + 1, len(rows))
-        # drawn after the rest, and only when asked, so a recipe without it draws what it always drew
+        # ours drawn after Magenta's, and only when asked, so a recipe without them draws what it always drew
         delays = rng.integers(self.delays[0], self.delays[1] + 1, len(rows)) if self.delays else np.zeros_like(rows)
-        return iter(zip(rows.tolist(), shifts.tolist(), delays.tolist()))
+        detached = rng.random(len(rows)) < self.staccato if self.staccato else np.zeros(len(rows), bool)
+        return iter(zip(rows.tolist(), shifts.tolist(), delays.tolist(), detached.tolist()))
 
 
 class ShardDataModule(LightningDataModule):
@@ -150,7 +157,7 @@ class ShardDataModule(LightningDataModule):
             if split not in self.splits and self.manifest["splits"][split]["rows"]:
                 self.splits[split] = TensorDataset(read_tokens(self.folder, split))
         recipe = self.recipe
-        augments = recipe and (recipe.transpose or recipe.resample or recipe.displace)
+        augments = recipe and (recipe.transpose or recipe.resample or recipe.displace or recipe.staccato)
         if augments and self.sampler is None and "train" in self.splits:
             rep = self.representation
             self.splits["train"] = Augmented(self.splits["train"].tensors[0], rep.kind)
@@ -160,6 +167,7 @@ class ShardDataModule(LightningDataModule):
                 recipe.transpose,
                 self.seed,
                 recipe.displace,
+                recipe.staccato,
             )
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:

@@ -1,5 +1,6 @@
 """Magenta's data recipe on cut windows: transposition against the windows of the transposed MIDI itself, and the
-per-epoch draws of the training windows; metric displacement against the windows of the delayed MIDI."""
+per-epoch draws of the training windows; our displacement and staccato against the windows of the delayed and the
+detached MIDI."""
 
 from collections import Counter
 from dataclasses import replace
@@ -10,7 +11,7 @@ import symusic
 import torch
 
 from lightning_modules.datamodule import DataRecipe, RecipeSampler, ShardDataModule
-from musicvae.augment import capped_draw, displace, transpose
+from musicvae.augment import capped_draw, displace, staccato, transpose
 from musicvae.codecs import melody
 from musicvae.extract import REPRESENTATIONS, extract
 
@@ -121,13 +122,48 @@ def test_displacement_delays_every_part_and_keeps_a_window_that_would_fall_silen
     assert displace(late, 3, "melody") is late
 
 
+def notes(lengths: list[int], gaps: list[int]) -> bytes:
+    """A melody of notes `lengths` sixteenths long, each followed by `gaps` sixteenths of rest, at 120 qpm in 4/4."""
+    score = symusic.Score(480)
+    track = symusic.Track("melody", 0, False)
+    start = 0
+    for i, (length, gap) in enumerate(zip(lengths, gaps)):
+        track.notes.append(symusic.Note(start * 120, length * 120, 60 + i, 90))
+        start += length + gap
+    score.tracks.append(track)
+    score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    score.tempos.append(symusic.Tempo(0, 120))
+    return score.dumps_midi()
+
+
+def test_a_staccato_window_is_the_window_of_the_file_played_detached():
+    lengths, gaps = [4, 2, 3, 1, 5, 6, 2, 4, 2], [0, 0, 1, 0, 1, 0, 1, 0, 0]  # two bars, legato and detached notes
+    (window,) = windows(notes(lengths, gaps))
+    halved = [length // 2 or 1 for length in lengths]  # a note of one step stays as it is
+    detached = notes(halved, [length + gap - half for length, gap, half in zip(lengths, gaps, halved)])
+    assert Counter([staccato(np.frombuffer(window, np.uint8), "melody").tobytes()]) == windows(detached)
+
+
+def test_staccato_detaches_melody_and_bass_but_leaves_drums():
+    trio = np.zeros((32, 3), np.int16)
+    trio[::8, :2] = melody.encode([60, 62, 64, 65])[:, None]  # half-bar notes in both parts
+    trio[::2, 2] = 5
+    played = staccato(trio, "trio")
+    assert played[4::8, :2].tolist() == [[1, 1]] * 4 and (played[:, 2] == trio[:, 2]).all()
+    drums = trio[:, 2]
+    assert staccato(drums, "drums") is drums
+
+
 def test_displacement_draws_delays_without_changing_the_other_draws():
     files = np.repeat(np.arange(20), 12)
     groups = (files * 2 + np.tile(np.repeat([0, 1], 6), 20), files)
     plain = list(RecipeSampler(groups, 5, (-5, 5), seed=7))
     displaced = list(RecipeSampler(groups, 5, (-5, 5), seed=7, delays=(0, 3)))
     assert [d[:2] for d in displaced] == [d[:2] for d in plain]
-    assert {delay for *_, delay in displaced} == {0, 1, 2, 3}
+    assert {delay for *_, delay, _ in displaced} == {0, 1, 2, 3}
+    detached = list(RecipeSampler(groups, 5, (-5, 5), seed=7, delays=(0, 3), staccato=0.25))
+    assert [d[:3] for d in detached] == [d[:3] for d in displaced]
+    assert 0.15 < np.mean([d[3] for d in detached]) < 0.35 and not any(d[3] for d in displaced)
 
 
 def test_capped_draws_hold_the_caps_each_epoch_and_reach_every_window():
@@ -148,8 +184,8 @@ def test_the_sampler_repeats_under_its_seed_and_draws_afresh_each_epoch():
     sampler = RecipeSampler((files * 2 + np.tile(np.repeat([0, 1], 6), 20), files), 5, (-5, 5), seed=7)
     first = list(sampler)
     assert len(first) == len(sampler) == 100 and list(sampler) == first
-    assert {shift for _, shift, _ in first} == set(range(-5, 6))
-    assert {delay for *_, delay in first} == {0}
+    assert {shift for _, shift, *_ in first} == set(range(-5, 6))
+    assert {delay for *_, delay, _ in first} == {0}
     sampler.set_epoch(1)
     assert list(sampler) != first
     sampler.set_epoch(0)
@@ -186,8 +222,12 @@ def test_the_data_module_trains_on_drawn_transposed_windows(shared_midi, tmp_pat
     assert drawn.dtype == every.dtype and drawn.shape[1:] == every.shape[1:]
     originals = {w.numpy().tobytes() for w in every}
     assert sum(w.numpy().tobytes() in originals for w in drawn) < len(drawn) / 2  # most windows moved
-    delayed = ShardDataModule(out / "mel_2bar", 16, seed=1, recipe=DataRecipe(None, False, (1, 1)), representation=rep)
-    delayed.setup()
-    drawn = torch.cat([b[0] for b in delayed.train_dataloader()])
-    expected = {displace(w.numpy(), 1, "melody").tobytes() for w in every}
-    assert len(drawn) == len(every) // 16 * 16 and all(w.numpy().tobytes() in expected for w in drawn)
+    for recipe, played in [
+        (DataRecipe(None, False, displace=(1, 1)), lambda w: displace(w, 1, "melody")),
+        (DataRecipe(None, False, staccato=1.0), lambda w: staccato(w, "melody")),
+    ]:
+        ours = ShardDataModule(out / "mel_2bar", 16, seed=1, recipe=recipe, representation=rep)
+        ours.setup()
+        drawn = torch.cat([b[0] for b in ours.train_dataloader()])
+        expected = {played(w.numpy()).tobytes() for w in every}
+        assert len(drawn) == len(every) // 16 * 16 and all(w.numpy().tobytes() in expected for w in drawn)

@@ -162,6 +162,7 @@ EXPORTABLE = {
     "cat-mel_2bar_small-tf-transpose-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu",
+    "cat-mel_2bar_small-tf-transpose-magentabeta-staccato-cpu",
     "flat-mel_16bar-b64-cpu",
     "flat-mel_16bar-cpu",
     "hier-mel_16bar",
