@@ -52,6 +52,9 @@ class ModelConfig:
     dec_rnn_size: tuple[int, ...]
     hierarchical: bool = True  # a conductor over bars; otherwise one flat decoder over all steps
     dropout: float = 0.0  # on each LSTM layer's input, as Magenta's 1 - dropout_keep_prob
+    # Not Magenta's: in teacher-forced training, each step's previous token hidden from the decoder with this
+    # probability (word dropout, Bowman et al. 2016), so that it leans on z rather than on the tunes' idiom
+    word_dropout: float = 0.0
     conductor_input: str = "none"  # "none" (Magenta's size-1 zeros), "z", or "autoregressive"
     state_init: str = "magenta"  # tanh(Dense) state projections: "magenta" (N(0, 1e-3)) or "pytorch"
     head_init: str = "magenta"  # the mu and sigma heads: "magenta" (N(0, 1e-3)) or "pytorch"
@@ -253,6 +256,11 @@ class MusicVAE(nn.Module):
     ) -> list[torch.Tensor]:
         """Logits per part [B, T, classes] with ground-truth previous tokens."""
         previous = self._previous(tokens)
+        if self.training and self.config.word_dropout:
+            previous = (
+                previous
+                * (torch.rand(previous.shape[:2], device=previous.device) >= self.config.word_dropout)[..., None]
+            )
         if not self.config.hierarchical:
             return self._parts(self.decoders[0](previous, z)[0])
         c, (b, t, _) = self.config, previous.shape

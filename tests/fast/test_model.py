@@ -204,3 +204,16 @@ def test_accuracy_counts_every_part():
     logits = [torch.tensor([[[0.0, 1.0], [1.0, 0.0]]]), torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])]
     tokens = torch.tensor([[[1, 0], [1, 0]]])
     assert objective.accuracy(logits, tokens).tolist() == [[1.0, 0.5]]
+
+
+@pytest.mark.parametrize("name", ["cat-mel_2bar_small", "hierdec-trio_16bar"])
+def test_word_dropout_hides_the_previous_tokens_in_training_only(name):
+    torch.manual_seed(0)
+    model = MusicVAE(small(name, word_dropout=1.0))
+    z = torch.randn(3, 8)
+    one, other = tokens_for(model.config, seed=1), tokens_for(model.config, seed=2)
+    hidden = [torch.cat(model.decode_teacher_forced(z, t), -1) for t in (one, other)]
+    assert torch.equal(*hidden)  # every input hidden: the decoder sees z alone
+    model.eval()
+    seen = [torch.cat(model.decode_teacher_forced(z, t), -1) for t in (one, other)]
+    assert not torch.allclose(*seen)
