@@ -115,9 +115,18 @@ def _open_implicit_repeats(score: music21.stream.Score) -> None:
                 start, opened = None, False
 
 
-def to_midi(tune: Tune) -> bytes:
+def rebar(score: music21.stream.Score, meters: dict[str, str]) -> None:
+    """Write each time signature whose meter `meters` names as the meter it maps to, e.g. {"2/4": "4/4"}: two 2/4
+    bars become one 4/4 bar. Only the time signatures change; every note keeps its time."""
+    for ts in list(score.recurse().getElementsByClass(music21.meter.TimeSignature)):
+        if ts.ratioString in meters:
+            ts.activeSite.replace(ts, music21.meter.TimeSignature(meters[ts.ratioString]))
+
+
+def to_midi(tune: Tune, rebarred: dict[str, str] | None = None) -> bytes:
     """Render a tune as it is played: music21's MIDI writer expands the repeats; grace notes and chord symbols
-    are dropped first, because music21 renders the former inconsistently and the latter not at all."""
+    are dropped first, because music21 renders the former inconsistently and the latter not at all. `rebarred`
+    maps meters to the meters they are written in (`rebar`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         score = music21.converter.parse(tune.abc, format="abc")
@@ -128,4 +137,5 @@ def to_midi(tune: Tune) -> bytes:
         drop = [n for n in score.recurse().notes if n.duration.isGrace or isinstance(n, music21.harmony.ChordSymbol)]
         for n in drop:
             n.activeSite.remove(n)
+        rebar(score, rebarred or {})
         return music21.midi.translate.streamToMidiFile(score).writestr()

@@ -25,6 +25,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import symusic
@@ -45,9 +47,9 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: " + re.sub(r"0x[0-9a-f]+|id\(\)=\d+", "", str(error)).strip()
 
 
-def _render(tune: abc.Tune) -> tuple[bytes, int, int] | str:
+def _render(tune: abc.Tune, rebarred: dict[str, str]) -> tuple[bytes, int, int] | str:
     try:
-        midi = abc.to_midi(tune) if tune.abc else scores.to_midi(tune)
+        midi = abc.to_midi(tune, rebarred) if tune.abc else scores.to_midi(tune, rebarred)
         tracks = symusic.Score.from_midi(midi).tracks
         return midi, len(tracks), sum(len(t.notes) for t in tracks)
     except Exception as e:  # one bad tune never stops the corpus
@@ -77,6 +79,23 @@ def lakh_path(root: Path, md5: str) -> Path:
     return root / md5[0] / f"{md5}.mid"
 
 
+def _bar(meter: str) -> Fraction:
+    beats, _, unit = meter.partition("/")
+    if not (beats.isdigit() and unit.isdigit() and int(beats) and int(unit)):
+        raise ValueError(f"corpus.rebar: {meter!r} is not a meter such as 2/4")
+    return Fraction(int(beats), int(unit))
+
+
+def rebarred(params: dict) -> dict[str, str]:
+    """`corpus.rebar`, checked: each meter is written as one whose bar holds a whole number of its bars, so that
+    no note moves and each new bar starts where an old one did."""
+    meters = {str(k): str(v) for k, v in (params.get("rebar") or {}).items()}
+    for meter, written in meters.items():
+        if (_bar(written) / _bar(meter)).denominator != 1:
+            raise ValueError(f"corpus.rebar: a {written} bar does not hold a whole number of {meter} bars")
+    return meters
+
+
 def build_embedded(params: dict, out: Path, workers: int) -> tuple[list[dict], dict]:
     collections = list(params["collections"])
     unknown = sorted(set(collections) - abc.COLLECTIONS.keys() - scores.COLLECTIONS.keys())
@@ -90,7 +109,7 @@ def build_embedded(params: dict, out: Path, workers: int) -> tuple[list[dict], d
     )
     in_meter = abc.select(tunes, params["meters"], None, 0)
     chosen = abc.select(tunes, params["meters"], params["max_pieces"], params["seed"])
-    rows, report = render_tunes(chosen, out, workers)
+    rows, report = render_tunes(chosen, out, workers, rebarred(params))
     per = {
         c: {"tunes": 0, "in_meter": 0, **dict.fromkeys(RENDER_COUNTS, 0), **report["collections"].get(c, {})}
         for c in collections
@@ -101,11 +120,15 @@ def build_embedded(params: dict, out: Path, workers: int) -> tuple[list[dict], d
     return rows, {"tunes": len(tunes), "in_meter": len(in_meter), **report, "collections": per}
 
 
-def render_tunes(tunes: list[abc.Tune], out: Path, workers: int) -> tuple[list[dict], dict]:
-    """Write each tune as `out/<h>/<md5>.mid`; its index rows, and the counts and tunes that failed."""
+def render_tunes(
+    tunes: list[abc.Tune], out: Path, workers: int, rebarred: dict[str, str] | None = None
+) -> tuple[list[dict], dict]:
+    """Write each tune as `out/<h>/<md5>.mid`, its meters rebarred; its index rows, and the counts and tunes that
+    failed."""
     per = {t.collection: dict.fromkeys(RENDER_COUNTS, 0) for t in tunes}
     rows, failures, seen = [], [], set()
-    for tune, result in zip(tunes, _parallel(_render, tunes, workers, "render tunes")):
+    render = partial(_render, rebarred=rebarred or {})
+    for tune, result in zip(tunes, _parallel(render, tunes, workers, "render tunes")):
         counts = per[tune.collection]
         counts["selected"] += 1
         if isinstance(result, str):

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 import music21
 
-from musicvae.corpus.abc import Tune, corpus_root
+from musicvae.corpus.abc import Tune, corpus_root, rebar
 
 # Our name -> folder of music21/corpus.
 COLLECTIONS = {"bach": "bach", "monteverdi": "monteverdi"}
@@ -42,11 +42,13 @@ def read_scores(collections: list[str]) -> list[Tune]:
     return scores
 
 
-def to_midi(score: Tune) -> bytes:
-    """The score as music21's MIDI writer plays it (repeats expanded), one track per part."""
+def to_midi(score: Tune, rebarred: dict[str, str] | None = None) -> bytes:
+    """The score as music21's MIDI writer plays it (repeats expanded), one track per part; `rebarred` as for the
+    tunebooks."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = music21.converter.parse(corpus_root() / COLLECTIONS[score.collection] / score.book)
         if not parsed.recurse().notes:
             raise ValueError("no notes")
+        rebar(parsed, rebarred or {})
         return music21.midi.translate.streamToMidiFile(parsed).writestr()

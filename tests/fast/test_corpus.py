@@ -12,6 +12,7 @@ import symusic
 
 from musicvae.corpus import abc
 from musicvae.corpus.build import build, lakh_path, render_tunes
+from musicvae.extract import REPRESENTATIONS, extract
 from tests.support.corpus import read_index
 
 SMALL = {
@@ -60,6 +61,40 @@ def midi_pitches(midi: bytes) -> list[int]:
 def test_repeats_are_played_as_abc_defines_them(body, played):
     names = {"C": 60, "D": 62, "E": 64, "F": 65, "G": 67, "A": 69, "B": 71, "c": 72}
     assert midi_pitches(abc.to_midi(tune(body))) == [names[c] for c in played.replace(" ", "")]
+
+
+def test_a_rebarred_tune_sounds_the_same_in_bars_that_musicvae_keeps():
+    """corpus.rebar {2/4: 4/4}: two 2/4 bars become one 4/4 bar and no note moves, so a Chinese folk song that
+    MusicVAE's 16-step bar refused gives windows."""
+    song = next(t for t in abc.read_tunes(["essen"]) if t.book == "han1.abc" and t.meter == "2/4")
+    written = {meter: abc.to_midi(song, {"2/4": meter}) for meter in ("2/4", "4/4")}
+    scores = {meter: symusic.Score.from_midi(midi) for meter, midi in written.items()}
+    assert [(ts.numerator, ts.denominator) for ts in scores["4/4"].time_signatures] == [(4, 4)]
+    assert [(ts.numerator, ts.denominator) for ts in scores["2/4"].time_signatures] == [(2, 4)]
+    played = {meter: [(n.time, n.duration, n.pitch) for t in s.tracks for n in t.notes] for meter, s in scores.items()}
+    assert played["4/4"] == played["2/4"] and played["4/4"]
+    assert abc.to_midi(song) == written["2/4"]
+    refused = extract(written["2/4"], REPRESENTATIONS["mel_2bar"])
+    assert not refused.windows and refused.reasons["not_16_steps_per_bar"] == 1
+    assert extract(written["4/4"], REPRESENTATIONS["mel_2bar"]).windows
+
+
+def test_a_corpus_rebars_its_chosen_meters_and_refuses_a_bar_that_splits_one(tmp_path):
+    params = SMALL | {"collections": ["essen"], "meters": ["2/4"], "max_pieces": 3, "rebar": {"2/4": "4/4"}}
+    build(params, tmp_path / "corpus", workers=1)
+    rows = read_index(tmp_path / "corpus")
+    assert len(rows) == 3 and {r["meter"] for r in rows} == {"2/4"}  # the index keeps the meter as notated
+    for row in rows:
+        meters = [
+            (ts.numerator, ts.denominator) for ts in symusic.Score(tmp_path / "corpus" / row["path"]).time_signatures
+        ]
+        assert meters[0] == (4, 4) and (2, 4) not in meters  # a tune's other meters stay as written
+    for rebar, words in (
+        ({"2/4": "3/4"}, "a 3/4 bar does not hold a whole number of 2/4 bars"),
+        ({"2/4": "four"}, "'four' is not a meter"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            build(params | {"rebar": rebar}, tmp_path / "bad", workers=1)
 
 
 @pytest.fixture(scope="module")
