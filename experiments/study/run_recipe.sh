@@ -49,6 +49,7 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     "default": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {}, {}),
     "default-seed1": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {"seed": 1}, {}),
     "default-seed2": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {"seed": 2}, {}),
+    "default-seed3": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {"seed": 3}, {}),
     "default-displace": ("cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu", {}, {}),
     "default-displace01": ("cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu", {},
                            {"data": {"displace": [0, 1]}}),
