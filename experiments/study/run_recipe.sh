@@ -59,8 +59,8 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
                                {"data": {"transpose": [-12, 5]}}),
     "default-worddrop": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {}, {"model": {"word_dropout": 0.25}}),
     # The default since the tunebooks' 2/4 tunes joined its corpus (SHARDS=data/shards, STEPS=5000): batch 32, whose
-    # step costs 0.56 of a batch-64 one here; then batch 16 (0.33) at 8,500 steps, and a learning rate that decays
-    # 0.9995 a step (to 0.08 of itself by step 5,000) instead of Magenta's 0.9999 (0.61), and lr 5e-3
+    # step costs 0.57 of a batch-64 one here; then batch 16 (0.6 of batch 32) at 8,500 steps, a learning rate that
+    # decays 0.9995 a step (to 0.08 of itself by step 5,000) instead of Magenta's 0.9999 (0.61), and lr 5e-3
     "b32": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {}),
     "b32-seed1": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"seed": 1}, {}),
     "b32-seed2": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"seed": 2}, {}),
