@@ -67,6 +67,10 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     "b16": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"max_steps": 8500}, {"batch_size": 16}),
     "b32-anneal": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"training": {"decay_rate": 0.9995}}),
     "b32-lr5": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"training": {"learning_rate": 0.005}}),
+    # Magenta's caps drawn afresh each epoch, on shards of every training window (preprocess.cap_splits [eval, test])
+    "b32-resample": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"data": {"resample": True}}),
+    "b32-resample-seed1": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"seed": 1},
+                           {"data": {"resample": True}}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
