@@ -6,7 +6,7 @@
 # SHARDS: the preprocess stage's output (for the runs that resample, with preprocess.cap_splits [eval, test]: every
 # training window), from a corpus whose corpus.sources leave the EXTERNAL collections out. STORE: a folder for the
 # MLflow store (STORE/mlflow.db) and each run's reports. STEPS: a step budget besides the minutes. RUN: any of the
-# runs below (default: recipe plain).
+# runs below (default: recipe plain), or one of them under another seed as NAME-seedN (e.g. b32-seed1).
 set -euo pipefail
 store="$(realpath -m "${1:?STORE folder}")" minutes="${2:-60}"
 shift $(($# > 1 ? 2 : 1))
@@ -14,7 +14,7 @@ runs="${*:-recipe plain}"
 shards="$(realpath -m "${SHARDS:?the mel_2bar shards of every training window}")"
 cd "$(dirname "$0")/../.."
 python3 - "$store" "$minutes" "$shards" "${EXTERNAL:-{\}}" "${STEPS:-null}" $runs <<'EOF'
-import sys, yaml
+import re, sys, yaml
 from pathlib import Path
 store, minutes, shards, external, steps = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 runs = sys.argv[6:]
@@ -44,13 +44,10 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     "recipe-bf16-magentabeta": ("cat-mel_2bar_small-tf-recipe-cpu", {"precision": "bf16-mixed"},
                                 {"training": {"beta_rate": 0.99999}}),
     # The earlier default (batch 64, 3,000 steps) on the folk tunes in 4/4 and 2/2 (the shards of corpus.meters
-    # [4/4, 2/2], corpus.rebar {}; STEPS=3000) under other seeds, and with levers that are not Magenta's, each
-    # against one way it fails on POP909: windows delayed by 0..3 or 0..1 sixteenths, a quarter of them staccato,
-    # transposed down to an octave, the decoder's previous tokens hidden a quarter of the time
+    # [4/4, 2/2], corpus.rebar {}; STEPS=3000), and with levers that are not Magenta's, each against one way it fails
+    # on POP909: windows delayed by 0..3 or 0..1 sixteenths, a quarter of them staccato, transposed down to an octave,
+    # the decoder's previous tokens hidden a quarter of the time
     "default": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {}, {}),
-    "default-seed1": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {"seed": 1}, {}),
-    "default-seed2": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {"seed": 2}, {}),
-    "default-seed3": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {"seed": 3}, {}),
     "default-displace": ("cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu", {}, {}),
     "default-displace01": ("cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu", {},
                            {"data": {"displace": [0, 1]}}),
@@ -62,19 +59,17 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     # step costs 0.57 of a batch-64 one here; then batch 16 (0.6 of batch 32) at 8,500 steps, a learning rate that
     # decays 0.9995 a step (to 0.08 of itself by step 5,000) instead of Magenta's 0.9999 (0.61), and lr 5e-3
     "b32": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {}),
-    "b32-seed1": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"seed": 1}, {}),
-    "b32-seed2": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"seed": 2}, {}),
     "b16": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"max_steps": 8500}, {"batch_size": 16}),
     "b32-anneal": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"training": {"decay_rate": 0.9995}}),
     "b32-lr5": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"training": {"learning_rate": 0.005}}),
     # Magenta's caps drawn afresh each epoch, on shards of every training window (preprocess.cap_splits [eval, test])
     "b32-resample": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"data": {"resample": True}}),
-    "b32-resample-seed1": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"seed": 1},
-                           {"data": {"resample": True}}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())
-    config, settings, overrides = recipes[name]
+    recipe, seed = re.fullmatch(r"(.+?)(?:-seed(\d+))?", name).groups()
+    config, settings, overrides = recipes[recipe]
+    settings = settings | ({"seed": int(seed)} if seed else {})
     params["model"] = {"config": config, "overrides": overrides}
     params["train"] |= {"max_steps": yaml.safe_load(steps), "max_minutes": minutes, "val_every_n_steps": 1000,
                         "threads": 1} | settings
