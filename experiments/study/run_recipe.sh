@@ -55,15 +55,20 @@ recipes = {  # each ingredient alone against the whole recipe: named configs, tr
     "default-transpose-12-5": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {},
                                {"data": {"transpose": [-12, 5]}}),
     "default-worddrop": ("cat-mel_2bar_small-tf-transpose-magentabeta-cpu", {}, {"model": {"word_dropout": 0.25}}),
-    # The default since the tunebooks' 2/4 tunes joined its corpus (SHARDS=data/shards, STEPS=5000): batch 32, whose
-    # step costs 0.57 of a batch-64 one here; then batch 16 (0.6 of batch 32) at 8,500 steps, a learning rate that
-    # decays 0.9995 a step (to 0.08 of itself by step 5,000) instead of Magenta's 0.9999 (0.61), and lr 5e-3
+    # The earlier default, once the tunebooks' 2/4 tunes joined its corpus (SHARDS=data/shards, STEPS=5000): batch
+    # 32, whose step costs 0.57 of a batch-64 one here; then batch 16 (0.6 of batch 32) at 8,500 steps, a learning
+    # rate that decays 0.9995 a step (to 0.08 of itself by step 5,000) instead of Magenta's 0.9999 (0.61), and lr 5e-3
     "b32": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {}),
     "b16": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {"max_steps": 8500}, {"batch_size": 16}),
     "b32-anneal": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"training": {"decay_rate": 0.9995}}),
     "b32-lr5": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"training": {"learning_rate": 0.005}}),
     # Magenta's caps drawn afresh each epoch, on shards of every training window (preprocess.cap_splits [eval, test])
     "b32-resample": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu", {}, {"data": {"resample": True}}),
+    # The default (SHARDS=data/shards): narrower LSTMs (an encoder of 128 units a direction, a decoder of two 128-unit
+    # layers), whose step costs about 0.4 of b32's here, for 10,000 steps; then its decoder at 192 units, 8,500 steps
+    "narrow": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-narrow-cpu", {"max_steps": 10000}, {}),
+    "narrow-d192": ("cat-mel_2bar_small-tf-transpose-magentabeta-b32-narrow-cpu", {"max_steps": 8500},
+                    {"model": {"dec_rnn_size": [192, 192]}}),
 }
 for name in runs:
     params = yaml.safe_load(Path("params.yaml").read_text())

@@ -161,6 +161,7 @@ EXPORTABLE = {
     "cat-mel_2bar_small-tf-resample-cpu",
     "cat-mel_2bar_small-tf-transpose-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu",
+    "cat-mel_2bar_small-tf-transpose-magentabeta-b32-narrow-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-displace-cpu",
     "cat-mel_2bar_small-tf-transpose-magentabeta-staccato-cpu",
