@@ -56,18 +56,12 @@ from lightning_modules.allocator import keep_freed_memory  # noqa: E402
 from lightning_modules.components import objective  # noqa: E402
 from lightning_modules.components.musicvae import MusicVAE  # noqa: E402
 from lightning_modules.datamodule import ShardDataModule  # noqa: E402
-from lightning_modules.experiment import MAGENTA_PARAMS, load, names  # noqa: E402
+from lightning_modules.experiment import CONFIGS, MAGENTA_PARAMS, load, names  # noqa: E402
 from lightning_modules.settings import train_settings  # noqa: E402
 from lightning_modules.train import train  # noqa: E402
 from lightning_modules.vae_module import MusicVAEModule  # noqa: E402
 
 CONFIG = "hierdec-mel_16bar-cpu"  # the paper's model at CPU size, the one part 3 trains
-# `make run`'s config (params.yaml) against the earlier default, whose LSTMs are twice as wide: what a step costs is
-# what sets the default's step budget
-DEFAULT_2BAR = (
-    "cat-mel_2bar_small-tf-transpose-magentabeta-b32-narrow-cpu",
-    "cat-mel_2bar_small-tf-transpose-magentabeta-b32-cpu",
-)
 HEAP_CONFIGS = ("hierdec-mel_16bar-b64-cpu", "flat-mel_16bar-b64-cpu")  # the study's (docs/results.md)
 FULL = {"timed_steps": 7, "train_steps": 40, "repeats": 3}
 QUICK = {"timed_steps": 2, "train_steps": 8, "repeats": 1}
@@ -396,19 +390,24 @@ def main() -> None:
     args = parser.parse_args()
     n = QUICK if args.quick else FULL
     logging.disable(logging.WARNING)  # Lightning's and MLflow's notices: their handlers hold the original streams
-    settings = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    # `make run`'s config against the one it varies (its base): what a step costs sets the default's step budget
+    default = params["model"]["config"]
+    against = yaml.safe_load((CONFIGS / f"{default}.yaml").read_text())["base"]
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (other processes skew timings)\n")
     if args.only in (None, "parameters"):
         parameter_table()
     if args.only in (None, "steps"):
         # before any Trainer(deterministic=True), which stays set for the process; the smoke run on one config
         step_table(
-            n["timed_steps"], (CONFIG,) if args.quick else (CONFIG, "flat-mel_16bar-cpu", *DEFAULT_2BAR), not args.quick
+            n["timed_steps"],
+            (CONFIG,) if args.quick else (CONFIG, "flat-mel_16bar-cpu", default, against),
+            not args.quick,
         )
     if args.only in (None, "heap"):
         heap_table(n["timed_steps"], n["repeats"], HEAP_CONFIGS[:1] if args.quick else HEAP_CONFIGS)
     if args.only in (None, "mlflow"):
-        mlflow_table(shards(), settings, n["train_steps"], n["repeats"])
+        mlflow_table(shards(), params["train"], n["train_steps"], n["repeats"])
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
